@@ -1,0 +1,114 @@
+"""Command line: python -m genre_core {train,evaluate,predict,train-table,evaluate-table,bench}.
+
+Heavy modules (TensorFlow, librosa) are imported inside the subcommands so --help is instant.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from genre_core.errors import GenreError
+
+
+def _add_feature_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--max-seconds", type=float, default=30.0,
+                   help="read only the first N seconds of each file (0 = whole file; default 30)")
+
+
+def _feature_config(args):
+    from genre_core.config import FeatureConfig
+
+    return FeatureConfig(max_seconds=(args.max_seconds or None))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m genre_core",
+                                     description="Genre Studio: music genre classification on "
+                                                 "GTZAN-style data (MLP and CNN on MFCCs).")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train", help="extract features, cross-validate every model variant, "
+                       "fit the final models and write a bundle")
+    p.add_argument("--data", required=True, help="Kaggle GTZAN download: the Data folder, its "
+                   "parent, genres_original, or the .zip")
+    p.add_argument("--split", default="kfold,artist",
+                   help="comma list of random|kfold|artist|filtered (default kfold,artist; "
+                        "artist = leave-one-artist-out)")
+    p.add_argument("--models", default="mlp,cnn", help="comma list of mlp,cnn,lstm")
+    p.add_argument("--variants", default="plain,corrected",
+                   help="variants to evaluate (the bundle ships the corrected one)")
+    p.add_argument("--out", default=None, help="bundle folder (default assets/models/default)")
+    p.add_argument("--epochs", type=int, default=None, help="maximum epochs per fit")
+    p.add_argument("--folds", type=int, default=5, help="k for --split kfold")
+    p.add_argument("--artist-folds", type=int, default=0,
+                   help="for --split artist: 0 = one fold per artist (leave-one-artist-out), "
+                        "K = artists grouped into K folds (faster)")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--artists", default=None, help="artist index (GTZANindex.txt format)")
+    p.add_argument("--splits-dir", default=None, help="folder with {train,valid,test}_filtered.txt")
+    p.add_argument("--augment", action="store_true",
+                   help="also evaluate the MFCC models with training-set augmentation")
+    p.add_argument("--cache", default=None, help="feature cache folder")
+    p.add_argument("--no-cache", action="store_true")
+    p.add_argument("--jobs", type=int, default=None, help="extraction processes (default: cores)")
+    p.add_argument("--no-final", action="store_true", help="only evaluate; write no bundle")
+    _add_feature_args(p)
+
+    p = sub.add_parser("evaluate", help="re-evaluate a bundle on a labelled dataset")
+    p.add_argument("--bundle", default=None, help="bundle folder (default: the shipped one)")
+    p.add_argument("--data", required=True)
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    p.add_argument("--cache", default=None)
+    p.add_argument("--jobs", type=int, default=None)
+
+    p = sub.add_parser("predict", help="predict the genre of audio files")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--bundle", default=None, help="bundle folder (default: the shipped one)")
+    p.add_argument("--json", action="store_true", help="print a JSON list with probabilities "
+                   "and per-segment probabilities")
+    _add_feature_args(p)
+
+    p = sub.add_parser("train-table", help="train the 'features' model on a Kaggle-format "
+                       "feature table and add it to a bundle")
+    p.add_argument("--csv", required=True, help="features_30_sec.csv (any subset of rows)")
+    p.add_argument("--split", default="filtered", choices=["filtered", "random"],
+                   help="filtered: train on the train rows, choose on the valid rows of the "
+                        "artist-filtered split; random: stratified random validation rows")
+    p.add_argument("--splits-dir", default=None)
+    p.add_argument("--out", default=None, help="bundle folder (default assets/models/default)")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--cv", type=int, default=10, help="k of the k-fold figure (0 = skip)")
+
+    p = sub.add_parser("evaluate-table", help="accuracy of a bundle's 'features' model on the "
+                       "rows of a Kaggle-format table")
+    p.add_argument("--csv", required=True)
+    p.add_argument("--bundle", default=None)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("bench", help="measure prediction latency, cold start, extraction, "
+                       "training and memory against the naive pipeline")
+    p.add_argument("--quick", action="store_true", help="fewer repetitions")
+    p.add_argument("--out", default="bench/results.json")
+    p.add_argument("--data", default=None)
+    p.add_argument("--skip", default="", help="comma list of sections to skip")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from genre_core import commands
+
+    try:
+        return getattr(commands, args.command.replace("-", "_"))(args)
+    except GenreError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; the previous bundle (if any) was left in place", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

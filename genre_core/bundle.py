@@ -1,0 +1,116 @@
+"""A model bundle: a folder with every model, its scaler statistics, the feature config, the
+label list and report.json. Written to a temporary sibling folder and renamed into place, so
+an interrupted run leaves the last good bundle untouched."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from genre_core.config import FeatureConfig
+from genre_core.errors import GenreError
+from genre_core.models import model_class
+from genre_core.models.base import GenreModel
+
+FORMAT_VERSION = 1
+DEFAULT_BUNDLE = Path(__file__).resolve().parents[1] / "assets" / "models" / "default"
+
+
+@dataclass
+class Bundle:
+    path: Path
+    labels: list[str]
+    feature_config: FeatureConfig
+    models: dict[str, GenreModel]
+    report: dict = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def model_names(self) -> list[str]:
+        return list(self.models)
+
+
+def _write_json(path: Path, data) -> None:
+    path.write_text(json.dumps(data, indent=1, default=float))
+
+
+def save_bundle(folder: str | os.PathLike, models: dict[str, GenreModel], labels: list[str],
+                feature_config: FeatureConfig, report: dict, keep: dict | None = None) -> Path:
+    """Write a bundle atomically. `keep` maps names of models already in the old bundle at
+    `folder` to copy across unchanged (used when adding one model to an existing bundle)."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
+    try:
+        meta = {"format": FORMAT_VERSION, "labels": list(labels),
+                "feature_config": feature_config.to_dict(), "models": {},
+                "written": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        for name, entry in (keep or {}).items():
+            shutil.copytree(folder / entry["folder"], tmp / name)
+            meta["models"][name] = {**entry, "folder": name}
+        for name, model in models.items():
+            model.save(tmp / name)
+            meta["models"][name] = {"family": model.family, "variant": model.variant,
+                                    "feature": model.feature, "folder": name,
+                                    "params": model.params}
+        _write_json(tmp / "report.json", report)
+        _write_json(tmp / "bundle.json", meta)
+        if folder.exists():
+            old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
+            os.replace(folder, old)
+            os.replace(tmp, folder)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return folder
+
+
+def read_bundle_meta(folder: str | os.PathLike) -> tuple[dict, dict]:
+    """(bundle.json, report.json) without loading any model: cheap, no TensorFlow."""
+    folder = Path(folder)
+    meta_file = folder / "bundle.json"
+    if not meta_file.exists():
+        raise GenreError(f"{folder}: not a model bundle (bundle.json missing)")
+    try:
+        meta = json.loads(meta_file.read_text())
+        report_file = folder / "report.json"
+        report = json.loads(report_file.read_text()) if report_file.exists() else {}
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise GenreError(f"{folder}: bundle metadata is corrupt ({e})") from None
+    if meta.get("format") != FORMAT_VERSION or "models" not in meta or "labels" not in meta:
+        raise GenreError(f"{folder}: unsupported or incomplete bundle.json")
+    return meta, report
+
+
+def load_bundle(folder: str | os.PathLike | None = None, names: list[str] | None = None) -> Bundle:
+    """Load every model of a bundle (or only `names`). Raises GenreError for a missing or
+    corrupt bundle."""
+    folder = Path(folder) if folder else DEFAULT_BUNDLE
+    if not folder.exists():
+        raise GenreError(f"{folder}: model bundle not found")
+    meta, report = read_bundle_meta(folder)
+    models: dict[str, GenreModel] = {}
+    for name, entry in meta["models"].items():
+        if names and name not in names:
+            continue
+        try:
+            models[name] = model_class(entry["family"]).load(
+                folder / entry["folder"], meta["labels"], entry.get("variant", "corrected"),
+                entry.get("params", {}))
+        except GenreError:
+            raise
+        except Exception as e:  # a truncated/corrupt weight file is the user's to fix
+            raise GenreError(f"{folder / entry['folder']}: model {name!r} could not be loaded "
+                             f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})"
+                             ) from None
+    if not models:
+        raise GenreError(f"{folder}: bundle holds none of the requested models")
+    return Bundle(folder, meta["labels"], FeatureConfig.from_dict(meta["feature_config"]),
+                  models, report, meta)

@@ -1,0 +1,222 @@
+"""The subcommands' bodies (argument parsing lives in __main__)."""
+from __future__ import annotations
+
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+from genre_core.cli_common import eprint, label_order, timed
+from genre_core.errors import AudioError, GenreError
+
+
+def _cache(args):
+    from genre_core.cache import FeatureCache
+
+    return FeatureCache(getattr(args, "cache", None), enabled=not getattr(args, "no_cache", False))
+
+
+def load_features(data: str, kind: str, config, cache, jobs=None, timings=None):
+    """Index + extract with problems reported on stderr; returns (dataset, features)."""
+    from genre_core.dataset import extract_dataset, index_dataset
+
+    ds = index_dataset(data)
+    for problem in ds.skipped:
+        eprint(f"skipped: {problem}")
+    with timed(f"extract_{kind}_seconds", timings):
+        feats, problems = extract_dataset(ds.tracks, kind, config, cache, n_jobs=jobs)
+    for problem in problems:
+        eprint(f"skipped: {problem}")
+    eprint(f"{len(feats)} tracks with {kind} features in {len(ds.genres)} genres "
+           f"({len(ds.skipped) + len(problems)} skipped)")
+    return ds, feats
+
+
+def train(args) -> int:
+    from genre_core.bundle import DEFAULT_BUNDLE, read_bundle_meta, save_bundle
+    from genre_core.config import TrainConfig
+    from genre_core.evaluation import summary_line
+    from genre_core.splits import make_split, _carve_valid
+    from genre_core.training import cross_validate, fit_model
+    from genre_core.__main__ import _feature_config
+
+    config = _feature_config(args)
+    tconf = TrainConfig(seed=args.seed, **({"epochs": args.epochs} if args.epochs else {}))
+    families = [m.strip() for m in args.models.split(",") if m.strip()]
+    for f in families:
+        if f not in ("mlp", "cnn", "lstm"):
+            raise GenreError(f"--models: {f!r} is not an MFCC model (mlp, cnn, lstm); "
+                             "use train-table for the 'features' model")
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    timings: dict[str, float] = {}
+    ds, feats = load_features(args.data, "mfcc", config, _cache(args), args.jobs, timings)
+    tracks = [t for t in ds.tracks if t.id in feats]
+    labels = label_order(t.genre for t in tracks)
+    genre_of = {t.id: t.genre for t in tracks}
+
+    augmenters = [None]
+    if args.augment:
+        from genre_core.augment import augment_mfcc
+        augmenters.append(augment_mfcc)
+    evaluations = []
+    for split_name in [s.strip() for s in args.split.split(",") if s.strip()]:
+        split = make_split(split_name, tracks, seed=args.seed, k=args.folds,
+                           artists_file=args.artists, splits_dir=args.splits_dir,
+                           artist_folds=args.artist_folds)
+        eprint(f"split {split.name}: {split.description}")
+        for family in families:
+            for variant in variants:
+                for aug in augmenters:
+                    start = time.perf_counter()
+                    ev = cross_validate(family, variant, split, feats, genre_of, labels, tconf,
+                                        progress=True, augment=aug, log=eprint)
+                    ev["seconds"] = round(time.perf_counter() - start, 1)
+                    evaluations.append(ev)
+                    print(summary_line(ev) + (" +aug" if aug else ""), flush=True)
+
+    report = {
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "command": "python -m genre_core " + " ".join(sys.argv[1:]) if sys.argv else "",
+        "data": {"source": str(args.data), "n_tracks": len(tracks), "genres": labels,
+                 "track_ids": sorted(genre_of), "skipped": ds.skipped},
+        "train_config": tconf.to_dict(), "timings": timings,
+        "environment": {"python": platform.python_version(), "machine": platform.machine()},
+        "models": {}, "evaluations": evaluations,
+    }
+    if args.no_final:
+        return 0
+
+    final_models = {}
+    ids = sorted(genre_of)
+    train_ids, valid_ids = _carve_valid(ids, [genre_of[i] for i in ids],
+                                        tconf.validation_fraction, tconf.seed)
+    for family in families:
+        model, history, secs = fit_model(family, "corrected", train_ids, valid_ids, feats,
+                                         genre_of, labels, tconf, progress=True)
+        eprint(f"final {family}: {len(history.get('loss', []))} epochs, {secs:.1f} s")
+        final_models[family] = model
+        report["models"][family] = {
+            "family": family, "variant": "corrected", "feature": "mfcc",
+            "trained_on": f"all {len(ids)} tracks: {len(train_ids)} fit, {len(valid_ids)} "
+                          "held out for early stopping",
+            "history": history, "train_seconds": round(secs, 2)}
+
+    out = Path(args.out) if args.out else DEFAULT_BUNDLE
+    keep = {}
+    if (out / "bundle.json").exists():   # keep models this command does not retrain
+        try:
+            old_meta, old_report = read_bundle_meta(out)
+        except GenreError:
+            old_meta, old_report = {"models": {}}, {}
+        if old_meta.get("labels") == labels:
+            for name, entry in old_meta["models"].items():
+                if name not in final_models and entry.get("feature") != "mfcc":
+                    keep[name] = entry
+                    report["models"][name] = old_report.get("models", {}).get(name, {})
+                    report["evaluations"] += [e for e in old_report.get("evaluations", [])
+                                              if e.get("model") == name]
+            for key in ("table", "musicnn"):
+                if key in old_report:
+                    report[key] = old_report[key]
+    save_bundle(out, final_models, labels, config, report, keep=keep)
+    eprint(f"bundle written to {out}")
+    return 0
+
+
+def evaluate(args) -> int:
+    import numpy as np
+
+    from genre_core.bundle import load_bundle
+    from genre_core.config import FeatureConfig
+    from genre_core.evaluation import evaluate_predictions, summary_line
+
+    bundle = load_bundle(args.bundle)
+    config: FeatureConfig = bundle.feature_config
+    kinds = sorted({m.feature for m in bundle.models.values()})
+    feats = {}
+    ds = None
+    for kind in kinds:
+        ds, feats[kind] = load_features(args.data, kind, config, _cache(args), args.jobs)
+    truth = {t.id: t.genre for t in ds.tracks}
+    usable = set.intersection(*(set(f) for f in feats.values()))
+    evaluated = [g for g in bundle.labels if g in set(truth[i] for i in usable)]
+    seen = set(bundle.report.get("data", {}).get("track_ids", []))
+    overlap = len(usable & seen)
+    results = []
+    for name, model in bundle.models.items():
+        probs = {tid: model.predict_proba(feats[model.feature][tid]) for tid in sorted(usable)
+                 if truth[tid] in bundle.labels}
+        ev = evaluate_predictions(bundle.labels, truth, probs, evaluated)
+        ev.update(model=name, variant=model.variant, split="given data",
+                  tracks_seen_in_training=overlap)
+        results.append(ev)
+    if args.json:
+        print(json.dumps([{k: v for k, v in ev.items() if k != "per_track"} for ev in results],
+                         indent=1))
+    else:
+        for ev in results:
+            print(summary_line(ev))
+        labels = bundle.labels
+        for ev in results:
+            print(f"\n{ev['model']} track-level confusion (rows true, columns predicted):")
+            print(" " * 10 + " ".join(f"{g[:5]:>5}" for g in labels))
+            for g, row in zip(labels, ev["track_confusion"]):
+                print(f"{g:>10}" + " ".join(f"{v:>5}" for v in row))
+    if overlap:
+        eprint(f"warning: {overlap} of these tracks were used to train the bundle; "
+               "these figures overstate accuracy (see the bundle's report for held-out figures)")
+    return 0
+
+
+def predict(args) -> int:
+    from genre_core.audio import load_audio
+    from genre_core.predict import Predictor
+    from genre_core.__main__ import _feature_config
+
+    predictor = Predictor(args.bundle)
+    config = predictor.config
+    want = _feature_config(args)
+    if want.max_seconds != config.max_seconds:
+        from dataclasses import replace
+        config = replace(config, max_seconds=want.max_seconds)
+    results, failed = [], 0
+    for f in args.files:
+        try:
+            clip = load_audio(f, config)
+            pred = predictor.predict_clip(clip)
+        except AudioError as e:
+            failed += 1
+            if args.json:
+                results.append({"file": f, "error": str(e)})
+            else:
+                print(f"{f}: error: {e}", flush=True)
+            continue
+        if args.json:
+            results.append(pred.to_json())
+        else:
+            parts = [f"{name} {mp.genre} ({mp.probabilities[mp.genre]:.0%})"
+                     for name, mp in pred.models.items()]
+            note = f"  [{'; '.join(clip.warnings)}]" if clip.warnings else ""
+            print(f"{f}: " + ", ".join(parts) + note, flush=True)
+    if args.json:
+        print(json.dumps(results, indent=1))
+    return 1 if failed else 0
+
+
+def train_table(args) -> int:
+    from genre_core.table_training import train_table as run
+
+    return run(args)
+
+
+def evaluate_table(args) -> int:
+    from genre_core.table_training import evaluate_table as run
+
+    return run(args)
+
+
+def bench(args) -> int:
+    from genre_core.bench import run
+
+    return run(args)

@@ -1,0 +1,60 @@
+"""Frozen configuration objects: every parameter that changes features or training lives here."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+GENRES: tuple[str, ...] = (
+    "blues", "classical", "country", "disco", "hiphop",
+    "jazz", "metal", "pop", "reggae", "rock",
+)
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """How audio becomes MFCC segments (the defaults are those of the classic GTZAN study)."""
+
+    sample_rate: int = 22050
+    segment_seconds: float = 3.0
+    n_mfcc: int = 13
+    n_fft: int = 2048
+    hop_length: int = 512
+    # Only the first `max_seconds` of a file are decoded; None reads everything.
+    max_seconds: float | None = 30.0
+    # A clip shorter than this is refused as too short to say anything about.
+    min_seconds: float = 0.5
+
+    @property
+    def segment_samples(self) -> int:
+        return int(round(self.sample_rate * self.segment_seconds))
+
+    @property
+    def frames_per_segment(self) -> int:
+        return 1 + self.segment_samples // self.hop_length
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "FeatureConfig":
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How a Keras model is fitted; `seed` makes a run reproducible."""
+
+    epochs: int = 60
+    batch_size: int = 32
+    learning_rate: float = 1e-4
+    seed: int = 42
+    patience: int = 8
+    dropout: float = 0.3
+    l2: float = 1e-3
+    validation_fraction: float = 0.2
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})

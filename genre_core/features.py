@@ -1,0 +1,96 @@
+"""Segments and features. Every extractor takes mono samples at config.sample_rate and
+returns an array whose first axis is the model's *unit* (a 3-s segment, or the whole clip)."""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from genre_core.config import FeatureConfig
+
+
+def segment(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.ndarray:
+    """Cut into (n_segments, segment_samples): a partial last segment is dropped, a clip
+    shorter than one segment is zero-padded to exactly one."""
+    n = config.segment_samples
+    if len(y) < n:
+        return np.pad(y, (0, n - len(y)))[None, :]
+    count = len(y) // n
+    return y[: count * n].reshape(count, n)
+
+
+def segment_starts(n_segments: int, config: FeatureConfig = FeatureConfig()) -> list[float]:
+    return [i * config.segment_seconds for i in range(n_segments)]
+
+
+def mfcc_segments(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.ndarray:
+    """MFCCs of every segment in one librosa call: (n_segments, frames, n_mfcc), float32."""
+    import librosa
+
+    segments = segment(y, config)
+    m = librosa.feature.mfcc(y=segments, sr=config.sample_rate, n_mfcc=config.n_mfcc,
+                             n_fft=config.n_fft, hop_length=config.hop_length)
+    return np.ascontiguousarray(np.transpose(m, (0, 2, 1)), dtype=np.float32)
+
+
+def mfcc(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.ndarray:
+    """MFCCs of the whole clip (n_mfcc, frames), for display."""
+    import librosa
+
+    return librosa.feature.mfcc(y=y, sr=config.sample_rate, n_mfcc=config.n_mfcc,
+                                n_fft=config.n_fft, hop_length=config.hop_length)
+
+
+def mel_db(y: np.ndarray, config: FeatureConfig = FeatureConfig(), n_mels: int = 128) -> np.ndarray:
+    """Mel spectrogram in dB relative to the clip's peak (n_mels, frames)."""
+    import librosa
+
+    S = librosa.feature.melspectrogram(y=y, sr=config.sample_rate, n_fft=config.n_fft,
+                                       hop_length=config.hop_length, n_mels=n_mels)
+    return librosa.power_to_db(S, ref=np.max)
+
+
+def chroma(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.ndarray:
+    """Constant-Q chroma (12, frames)."""
+    import librosa
+
+    return librosa.feature.chroma_cqt(y=y, sr=config.sample_rate, hop_length=config.hop_length)
+
+
+def tempogram(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> tuple[np.ndarray, float]:
+    """Autocorrelation tempogram (384, frames) and the estimated global tempo in BPM."""
+    import librosa
+
+    onset = librosa.onset.onset_strength(y=y, sr=config.sample_rate, hop_length=config.hop_length)
+    tg = librosa.feature.tempogram(onset_envelope=onset, sr=config.sample_rate,
+                                   hop_length=config.hop_length)
+    tempo = librosa.feature.tempo(onset_envelope=onset, sr=config.sample_rate,
+                                  hop_length=config.hop_length)
+    return tg, float(np.atleast_1d(tempo)[0])
+
+
+def kaggle_units(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.ndarray:
+    """The 57 Kaggle-table features of the whole clip, as one unit: (1, 57)."""
+    from genre_core.kaggle_features import extract_kaggle_features
+
+    return extract_kaggle_features(y, config.sample_rate)[None, :].astype(np.float32)
+
+
+def musicnn_units(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.ndarray:
+    """musicnn taggram + embedding of each 3-s patch: (n_patches, 50 + D)."""
+    from genre_core.models.musicnn_backbone import embed
+
+    taggram, embedding = embed(y, config.sample_rate)
+    return np.concatenate([taggram, embedding], axis=1).astype(np.float32)
+
+
+# kind -> (extractor, can run in worker processes)
+FEATURE_KINDS: dict[str, tuple[Callable[[np.ndarray, FeatureConfig], np.ndarray], bool]] = {
+    "mfcc": (mfcc_segments, True),
+    "kaggle": (kaggle_units, True),
+    "musicnn": (musicnn_units, False),   # runs a Keras model: batch in-process
+}
+
+
+def extract(kind: str, y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.ndarray:
+    return FEATURE_KINDS[kind][0](y, config)

@@ -1,0 +1,119 @@
+"""Shared machinery for the Keras models on MFCC segments: standardisation with saved
+statistics, seeded fitting with Keras callbacks, one batched predict call, save/load."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from genre_core.config import TrainConfig
+from genre_core.models.base import GenreModel
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+
+class EpochProgress:
+    """A tqdm bar over epochs, as a Keras callback (built lazily: keras imports late)."""
+
+    @staticmethod
+    def make(total: int, desc: str):
+        import keras
+        from tqdm.auto import tqdm
+
+        class _Bar(keras.callbacks.Callback):
+            def on_train_begin(self, logs=None):
+                self.bar = tqdm(total=total, desc=desc, unit="epoch", leave=False)
+
+            def on_epoch_end(self, epoch, logs=None):
+                logs = logs or {}
+                self.bar.set_postfix(loss=f"{logs.get('loss', 0):.3f}",
+                                     val_acc=f"{logs.get('val_accuracy', float('nan')):.3f}")
+                self.bar.update()
+
+            def on_train_end(self, logs=None):
+                self.bar.close()
+
+        return _Bar()
+
+
+class KerasSegmentModel(GenreModel):
+    """Base for MLP/CNN/LSTM: subclasses only define `build_network`."""
+
+    feature = "mfcc"
+    default_epochs_plain = 40
+
+    def __init__(self, labels, variant="corrected", params=None):
+        super().__init__(labels, variant, params)
+        self.net = None
+        self.mean: np.ndarray | None = None
+        self.std: np.ndarray | None = None
+
+    # -- subclass hook
+    def build_network(self, input_shape: tuple[int, ...], n_classes: int, config: TrainConfig):
+        raise NotImplementedError
+
+    @property
+    def corrected(self) -> bool:
+        return self.variant == "corrected"
+
+    def _scale(self, X: np.ndarray) -> np.ndarray:
+        """Standardise each MFCC coefficient with the training statistics."""
+        return ((X - self.mean) / self.std).astype(np.float32)
+
+    def fit(self, X_train, y_train, X_valid, y_valid, config: TrainConfig, progress=False):
+        import keras
+
+        keras.utils.set_random_seed(config.seed)
+        axes = tuple(range(X_train.ndim - 1))
+        self.mean = X_train.mean(axis=axes).astype(np.float32)
+        self.std = (X_train.std(axis=axes) + 1e-6).astype(np.float32)
+        self.net = self.build_network(X_train.shape[1:], len(self.labels), config)
+        self.net.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
+                         loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        callbacks = []
+        has_valid = X_valid is not None and len(X_valid) > 0
+        epochs = config.epochs if self.corrected else min(config.epochs, self.default_epochs_plain)
+        if self.corrected and has_valid:
+            callbacks.append(keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=config.patience, restore_best_weights=True))
+        if progress:
+            callbacks.append(EpochProgress.make(epochs, f"{self.family} ({self.variant})"))
+        history = self.net.fit(
+            self._scale(X_train), y_train,
+            validation_data=(self._scale(X_valid), y_valid) if has_valid else None,
+            epochs=epochs, batch_size=config.batch_size, shuffle=True, verbose=0,
+            callbacks=callbacks)
+        return {k: [float(v) for v in vals] for k, vals in history.history.items()}
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        if len(X) == 0:
+            return np.zeros((0, len(self.labels)), np.float32)
+        # a direct call avoids model.predict's per-call tf.data and callback overhead
+        out = self.net(self._scale(X), training=False)
+        return np.asarray(out, dtype=np.float32)
+
+    def save(self, folder: Path) -> None:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.net.save(folder / "model.keras")
+        np.savez(folder / "scaler.npz", mean=self.mean, std=self.std)
+
+    @classmethod
+    def load(cls, folder: Path, labels, variant, params):
+        import keras
+
+        folder = Path(folder)
+        obj = cls(labels, variant, params)
+        obj.net = keras.saving.load_model(folder / "model.keras", compile=False)
+        with np.load(folder / "scaler.npz") as s:
+            obj.mean, obj.std = s["mean"], s["std"]
+        return obj
+
+
+def regularizer(model: KerasSegmentModel, config: TrainConfig):
+    import keras
+
+    return keras.regularizers.l2(config.l2) if model.corrected else None

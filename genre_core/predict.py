@@ -1,0 +1,87 @@
+"""Predictor: a bundle loaded once; every segment of a clip goes to each model in one batch."""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from genre_core.audio import AudioSource, Clip, load_audio
+from genre_core.bundle import Bundle, load_bundle
+from genre_core.features import extract, segment_starts
+
+
+@dataclass
+class ModelPrediction:
+    genre: str
+    probabilities: dict[str, float]           # track level: mean over segments
+    segment_probabilities: np.ndarray         # (n_units, n_labels)
+    segment_starts: list[float]               # seconds; one entry per unit
+
+    def top(self, k: int = 3) -> list[tuple[str, float]]:
+        return sorted(self.probabilities.items(), key=lambda kv: -kv[1])[:k]
+
+
+@dataclass
+class Prediction:
+    clip: Clip
+    labels: list[str]
+    models: dict[str, ModelPrediction]
+    timings: dict[str, float] = field(default_factory=dict)   # seconds per stage
+
+    def to_json(self) -> dict:
+        return {
+            "file": self.clip.name, "duration": round(self.clip.duration, 3),
+            "analysed_seconds": round(self.clip.loaded_seconds, 3),
+            **({"warnings": self.clip.warnings} if self.clip.warnings else {}),
+            "models": {name: {
+                "genre": mp.genre,
+                "probabilities": {g: round(p, 5) for g, p in mp.probabilities.items()},
+                "segments": [{"start": s, "probabilities": {g: round(float(p), 5) for g, p in
+                                                            zip(self.labels, row)}}
+                             for s, row in zip(mp.segment_starts, mp.segment_probabilities)],
+            } for name, mp in self.models.items()},
+        }
+
+
+class Predictor:
+    """Load a bundle once, then predict any number of clips."""
+
+    def __init__(self, bundle: Bundle | str | os.PathLike | None = None):
+        self.bundle = bundle if isinstance(bundle, Bundle) else load_bundle(bundle)
+        self.config = self.bundle.feature_config
+        self.labels = self.bundle.labels
+
+    def features(self, clip: Clip) -> dict[str, np.ndarray]:
+        """Each feature kind the bundle's models need, computed once per clip."""
+        kinds = {m.feature for m in self.bundle.models.values()}
+        return {kind: extract(kind, clip.samples, self.config) for kind in sorted(kinds)}
+
+    def predict_clip(self, clip: Clip, features: dict[str, np.ndarray] | None = None) -> Prediction:
+        timings: dict[str, float] = {}
+        t = time.perf_counter()
+        features = features or self.features(clip)
+        timings["features"] = time.perf_counter() - t
+        out: dict[str, ModelPrediction] = {}
+        for name, model in self.bundle.models.items():
+            t = time.perf_counter()
+            units = features[model.feature]
+            probs = model.predict_proba(units)
+            timings[name] = time.perf_counter() - t
+            track = probs.mean(axis=0)
+            starts = (segment_starts(len(units), self.config) if len(units) > 1 or
+                      model.feature != "kaggle" else [0.0])
+            out[name] = ModelPrediction(self.labels[int(track.argmax())],
+                                        {g: float(p) for g, p in zip(self.labels, track)},
+                                        probs, starts)
+        return Prediction(clip, self.labels, out, timings)
+
+    def predict(self, source: AudioSource | Clip, name: str | None = None) -> Prediction:
+        """Decode (unless given a Clip) and predict; raises AudioError for unusable input."""
+        t = time.perf_counter()
+        clip = source if isinstance(source, Clip) else load_audio(source, self.config, name=name)
+        decode = time.perf_counter() - t
+        pred = self.predict_clip(clip)
+        pred.timings = {"decode": decode, **pred.timings}
+        return pred

@@ -1,0 +1,70 @@
+"""Fit model families on track features, cross-validated over a Split, and the final fit."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from genre_core.config import TrainConfig
+from genre_core.evaluation import evaluate_predictions
+from genre_core.models import model_class
+from genre_core.models.base import GenreModel
+from genre_core.splits import Split
+
+
+def stack(ids: list[str], features: dict[str, np.ndarray], genre_of: dict[str, str],
+          labels: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Units of the given tracks and their genre indices (every unit inherits its track's)."""
+    if not ids:
+        return np.zeros((0,)), np.zeros((0,), int)
+    X = np.concatenate([features[i] for i in ids])
+    y = np.concatenate([[labels.index(genre_of[i])] * len(features[i]) for i in ids])
+    return X, y.astype(np.int64)
+
+
+def fit_model(family: str, variant: str, train_ids, valid_ids, features, genre_of, labels,
+              config: TrainConfig, progress=False, augment=None) -> tuple[GenreModel, dict, float]:
+    """Fit one model; returns (model, history, seconds)."""
+    Xtr, ytr = stack(train_ids, features, genre_of, labels)
+    Xva, yva = stack(valid_ids, features, genre_of, labels)
+    if augment is not None:
+        Xtr, ytr = augment(Xtr, ytr, config.seed)
+    model = model_class(family)(labels, variant)
+    start = time.perf_counter()
+    history = model.fit(Xtr, ytr, Xva if len(valid_ids) else None,
+                        yva if len(valid_ids) else None, config, progress=progress)
+    return model, history, time.perf_counter() - start
+
+
+def cross_validate(family: str, variant: str, split: Split, features, genre_of, labels,
+                   config: TrainConfig, progress=False, augment=None, log=print) -> dict:
+    """Out-of-fold predictions for every test track of the split, then metrics on them."""
+    oof: dict[str, np.ndarray] = {}
+    fold_of: dict[str, int] = {}
+    curves, seconds, epochs = [], [], []
+    for k, fold in enumerate(split.folds):
+        train = [i for i in fold.train if i in features]
+        valid = [i for i in fold.valid if i in features]
+        test = [i for i in fold.test if i in features]
+        assert not set(test) & (set(train) | set(valid)), "test track leaked into training"
+        model, history, secs = fit_model(family, variant, train, valid, features, genre_of,
+                                         labels, config, augment=augment)
+        X = np.concatenate([features[i] for i in test])
+        probs = model.predict_proba(X)
+        offset = 0
+        for tid in test:
+            n = len(features[tid])
+            oof[tid], fold_of[tid] = probs[offset:offset + n], k
+            offset += n
+        curves.append(history)
+        seconds.append(secs)
+        epochs.append(len(history.get("loss", [])))
+        if progress:
+            log(f"  {family}/{variant} {split.name} fold {k + 1}/{len(split.folds)}: "
+                f"{len(test)} test tracks, {epochs[-1]} epochs, {secs:.1f} s")
+    result = evaluate_predictions(labels, genre_of, oof, split.evaluated_genres, fold_of)
+    result.update(model=family, variant=variant, split=split.name,
+                  split_description=split.description, n_folds=len(split.folds),
+                  learning_curves=curves, fit_seconds=seconds, epochs=epochs,
+                  augmented=augment is not None)
+    return result
