@@ -57,8 +57,9 @@ def train(args) -> int:
 
     augmenters = [None]
     if args.augment:
-        from genre_core.augment import augment_mfcc
-        augmenters.append(augment_mfcc)
+        from genre_core.augment import Augmenter
+        _, copies = load_features(args.data, "mfcc_aug", config, _cache(args), args.jobs, timings)
+        augmenters.append(Augmenter(copies))
     evaluations = []
     for split_name in [s.strip() for s in args.split.split(",") if s.strip()]:
         split = make_split(split_name, tracks, seed=args.seed, k=args.folds,

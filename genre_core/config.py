@@ -43,11 +43,11 @@ class FeatureConfig:
 class TrainConfig:
     """How a Keras model is fitted; `seed` makes a run reproducible."""
 
-    epochs: int = 60
+    epochs: int = 50
     batch_size: int = 32
-    learning_rate: float = 1e-4
+    learning_rate: float = 3e-4
     seed: int = 42
-    patience: int = 8
+    patience: int = 10
     dropout: float = 0.3
     l2: float = 1e-3
     validation_fraction: float = 0.2

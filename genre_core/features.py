@@ -84,9 +84,16 @@ def musicnn_units(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.
     return np.concatenate([taggram, embedding], axis=1).astype(np.float32)
 
 
+def mfcc_augmented(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.ndarray:
+    from genre_core.augment import mfcc_augmented_units
+
+    return mfcc_augmented_units(y, config)
+
+
 # kind -> (extractor, can run in worker processes)
 FEATURE_KINDS: dict[str, tuple[Callable[[np.ndarray, FeatureConfig], np.ndarray], bool]] = {
     "mfcc": (mfcc_segments, True),
+    "mfcc_aug": (mfcc_augmented, True),  # training-only augmented copies
     "kaggle": (kaggle_units, True),
     "musicnn": (musicnn_units, False),   # runs a Keras model: batch in-process
 }

@@ -27,8 +27,9 @@ def fit_model(family: str, variant: str, train_ids, valid_ids, features, genre_o
     """Fit one model; returns (model, history, seconds)."""
     Xtr, ytr = stack(train_ids, features, genre_of, labels)
     Xva, yva = stack(valid_ids, features, genre_of, labels)
-    if augment is not None:
-        Xtr, ytr = augment(Xtr, ytr, config.seed)
+    if augment is not None:   # training tracks only: test/valid units are never augmented
+        Xtr, ytr = augment(list(train_ids), Xtr, ytr,
+                           {i: labels.index(genre_of[i]) for i in train_ids}, config.seed)
     model = model_class(family)(labels, variant)
     start = time.perf_counter()
     history = model.fit(Xtr, ytr, Xva if len(valid_ids) else None,

@@ -110,6 +110,7 @@ def main(argv=None) -> int:
     os.close(fd)
     try:
         model.save(tmp)
+        os.chmod(tmp, 0o644)          # mkstemp creates 0600
         os.replace(tmp, out)
     finally:
         if os.path.exists(tmp):

@@ -1,0 +1,43 @@
+"""Genre Studio: Streamlit router. Run with `streamlit run app.py`.
+
+Only the page list and the shared sidebar live here; each page is a file in pages/ and the
+cached loaders are in ui_state.py. Environment: GENRE_DATA (dataset folder shown in the
+sidebar), GENRE_BUNDLE (model bundle folder; default assets/models/default)."""
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import streamlit as st  # noqa: E402
+
+import ui_state  # noqa: E402
+
+st.set_page_config(layout="wide", page_title="Genre Studio", page_icon="🎵")
+
+PAGES = [
+    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+    st.Page("pages/listen.py", title="Listen", icon="🎧"),
+    st.Page("pages/features.py", title="Features", icon="🌈"),
+    st.Page("pages/compare.py", title="Compare models", icon="⚖️"),
+    st.Page("pages/confusion.py", title="Confusion matrix", icon="🧮"),
+    st.Page("pages/misclassified.py", title="Misclassified", icon="❓"),
+    st.Page("pages/model_card.py", title="Model card", icon="📇"),
+]
+
+page = st.navigation(PAGES)
+ui_state.sidebar()
+try:
+    page.run()
+except Exception as e:  # noqa: BLE001 - last resort: a message, never a traceback
+    from genre_core.errors import GenreError
+
+    if os.environ.get("GENRE_STUDIO_DEBUG") == "1":   # tests want the real exception
+        raise
+
+    if isinstance(e, GenreError):
+        st.error(str(e))
+    else:
+        st.error(f"Something went wrong on this page ({type(e).__name__}: {e}). "
+                 "The other pages still work.")

@@ -1,0 +1,48 @@
+"""Compare models: every model's answer for the chosen clip, side by side, segment by
+segment, and whether they agree."""
+import streamlit as st
+
+import ui_state
+from genre_core import app_support as sup
+from genre_core import plots
+
+st.title("⚖️ Compare models")
+clip = ui_state.require_clip()
+if clip is None:
+    st.stop()
+prediction = ui_state.clip_prediction(clip)
+if prediction is None:
+    st.stop()
+
+st.subheader(sup.agreement_sentence(prediction))
+st.caption(f"Clip: **{ui_state.clip_name()}** — "
+           + ", ".join(f"{sup.display_name(n)}: {mp.genre} ({mp.probabilities[mp.genre]:.0%})"
+                       for n, mp in prediction.models.items()))
+for w in clip.warnings:
+    st.warning(w)
+
+names = list(prediction.models)
+st.plotly_chart(plots.probability_bars(
+    {n: mp.probabilities for n, mp in prediction.models.items()}, prediction.labels,
+    title="Track-level probabilities (mean over segments)",
+    display_names={n: sup.display_name(n) for n in names}),
+    width="stretch", key="compare_bars")
+
+predictor = ui_state.predictor(show_error=False)
+features_of = ({n: m.feature for n, m in predictor.bundle.models.items()} if predictor else {})
+config = ui_state.feature_config()
+columns = st.columns(min(len(names), 3))
+for i, name in enumerate(names):
+    mp = prediction.models[name]
+    with columns[i % len(columns)]:
+        st.markdown(f"#### {sup.display_name(name)}: **{mp.genre}**")
+        st.dataframe(sup.top_k_rows(mp, 3), hide_index=True, width="stretch",
+                     column_config={"probability": st.column_config.ProgressColumn(
+                         "probability", format="percent", min_value=0.0, max_value=1.0)})
+        whole = sup.is_whole_clip_model(mp, features_of.get(name))
+        st.plotly_chart(plots.segment_timeline(
+            mp.segment_probabilities, mp.segment_starts, prediction.labels,
+            0 if whole else config.segment_seconds,
+            title="whole clip" if whole else "per segment", height=420),
+            width="stretch", key=f"compare_timeline_{name}")
+st.caption("Timing: " + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in prediction.timings.items()))

@@ -1,0 +1,69 @@
+"""Confusion matrix: which genres each model mixes up on held-out tracks, from the bundle's
+report; click a cell to list its tracks."""
+import pandas as pd
+import streamlit as st
+
+import ui_state
+from genre_core import app_support as sup
+from genre_core import plots
+
+st.title("🧮 Confusion matrix")
+bundle = ui_state.bundle_meta()
+if bundle is None:
+    st.stop()
+meta, report = bundle
+models = [m for m in sup.report_models(meta, report) if sup.evaluations_for(report, m)]
+if not models:
+    st.warning("This bundle's report holds no evaluations (it was trained without "
+               "cross-validation).")
+    st.stop()
+labels = sup.bundle_labels(meta, report)
+
+c1, c2, c3, c4 = st.columns([2, 3, 2, 2])
+model = c1.selectbox("Model", models, format_func=sup.display_name, key="cm_model")
+evs = sup.evaluations_for(report, model)
+best = sup.preferred_evaluation(report, model)
+ev_index = c2.selectbox("Evaluation (split · variant)", range(len(evs)),
+                        index=evs.index(best) if best in evs else 0,
+                        format_func=lambda i: sup.evaluation_label(evs[i]), key="cm_eval")
+ev = evs[ev_index]
+level = c3.radio("Level", ["track", "segment"], horizontal=True, key="cm_level")
+normalise = c4.toggle("Row-normalised", value=False, key="cm_norm")
+st.caption(f"{ev.get('split_description', '')} — track accuracy {ev['track_accuracy']:.1%}, "
+           f"segment accuracy {ev['segment_accuracy']:.1%}, macro F1 {ev['macro_f1']:.3f}")
+
+left, right = st.columns([3, 2], gap="medium")
+with left:
+    fig = plots.confusion_heatmap(sup.confusion_for(ev, level), labels, normalise,
+                                  clickable=level == "track")
+    if level == "track":
+        event = st.plotly_chart(fig, width="stretch", key=f"cm_chart_{model}_{ev_index}",
+                                on_select="rerun", selection_mode="points")
+        points = (event or {}).get("selection", {}).get("points", []) if event else []
+        if points:
+            st.session_state["cm_true"] = points[0].get("y")
+            st.session_state["cm_pred"] = points[0].get("x")
+    else:
+        st.plotly_chart(fig, width="stretch", key="cm_chart_segments")
+with right:
+    st.plotly_chart(plots.per_genre_bars(ev.get("per_genre", {}),
+                                         title="Per genre (track level)", height=380),
+                    width="stretch", key="cm_per_genre")
+    st.dataframe(pd.DataFrame(sup.per_genre_rows(ev)), hide_index=True, width="stretch",
+                 height=250)
+
+if level == "track":
+    st.subheader("Tracks in a cell")
+    st.caption("Click a cell of the matrix, or choose the cell here.")
+    evaluated = ev.get("evaluated_genres") or labels
+    if st.session_state.get("cm_true") not in evaluated:
+        st.session_state["cm_true"] = evaluated[0]
+    if st.session_state.get("cm_pred") not in labels:
+        st.session_state["cm_pred"] = labels[0]
+    d1, d2 = st.columns(2)
+    true = d1.selectbox("True genre", evaluated, key="cm_true")
+    pred = d2.selectbox("Predicted genre", labels, key="cm_pred")
+    rows = sup.cell_rows(sup.tracks_in_cell(ev, true, pred), ui_state.track_index())
+    st.markdown(f"**{len(rows)}** {true} track(s) predicted as **{pred}**")
+    if rows:
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")

@@ -1,0 +1,84 @@
+"""Listen: choose a clip (upload, microphone or a dataset track), hear it, and see how the
+models will cut it into 3-second segments."""
+import streamlit as st
+
+import ui_state
+from genre_core import app_support as sup
+from genre_core import plots
+
+st.title("🎧 Listen")
+
+SOURCES = ["Upload a file", "Record with the microphone", "Dataset track"]
+source = st.radio("Where does the clip come from?", SOURCES, horizontal=True, key="listen_source")
+
+if source == SOURCES[0]:
+    upload = st.file_uploader("Audio file (wav, mp3, flac, ogg)",
+                              type=["wav", "mp3", "flac", "ogg"], key="listen_upload")
+    if upload is not None:
+        data = upload.getvalue()
+        if not data:
+            st.error(f"{upload.name}: the file is empty (0 bytes).")
+        else:
+            ui_state.set_clip(data, upload.name, "upload")
+elif source == SOURCES[1]:
+    recording = st.audio_input("Record a clip (at least a few seconds; 30 s is ideal)",
+                               sample_rate=22050, key="listen_record")
+    if recording is not None:
+        ui_state.set_clip(recording.getvalue(), "microphone recording.wav", "microphone")
+else:
+    ds = ui_state.dataset(show_error=True)
+    if ds is None:
+        if not ui_state.data_path():
+            st.info(ui_state.CONNECT_HINT)
+    else:
+        c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
+        genre = c1.selectbox("Genre", ds.genres, key="listen_genre")
+        numbers = sup.track_numbers(ds, genre)
+        number = c2.selectbox("Track number", numbers, key="listen_number")
+        if c3.button("Use this track", key="listen_use", type="primary") and number is not None:
+            track = sup.find_track(ds, genre, number)
+            data = ui_state.track_bytes(track) if track else None
+            if data:
+                ui_state.set_clip(data, track.filename, "dataset")
+        index = ui_state.track_index()
+        if number is not None:
+            track = sup.find_track(ds, genre, number)
+            if track is not None:
+                st.caption(sup.describe_track(track.id, index))
+
+if ui_state.clip_digest() is None:
+    st.info("No clip chosen yet.")
+    st.stop()
+
+clip = ui_state.current_clip()
+name = ui_state.clip_name()
+st.subheader(f"Chosen clip: {name}")
+data = ui_state.clip_bytes()
+if clip is None:
+    if st.button("Forget this clip", key="listen_forget"):
+        ui_state.clear_clip()
+        st.rerun()
+    st.stop()
+
+player, facts = st.columns([3, 2], vertical_alignment="center")
+with player:
+    st.audio(data, format=sup.audio_mime(name))
+with facts:
+    f = sup.clip_facts(clip)
+    m1, m2, m3 = st.columns(3)
+    m1.metric("duration", f["duration"])
+    m2.metric("sample rate", f["sample rate"])
+    m3.metric("channels", f["channels"])
+for w in clip.warnings:
+    st.warning(w)
+if clip.truncated:
+    st.info(f"Only the first {clip.loaded_seconds:.0f} s of this {clip.duration:.0f}-s file are "
+            "analysed.")
+
+config = ui_state.feature_config()
+n = sup.segment_count(clip, config)
+st.plotly_chart(plots.waveform(clip.samples, clip.sample_rate, config.segment_seconds,
+                               title=f"Waveform: {n} segment(s) of {config.segment_seconds:g} s "
+                                     "(red dashed lines)"),
+                width="stretch", key="listen_waveform")
+st.page_link("pages/compare.py", label="See what the models say", icon="⚖️")

@@ -1,0 +1,144 @@
+"""Training on synthesized, separable audio; the bundle round trip; atomic writes;
+prediction output; the command line's behaviour on bad files."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, tone, wav_bytes
+from genre_core.bundle import load_bundle, save_bundle
+from genre_core.config import FeatureConfig, TrainConfig
+from genre_core.errors import GenreError
+from genre_core.predict import Predictor
+from genre_core.training import fit_model
+
+LABELS = ["low", "high"]
+
+
+@pytest.fixture(scope="module")
+def tone_bundle(tmp_path_factory):
+    """MLP and CNN fitted on MFCCs of low vs high tones; must separate them."""
+    from genre_core.features import mfcc_segments
+
+    feats, genre_of = {}, {}
+    for k in range(6):
+        for label, freq in (("low", 150 + 10 * k), ("high", 3000 + 100 * k)):
+            tid = f"{label}.{k}"
+            feats[tid] = mfcc_segments(tone(6.0, freq=freq, seed=k))
+            genre_of[tid] = label
+    ids = sorted(feats)
+    train = [i for i in ids if not i.endswith(".5")]
+    valid = [i for i in ids if i.endswith(".5")]
+    cfg = TrainConfig(epochs=8, learning_rate=1e-3, seed=1)
+    models = {}
+    for fam in ("mlp", "cnn"):
+        models[fam], history, _ = fit_model(fam, "corrected", train, valid, feats, genre_of,
+                                            LABELS, cfg)
+        assert len(history["loss"]) >= 1
+    folder = tmp_path_factory.mktemp("b") / "bundle"
+    save_bundle(folder, models, LABELS, FeatureConfig(), {"evaluations": []})
+    return folder
+
+
+def test_bundle_predicts_tones(tone_bundle, tmp_path):
+    p = Predictor(tone_bundle)
+    assert set(p.bundle.models) == {"mlp", "cnn"}
+    low = p.predict(wav_bytes(tone(9.0, freq=170)), name="low.wav")
+    high = p.predict(wav_bytes(tone(9.0, freq=3300)), name="high.wav")
+    for name in ("mlp", "cnn"):
+        assert low.models[name].genre == "low" and high.models[name].genre == "high"
+        assert low.models[name].segment_probabilities.shape == (3, 2)
+        np.testing.assert_allclose(sum(low.models[name].probabilities.values()), 1, atol=1e-5)
+    js = low.to_json()
+    assert js["file"] == "low.wav" and len(js["models"]["cnn"]["segments"]) == 3
+    assert js["models"]["cnn"]["segments"][1]["start"] == 3.0
+
+
+def test_reload_gives_identical_predictions(tone_bundle):
+    y = tone(6.0, freq=900)
+    a = Predictor(tone_bundle).predict(wav_bytes(y))
+    b = Predictor(load_bundle(tone_bundle)).predict(wav_bytes(y))
+    for name in a.models:
+        np.testing.assert_allclose(a.models[name].segment_probabilities,
+                                   b.models[name].segment_probabilities, atol=1e-6)
+
+
+def test_failed_write_keeps_the_old_bundle(tone_bundle, tmp_path):
+    import shutil
+
+    target = tmp_path / "bundle"
+    shutil.copytree(tone_bundle, target)
+    before = (target / "bundle.json").read_text()
+
+    class Exploding:
+        family, variant, feature, params = "mlp", "corrected", "mfcc", {}
+
+        def save(self, folder):
+            Path(folder).mkdir(parents=True)
+            (Path(folder) / "partial").write_text("x")
+            raise KeyboardInterrupt   # as if the user pressed Ctrl-C mid-write
+
+    with pytest.raises(KeyboardInterrupt):
+        save_bundle(target, {"mlp": Exploding()}, LABELS, FeatureConfig(), {})
+    assert (target / "bundle.json").read_text() == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".bundle.tmp")]
+    load_bundle(target)
+
+
+def test_corrupt_bundle_is_a_clear_error(tone_bundle, tmp_path):
+    import shutil
+
+    with pytest.raises(GenreError, match="not found"):
+        load_bundle(tmp_path / "none")
+    broken = tmp_path / "broken"
+    shutil.copytree(tone_bundle, broken)
+    (broken / "cnn" / "model.keras").write_bytes(b"truncated")
+    with pytest.raises(GenreError, match="cnn.*could not be loaded"):
+        load_bundle(broken)
+    (broken / "bundle.json").write_text("{not json")
+    with pytest.raises(GenreError, match="corrupt"):
+        load_bundle(broken)
+
+
+def run_cli(*args, cwd=ROOT):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "genre_core", *args], capture_output=True,
+                          text=True, cwd=cwd, env=env, timeout=300)
+
+
+def test_cli_help_for_every_subcommand():
+    for sub in ("train", "evaluate", "predict", "train-table", "evaluate-table", "bench"):
+        r = run_cli(sub, "--help")
+        assert r.returncode == 0 and "usage" in r.stdout
+
+
+def test_cli_predict_json_with_bad_files(tone_bundle, tmp_path):
+    good = tmp_path / "good.wav"
+    good.write_bytes(wav_bytes(tone(4.0, freq=3200)))
+    text = tmp_path / "text.wav"
+    text.write_text("hello")
+    empty = tmp_path / "empty.flac"
+    empty.write_bytes(b"")
+    r = run_cli("predict", str(good), str(text), str(empty), str(tmp_path / "missing.mp3"),
+                "--bundle", str(tone_bundle), "--json")
+    assert r.returncode == 1, r.stderr
+    assert "Traceback" not in r.stderr
+    out = json.loads(r.stdout)
+    assert [o["file"] for o in out] == [str(good), str(text), str(empty), str(tmp_path / "missing.mp3")]
+    assert out[0]["models"]["mlp"]["genre"] == "high"
+    assert set(out[0]["models"]["mlp"]["probabilities"]) == set(LABELS)
+    assert "could not be decoded" in out[1]["error"] and "empty" in out[2]["error"]
+    assert "not found" in out[3]["error"]
+    r = run_cli("predict", str(good), str(text), "--bundle", str(tone_bundle))
+    lines = r.stdout.strip().splitlines()
+    assert r.returncode == 1 and len(lines) == 2 and "mlp high" in lines[0]
+    assert lines[1].startswith(f"{text}: error:")
+
+
+def test_cli_missing_bundle_is_one_line(tmp_path):
+    r = run_cli("predict", "x.wav", "--bundle", str(tmp_path / "nope"))
+    assert r.returncode == 2 and "model bundle not found" in r.stderr and "Traceback" not in r.stderr
