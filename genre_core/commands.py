@@ -43,15 +43,23 @@ def train(args) -> int:
 
     config = _feature_config(args)
     tconf = TrainConfig(seed=args.seed, **({"epochs": args.epochs} if args.epochs else {}))
+    from genre_core.models import model_class
+
     families = [m.strip() for m in args.models.split(",") if m.strip()]
+    kinds = {}
     for f in families:
-        if f not in ("mlp", "cnn", "lstm"):
-            raise GenreError(f"--models: {f!r} is not an MFCC model (mlp, cnn, lstm); "
-                             "use train-table for the 'features' model")
+        if f == "features":
+            raise GenreError("--models: the 'features' model trains from the Kaggle table; "
+                             "use train-table")
+        kinds[f] = model_class(f).feature
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     timings: dict[str, float] = {}
-    ds, feats = load_features(args.data, "mfcc", config, _cache(args), args.jobs, timings)
-    tracks = [t for t in ds.tracks if t.id in feats]
+    feats_by_kind = {}
+    for kind in sorted(set(kinds.values())):
+        ds, feats_by_kind[kind] = load_features(args.data, kind, config, _cache(args),
+                                                args.jobs, timings)
+    usable = set.intersection(*(set(f) for f in feats_by_kind.values()))
+    tracks = [t for t in ds.tracks if t.id in usable]
     labels = label_order(t.genre for t in tracks)
     genre_of = {t.id: t.genre for t in tracks}
 
@@ -67,8 +75,9 @@ def train(args) -> int:
                            artist_folds=args.artist_folds)
         eprint(f"split {split.name}: {split.description}")
         for family in families:
+            feats = feats_by_kind[kinds[family]]
             for variant in variants:
-                for aug in augmenters:
+                for aug in (augmenters if kinds[family] == "mfcc" else [None]):
                     start = time.perf_counter()
                     ev = cross_validate(family, variant, split, feats, genre_of, labels, tconf,
                                         progress=True, augment=aug, log=eprint)
@@ -85,25 +94,26 @@ def train(args) -> int:
         "environment": {"python": platform.python_version(), "machine": platform.machine()},
         "models": {}, "evaluations": evaluations,
     }
+    out = Path(args.out) if args.out else DEFAULT_BUNDLE
     if args.no_final:
-        return 0
+        return _merge_evaluations(out, evaluations, labels)
 
     final_models = {}
     ids = sorted(genre_of)
     train_ids, valid_ids = _carve_valid(ids, [genre_of[i] for i in ids],
                                         tconf.validation_fraction, tconf.seed)
     for family in families:
-        model, history, secs = fit_model(family, "corrected", train_ids, valid_ids, feats,
-                                         genre_of, labels, tconf, progress=True)
+        model, history, secs = fit_model(family, "corrected", train_ids, valid_ids,
+                                         feats_by_kind[kinds[family]], genre_of, labels, tconf,
+                                         progress=True)
         eprint(f"final {family}: {len(history.get('loss', []))} epochs, {secs:.1f} s")
         final_models[family] = model
         report["models"][family] = {
-            "family": family, "variant": "corrected", "feature": "mfcc",
+            "family": family, "variant": "corrected", "feature": kinds[family],
             "trained_on": f"all {len(ids)} tracks: {len(train_ids)} fit, {len(valid_ids)} "
                           "held out for early stopping",
             "history": history, "train_seconds": round(secs, 2)}
 
-    out = Path(args.out) if args.out else DEFAULT_BUNDLE
     keep = {}
     if (out / "bundle.json").exists():   # keep models this command does not retrain
         try:
@@ -112,7 +122,7 @@ def train(args) -> int:
             old_meta, old_report = {"models": {}}, {}
         if old_meta.get("labels") == labels:
             for name, entry in old_meta["models"].items():
-                if name not in final_models and entry.get("feature") != "mfcc":
+                if name not in final_models:
                     keep[name] = entry
                     report["models"][name] = old_report.get("models", {}).get(name, {})
                     report["evaluations"] += [e for e in old_report.get("evaluations", [])
@@ -122,6 +132,29 @@ def train(args) -> int:
                     report[key] = old_report[key]
     save_bundle(out, final_models, labels, config, report, keep=keep)
     eprint(f"bundle written to {out}")
+    return 0
+
+
+def _merge_evaluations(out: Path, evaluations: list[dict], labels: list[str]) -> int:
+    """Add evaluation-only figures to an existing bundle's report (its models untouched);
+    an evaluation of the same model, variant, split and augmentation is replaced."""
+    from genre_core.bundle import read_bundle_meta, save_bundle
+    from genre_core.config import FeatureConfig
+
+    if not (out / "bundle.json").exists():
+        eprint(f"no bundle at {out}: figures printed only")
+        return 0
+    meta, report = read_bundle_meta(out)
+    if meta["labels"] != labels:
+        eprint(f"bundle at {out} has other labels: figures printed only")
+        return 0
+    key = lambda e: (e.get("model"), e.get("variant"), e.get("split"), e.get("augmented", False))
+    new = {key(e) for e in evaluations}
+    report["evaluations"] = [e for e in report.get("evaluations", []) if key(e) not in new]
+    report["evaluations"] += evaluations
+    save_bundle(out, {}, meta["labels"], FeatureConfig.from_dict(meta["feature_config"]),
+                report, keep=meta["models"])
+    eprint(f"{len(evaluations)} evaluations added to the report of {out}")
     return 0
 
 

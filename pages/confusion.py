@@ -40,9 +40,10 @@ with left:
         event = st.plotly_chart(fig, width="stretch", key=f"cm_chart_{model}_{ev_index}",
                                 on_select="rerun", selection_mode="points")
         points = (event or {}).get("selection", {}).get("points", []) if event else []
-        if points:
-            st.session_state["cm_true"] = points[0].get("y")
-            st.session_state["cm_pred"] = points[0].get("x")
+        clicked = (points[0].get("y"), points[0].get("x")) if points else None
+        if clicked and clicked != st.session_state.get("cm_clicked"):
+            st.session_state["cm_clicked"] = clicked   # apply a click once, then let the
+            st.session_state["cm_true"], st.session_state["cm_pred"] = clicked  # boxes rule
     else:
         st.plotly_chart(fig, width="stretch", key="cm_chart_segments")
 with right:

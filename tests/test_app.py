@@ -71,3 +71,235 @@ def build_tiny_bundle(out: str | os.PathLike, families=("mlp", "cnn"), seed: int
               "train_config": tconf.to_dict(), "timings": {},
               "models": report_models, "evaluations": evaluations}
     return save_bundle(out, models, labels, config, report)
+
+
+# ---------------------------------------------------------------- fixtures
+
+def _bundle_is_usable(folder: Path) -> bool:
+    try:
+        from genre_core.bundle import read_bundle_meta
+
+        meta, report = read_bundle_meta(folder)
+        return bool(meta["models"]) and bool(report.get("evaluations"))
+    except Exception:  # noqa: BLE001 - anything unusable means "build a tiny one"
+        return False
+
+
+@pytest.fixture(scope="session")
+def bundle_dir(tmp_path_factory) -> Path:
+    """The shipped bundle when present, else a tiny one built in seconds."""
+    if os.environ.get("GENRE_TEST_TINY_BUNDLE") != "1" and _bundle_is_usable(SHIPPED_BUNDLE):
+        return SHIPPED_BUNDLE
+    return build_tiny_bundle(tmp_path_factory.mktemp("bundle") / "tiny")
+
+
+def tone_wav(seconds: float = 7.0, rate: int = 22050, amplitude: float = 0.4) -> bytes:
+    """A 440 Hz tone with a little noise, as WAV bytes."""
+    import soundfile as sf
+
+    t = np.arange(int(seconds * rate)) / rate
+    rng = np.random.default_rng(0)
+    y = (amplitude * np.sin(2 * np.pi * 440 * t)
+         + (0.02 if amplitude else 0.0) * rng.standard_normal(len(t))).astype(np.float32)
+    buf = io.BytesIO()
+    sf.write(buf, y, rate, format="WAV")
+    return buf.getvalue()
+
+
+def data_root() -> Path:
+    """The GTZAN folder, or skip (fail when GENRE_REQUIRE_DATA=1) with the reason."""
+    if (DATA_ROOT / "Data" / "genres_original").is_dir():
+        return DATA_ROOT
+    reason = f"GTZAN material not found at {DATA_ROOT} (set GENRE_DATA_ROOT)"
+    if os.environ.get("GENRE_REQUIRE_DATA") == "1":
+        pytest.fail(reason + " but GENRE_REQUIRE_DATA=1")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def make_app(monkeypatch, bundle_dir):
+    """AppTest of app.py on `page`, with or without a dataset/clip/bundle."""
+    from streamlit.testing.v1 import AppTest
+
+    def _make(page: str = "home", data: Path | None = None, clip: bytes | None = None,
+              clip_name: str = "tone.wav", bundle: Path | str | None = None):
+        monkeypatch.setenv("GENRE_STUDIO_DEBUG", "1")      # real exceptions, not a message
+        monkeypatch.setenv("GENRE_BUNDLE", str(bundle or bundle_dir))
+        if data is None:
+            monkeypatch.delenv("GENRE_DATA", raising=False)
+        else:
+            monkeypatch.setenv("GENRE_DATA", str(data))
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+        if clip is not None:
+            at.session_state["clip_bytes"] = clip
+            at.session_state["clip_name"] = clip_name
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        if page != "home":
+            at.switch_page(f"pages/{page}.py").run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at
+    return _make
+
+
+def texts(elements) -> str:
+    return " | ".join(str(e.value) for e in elements)
+
+
+def charts(at) -> list:
+    return at.get("plotly_chart")
+
+
+def bundle_models(bundle_dir: Path) -> list[str]:
+    from genre_core.bundle import read_bundle_meta
+
+    return list(read_bundle_meta(bundle_dir)[0]["models"])
+
+
+# ---------------------------------------------------------------- every page, no dataset
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_without_dataset_or_clip(make_app, page):
+    at = make_app(page)
+    assert at.title, "every page has a title"
+    assert not at.error, texts(at.error)
+    assert "No dataset connected" in texts(at.caption) + texts(at.info) or page != "home"
+    if page in ("features", "compare"):
+        assert "No clip chosen" in texts(at.info)
+
+
+def test_home_lists_models_with_accuracy_and_split(make_app, bundle_dir):
+    at = make_app("home")
+    df = at.dataframe[0].value
+    assert len(df) == len(bundle_models(bundle_dir))
+    assert {"model", "track accuracy", "measured on"} <= set(df.columns)
+    assert df["measured on"].str.contains("split").all()
+    assert "No dataset connected" in texts(at.info)
+
+
+# ---------------------------------------------------------------- with a clip
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_with_clip(make_app, bundle_dir, page):
+    at = make_app(page, clip=tone_wav())
+    assert not at.error, texts(at.error)
+    n_models = len(bundle_models(bundle_dir))
+    expected_charts = {"home": 0, "listen": 1, "features": 5, "compare": 1 + n_models,
+                       "confusion": 2, "misclassified": 2, "model_card": 1}[page]
+    assert len(charts(at)) >= expected_charts
+    if page == "listen":
+        assert "tone.wav" in texts(at.subheader)
+        metrics = {m.label: m.value for m in at.metric}
+        assert metrics["duration"] == "7.00 s" and metrics["channels"] == "1 (mono)"
+        assert metrics["sample rate"] == "22,050 Hz"
+    if page == "compare":
+        line = texts(at.subheader)
+        assert " say" in line, line
+        assert len(at.dataframe) == n_models          # a top-3 table per model
+        assert all(len(d.value) == 3 for d in at.dataframe)
+
+
+def test_clip_stays_chosen_across_pages(make_app):
+    at = make_app("listen", clip=tone_wav())
+    for page in ("features", "compare", "listen"):
+        at.switch_page(f"pages/{page}.py").run()
+        assert not at.exception
+        assert "tone.wav" in texts(at.caption) + texts(at.subheader) + texts(at.sidebar.caption)
+
+
+@pytest.mark.parametrize("data,message,kind", [
+    (b"this is not audio at all", "cannot be used", "error"),
+    (tone_wav(0.3), "at least 0.5 s", "error"),
+    (tone_wav(5.0, amplitude=0.0), "silent", "warning"),
+])
+def test_bad_clips_give_messages(make_app, data, message, kind):
+    at = make_app("listen", clip=data, clip_name="bad.wav")
+    shown = texts(at.error if kind == "error" else at.warning)
+    assert message in shown, shown
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception
+    if kind == "error":
+        assert "cannot be used" in texts(at.error)
+
+
+def test_features_segment_slider_selects_block(make_app):
+    at = make_app("features", clip=tone_wav(10.0))
+    slider = at.slider(key="features_segment")
+    assert slider.max == 3
+    slider.set_value(3).run()
+    assert not at.exception
+    assert any("Segment 3 of 3" in c.proto.spec for c in charts(at))
+
+
+def test_confusion_controls_and_cell_listing(make_app):
+    at = make_app("confusion")
+    at.radio(key="cm_level").set_value("segment").run()
+    at.toggle(key="cm_norm").set_value(True).run()
+    assert not at.exception and len(charts(at)) == 2
+    at.radio(key="cm_level").set_value("track").run()
+    at.toggle(key="cm_norm").set_value(False).run()
+    true = at.selectbox(key="cm_true").options[0]
+    at.selectbox(key="cm_pred").set_value(true).run()
+    assert not at.exception
+    assert f"{true} track(s) predicted as" in texts(at.markdown)
+
+
+def test_misclassified_filters(make_app):
+    at = make_app("misclassified")
+    assert "misclassified by at least one model" in texts(at.caption)
+    genre = at.multiselect(key="mis_true").options[0]
+    at.multiselect(key="mis_true").set_value([genre]).run()
+    assert not at.exception
+    assert "How to" not in texts(at.error)
+    assert "GENRE_DATA" in texts(at.info)      # says how to connect the audio
+
+
+# ---------------------------------------------------------------- bundle problems
+
+@pytest.mark.parametrize("page", PAGES)
+def test_missing_bundle_gives_error_not_exception(make_app, tmp_path, page):
+    at = make_app(page, clip=tone_wav(), bundle=tmp_path / "no-such-bundle")
+    assert at.error, f"{page}: expected an st.error for the missing bundle"
+    assert "bundle" in texts(at.error).lower()
+
+
+def test_corrupt_bundle_gives_error(make_app, tmp_path):
+    bad = tmp_path / "corrupt"
+    bad.mkdir()
+    (bad / "bundle.json").write_text("{ not json")
+    for page in ("home", "compare", "model_card"):
+        at = make_app(page, clip=tone_wav(), bundle=bad)
+        assert "corrupt" in texts(at.error), page
+
+
+# ---------------------------------------------------------------- with the dataset
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_with_dataset(make_app, page):
+    root = data_root()
+    at = make_app(page, data=root)
+    assert not at.error, texts(at.error)
+    assert "connected:" in texts(at.sidebar.success)
+    if page == "home":
+        assert at.metric[0].value.isdigit() and int(at.metric[0].value) > 100
+
+
+def test_listen_picks_a_dataset_track(make_app):
+    root = data_root()
+    at = make_app("listen", data=root)
+    at.radio(key="listen_source").set_value("Dataset track").run()
+    at.selectbox(key="listen_genre").set_value("rock").run()
+    at.selectbox(key="listen_number").set_value(7).run()
+    at.button(key="listen_use").click().run()
+    assert not at.exception and not at.error, texts(at.error)
+    assert "rock.00007.wav" in texts(at.subheader)
+    assert len(charts(at)) == 1
+    assert any(m.label == "duration" for m in at.metric)
+
+
+def test_misclassified_plays_track_with_dataset(make_app):
+    root = data_root()
+    at = make_app("misclassified", data=root)
+    assert not at.error, texts(at.error)
+    assert len(at.get("audio")) == 1
+    assert len(charts(at)) >= 4     # bars, votes, MFCCs, live per-segment probabilities

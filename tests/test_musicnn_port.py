@@ -65,10 +65,8 @@ def _check_against_reference(clip: dict, y: np.ndarray, sr: int, backbone) -> No
     np.testing.assert_allclose(emb.mean(axis=0), clip["penultimate_mean"], rtol=0, atol=TOL)
 
     # The pooled mid-end features (other model outputs) of the first patch.
-    y16 = y if sr == mb.SR else None
-    if y16 is None:
-        import librosa
-        y16 = librosa.resample(np.asarray(y, np.float32), orig_sr=sr, target_sr=mb.SR)
+    import librosa
+    y16 = y if sr == mb.SR else librosa.resample(y, orig_sr=sr, target_sr=mb.SR)
     x = mb.patches(mb.musicnn_melspectrogram(y16))[:1]
     _, _, mean_pool, max_pool = (np.asarray(o) for o in backbone(x, training=False))
     np.testing.assert_allclose(mean_pool[0, :32], clip["mean_pool_row0_first32"], rtol=0, atol=TOL)

@@ -229,7 +229,7 @@ def embed(y: np.ndarray, sr: int, model=None) -> tuple[np.ndarray, np.ndarray]:
     model = model if model is not None else load_backbone()
     tags, embs = [], []
     for i in range(0, len(x), MAX_BATCH):
-        out = model(x[i:i + MAX_BATCH], training=False)
+        out = model.predict_on_batch(x[i:i + MAX_BATCH])   # traced graph: faster than eager
         tags.append(np.asarray(out[0]))
         embs.append(np.asarray(out[1]))
     return (np.concatenate(tags).astype(np.float32),

@@ -1,0 +1,99 @@
+"""Misclassified: the held-out tracks the models got wrong, who made them and what the models
+thought instead; choose one to hear it and see why."""
+import streamlit as st
+
+import ui_state
+from genre_core import app_support as sup
+from genre_core import plots
+
+st.title("❓ Misclassified tracks")
+bundle = ui_state.bundle_meta()
+if bundle is None:
+    st.stop()
+meta, report = bundle
+labels = sup.bundle_labels(meta, report)
+models = [m for m in sup.report_models(meta, report) if sup.evaluations_for(report, m)]
+if not models:
+    st.warning("This bundle's report holds no evaluations, so there are no held-out "
+               "predictions to inspect.")
+    st.stop()
+
+splits = sorted({ev["split"] for ev in report.get("evaluations", [])}, key=sup._split_rank)
+f1, f2, f3 = st.columns([1, 2, 2])
+split = f1.selectbox("Split", splits, key="mis_split")
+true_filter = f2.multiselect("True genre", labels, key="mis_true", placeholder="any")
+pred_filter = f3.multiselect("Predicted genre (by any model)", labels, key="mis_pred",
+                             placeholder="any")
+index = ui_state.track_index()
+table = sup.misclassified_table(report, index, split=split, models=models)
+shown = sup.filter_misclassified(table, true_filter, pred_filter)
+st.caption(f"{len(shown)} of {len(table)} tracks misclassified by at least one model "
+           f"({split} split, out-of-fold predictions: no model had seen the track).")
+event = st.dataframe(shown, hide_index=True, width="stretch", height=300,
+                     on_select="rerun", selection_mode="single-row", key="mis_table")
+if shown.empty:
+    st.stop()
+
+ids = list(shown["track"])
+rows = (event or {}).get("selection", {}).get("rows", []) if event else []
+if rows and rows[0] < len(ids) and ids[rows[0]] != st.session_state.get("mis_clicked"):
+    st.session_state["mis_clicked"] = ids[rows[0]]
+    st.session_state["mis_track"] = ids[rows[0]]
+if st.session_state.get("mis_track") not in ids:
+    st.session_state["mis_track"] = ids[0]
+track_id = st.selectbox("Track", ids, key="mis_track",
+                        format_func=lambda t: sup.describe_track(t, index))
+
+entries = sup.track_entries(report, track_id, split)
+st.subheader(sup.describe_track(track_id, index))
+st.markdown("True genre **{}**. {}".format(
+    next(iter(entries.values()))["genre"] if entries else "?",
+    sup.agreement_sentence({m: e["predicted"] for m, e in entries.items()})))
+
+left, right = st.columns(2, gap="medium")
+with left:
+    st.plotly_chart(plots.probability_bars({m: e["probabilities"] for m, e in entries.items()},
+                                           labels, title="Held-out probabilities", height=400,
+                                           display_names={m: sup.display_name(m) for m in entries}),
+                    width="stretch", key="mis_bars")
+with right:
+    which = st.selectbox("Segment votes of", list(entries), format_func=sup.display_name,
+                         key="mis_votes_model") if entries else None
+    if which:
+        votes = sup.segment_votes(entries[which], labels)
+        config = ui_state.feature_config()
+        starts = [i * config.segment_seconds for i in range(len(votes))]
+        st.plotly_chart(plots.segment_timeline(votes, starts, labels, config.segment_seconds,
+                                               title="Held-out vote of each segment", height=340),
+                        width="stretch", key="mis_votes")
+
+st.subheader("Listen and look")
+ds = ui_state.dataset(show_error=True)
+track = sup.find_track_by_id(ds, track_id)
+if ds is None:
+    st.info("The audio is not available. " + ui_state.CONNECT_HINT)
+elif track is None:
+    st.warning(f"{track_id} is not in the connected dataset.")
+else:
+    data = ui_state.track_bytes(track)
+    if data:
+        st.audio(data, format=sup.audio_mime(track.filename))
+    analysis = ui_state.analyse_track(track)
+    if analysis is not None:
+        clip, mfcc, prediction = analysis
+        config = ui_state.feature_config()
+        a, b = st.columns(2, gap="medium")
+        a.plotly_chart(plots.mfcc_heatmap(mfcc, config.sample_rate, config.hop_length,
+                                          title="MFCCs", height=400),
+                       width="stretch", key="mis_mfcc")
+        name = b.selectbox("Per-segment probabilities of", list(prediction.models),
+                           format_func=sup.display_name, key="mis_live_model")
+        mp = prediction.models[name]
+        b.plotly_chart(plots.segment_timeline(mp.segment_probabilities, mp.segment_starts,
+                                              prediction.labels,
+                                              config.segment_seconds if len(mp.segment_starts) > 1
+                                              else 0, title="Shipped model, per segment",
+                                              height=340),
+                       width="stretch", key="mis_live")
+        st.caption("The shipped models were trained on all tracks, this one included, so their "
+                   "live answer here is usually right; the table above shows held-out answers.")
