@@ -93,7 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="fewer repetitions")
     p.add_argument("--out", default="bench/results.json")
     p.add_argument("--data", default=None)
-    p.add_argument("--skip", default="", help="comma list of sections to skip")
+    p.add_argument("--skip", default="", help="comma list of sections to skip: latency, cold, "
+                   "app, extraction, training, memory, growth")
+    p.add_argument("--bundle", default=None, help="bundle folder (default: the shipped one; a "
+                   "quick 2-epoch bundle is fitted when there is none)")
     return parser
 
 

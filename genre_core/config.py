@@ -48,6 +48,7 @@ class TrainConfig:
     learning_rate: float = 3e-4
     seed: int = 42
     patience: int = 10
+    warmup_epochs: int = 10       # early stopping only considers epochs after these
     dropout: float = 0.3
     l2: float = 1e-3
     validation_fraction: float = 0.2

@@ -77,8 +77,11 @@ class KerasSegmentModel(GenreModel):
         has_valid = X_valid is not None and len(X_valid) > 0
         epochs = config.epochs if self.corrected else min(config.epochs, self.default_epochs_plain)
         if self.corrected and has_valid:
+            # BN + L2 make the first epochs' val_loss misleadingly low on small data: only
+            # start tracking the best epoch after `warmup_epochs`
             callbacks.append(keras.callbacks.EarlyStopping(
-                monitor="val_loss", patience=config.patience, restore_best_weights=True))
+                monitor="val_loss", patience=config.patience, restore_best_weights=True,
+                start_from_epoch=min(config.warmup_epochs, epochs // 2)))
         if progress:
             callbacks.append(EpochProgress.make(epochs, f"{self.family} ({self.variant})"))
         history = self.net.fit(
@@ -91,8 +94,11 @@ class KerasSegmentModel(GenreModel):
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         if len(X) == 0:
             return np.zeros((0, len(self.labels)), np.float32)
-        # a direct call avoids model.predict's per-call tf.data and callback overhead
-        out = self.net(self._scale(X), training=False)
+        # predict_on_batch runs the model's compiled (tf.function) predict step on one batch:
+        # no tf.data/callback overhead as in model.predict, and no per-layer eager dispatch as
+        # in a direct call (3-6x faster than net(X) for 10 segments; it retraces at most
+        # twice, then takes any batch size)
+        out = self.net.predict_on_batch(self._scale(X))
         return np.asarray(out, dtype=np.float32)
 
     def save(self, folder: Path) -> None:
