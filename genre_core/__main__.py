@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--splits-dir", default=None, help="folder with {train,valid,test}_filtered.txt")
     p.add_argument("--augment", action="store_true",
                    help="also evaluate the MFCC models with training-set augmentation")
+    p.add_argument("--augment-only", action="store_true",
+                   help="with --augment: skip the runs without augmentation")
     p.add_argument("--cache", default=None, help="feature cache folder")
     p.add_argument("--no-cache", action="store_true")
     p.add_argument("--jobs", type=int, default=None, help="extraction processes (default: cores)")

@@ -63,16 +63,21 @@ def spec_augment(X: np.ndarray, rng: np.random.Generator, time_masks: int = 2,
 class Augmenter:
     """Adds the training tracks' augmented copies, then SpecAugment-masks half of all units."""
 
-    copies: dict[str, np.ndarray]        # track id -> augmented MFCC units
+    copies: dict[str, np.ndarray]        # track id -> augmented MFCC units (N_COPIES copies)
     mask_fraction: float = 0.5
+    n_copies: int = 1                    # how many of the cached copies to add per track
 
     def __call__(self, train_ids: list[str], X: np.ndarray, y: np.ndarray, labels_of: dict,
                  seed: int) -> tuple[np.ndarray, np.ndarray]:
         rng = np.random.default_rng(seed)
         extra = [i for i in train_ids if i in self.copies]
         if extra:
-            X = np.concatenate([X] + [self.copies[i] for i in extra])
-            y = np.concatenate([y] + [np.full(len(self.copies[i]), labels_of[i]) for i in extra])
+            chosen = []
+            for i in extra:
+                per_copy = len(self.copies[i]) // N_COPIES
+                chosen.append(self.copies[i][: per_copy * self.n_copies])
+            X = np.concatenate([X] + chosen)
+            y = np.concatenate([y] + [np.full(len(c), labels_of[i]) for c, i in zip(chosen, extra)])
         pick = rng.random(len(X)) < self.mask_fraction
         X = X.copy()
         X[pick] = spec_augment(X[pick], rng)

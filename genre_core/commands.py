@@ -68,6 +68,8 @@ def train(args) -> int:
         from genre_core.augment import Augmenter
         _, copies = load_features(args.data, "mfcc_aug", config, _cache(args), args.jobs, timings)
         augmenters.append(Augmenter(copies))
+        if args.augment_only:
+            augmenters = augmenters[1:]
     evaluations = []
     for split_name in [s.strip() for s in args.split.split(",") if s.strip()]:
         split = make_split(split_name, tracks, seed=args.seed, k=args.folds,

@@ -23,13 +23,31 @@ def segment_starts(n_segments: int, config: FeatureConfig = FeatureConfig()) -> 
     return [i * config.segment_seconds for i in range(n_segments)]
 
 
+# Segments whose STFT is held at once. Beyond this the mel power spectra are computed chunk by
+# chunk and only they (128 x frames each, 1/8 of a power spectrogram) are kept, so peak memory
+# no longer grows with the STFT of the whole file (~1 MiB complex STFT per 3-s segment).
+MFCC_CHUNK_SEGMENTS = 20
+
+
 def mfcc_segments(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.ndarray:
-    """MFCCs of every segment in one librosa call: (n_segments, frames, n_mfcc), float32."""
+    """MFCCs of every segment in one librosa call: (n_segments, frames, n_mfcc), float32.
+
+    Long inputs are computed in chunks of MFCC_CHUNK_SEGMENTS segments with the same result:
+    librosa.feature.mfcc is power_to_db(melspectrogram) then a DCT, and power_to_db (whose
+    top_db floor is taken over the whole batch) still sees every segment at once."""
     import librosa
 
     segments = segment(y, config)
-    m = librosa.feature.mfcc(y=segments, sr=config.sample_rate, n_mfcc=config.n_mfcc,
-                             n_fft=config.n_fft, hop_length=config.hop_length)
+    if len(segments) <= MFCC_CHUNK_SEGMENTS:
+        m = librosa.feature.mfcc(y=segments, sr=config.sample_rate, n_mfcc=config.n_mfcc,
+                                 n_fft=config.n_fft, hop_length=config.hop_length)
+    else:
+        mel = np.concatenate([
+            librosa.feature.melspectrogram(y=segments[i:i + MFCC_CHUNK_SEGMENTS],
+                                           sr=config.sample_rate, n_fft=config.n_fft,
+                                           hop_length=config.hop_length)
+            for i in range(0, len(segments), MFCC_CHUNK_SEGMENTS)])
+        m = librosa.feature.mfcc(S=librosa.power_to_db(mel), n_mfcc=config.n_mfcc)
     return np.ascontiguousarray(np.transpose(m, (0, 2, 1)), dtype=np.float32)
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 
@@ -28,8 +29,14 @@ def fit_model(family: str, variant: str, train_ids, valid_ids, features, genre_o
     Xtr, ytr = stack(train_ids, features, genre_of, labels)
     Xva, yva = stack(valid_ids, features, genre_of, labels)
     if augment is not None:   # training tracks only: test/valid units are never augmented
+        n_before = len(Xtr)
         Xtr, ytr = augment(list(train_ids), Xtr, ytr,
                            {i: labels.index(genre_of[i]) for i in train_ids}, config.seed)
+        # same number of optimiser steps as without augmentation: fewer, larger epochs
+        scale = len(Xtr) / max(1, n_before)
+        config = replace(config, epochs=max(10, round(config.epochs / scale)),
+                         patience=max(4, round(config.patience / scale)),
+                         warmup_epochs=round(config.warmup_epochs / scale))
     model = model_class(family)(labels, variant)
     start = time.perf_counter()
     history = model.fit(Xtr, ytr, Xva if len(valid_ids) else None,

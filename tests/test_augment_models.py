@@ -1,0 +1,65 @@
+"""Augmentation touches training tracks only; the LSTM and musicnn-transfer families honour
+the GenreModel contract (fit, batched predict, save/load round trip)."""
+import numpy as np
+
+from conftest import tone
+from genre_core.augment import N_COPIES, Augmenter, augmented_copies, spec_augment
+from genre_core.config import TrainConfig
+from genre_core.models import model_class
+
+
+def test_augmented_copies_are_perturbed_but_similar_length():
+    y = tone(6.0, freq=330)
+    copies = augmented_copies(y, 22050, seed=3, n_copies=2)
+    assert len(copies) == 2
+    for c in copies:
+        assert abs(len(c) - len(y)) < 0.1 * len(y) and not np.allclose(c[:len(y)], y[:len(c)])
+
+
+def test_augmenter_adds_only_training_tracks():
+    copies = {f"t{i}": np.full((N_COPIES * 2, 130, 13), float(i), np.float32) for i in range(4)}
+    X = np.zeros((4, 130, 13), np.float32)
+    y = np.arange(4)
+    aug = Augmenter(copies, mask_fraction=0.0, n_copies=1)
+    X2, y2 = aug(["t1", "t2"], X, y, {"t1": 7, "t2": 8}, seed=0)
+    assert len(X2) == 4 + 2 * 2                     # one copy (2 segments) per training track
+    assert sorted(set(np.unique(X2[4:]))) == [1.0, 2.0]   # t0 and t3 (not training) absent
+    assert list(y2[4:]) == [7, 7, 8, 8]
+
+
+def test_spec_augment_masks_some_frames_and_keeps_shape():
+    X = np.random.default_rng(0).standard_normal((8, 130, 13)).astype(np.float32)
+    M = spec_augment(X, np.random.default_rng(1))
+    assert M.shape == X.shape and 0 < (M != X).mean() < 0.5
+    np.testing.assert_array_equal(M[:, :, 0][M[:, :, 0] != X[:, :, 0]].size > 0, True)
+
+
+def _separable(n=40, shape=(130, 13), seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    X = rng.standard_normal((n, *shape)).astype(np.float32)
+    X += (y * 1.5).reshape(-1, *([1] * len(shape)))
+    return X, y
+
+
+def test_lstm_fits_and_round_trips(tmp_path):
+    X, y = _separable()
+    m = model_class("lstm")(["a", "b"], "corrected")
+    m.fit(X[:30], y[:30], X[30:], y[30:], TrainConfig(epochs=3, learning_rate=3e-3, warmup_epochs=0))
+    p = m.predict_proba(X[30:])
+    assert p.shape == (10, 2) and np.allclose(p.sum(1), 1, atol=1e-5)
+    m.save(tmp_path / "lstm")
+    again = model_class("lstm").load(tmp_path / "lstm", ["a", "b"], "corrected", {})
+    np.testing.assert_allclose(again.predict_proba(X[30:]), p, atol=1e-6)
+
+
+def test_musicnn_transfer_classifier_round_trips(tmp_path):
+    X, y = _separable(60, (250,))
+    m = model_class("musicnn")(["a", "b", "c"], "corrected")   # "c" never seen in training
+    m.fit(X[:40], y[:40], X[40:50], y[40:50], TrainConfig())
+    p = m.predict_proba(X[50:])
+    assert p.shape == (10, 3) and np.all(p[:, 2] == 0)
+    assert (p.argmax(1) == y[50:]).mean() >= 0.9
+    m.save(tmp_path / "mn")
+    again = model_class("musicnn").load(tmp_path / "mn", ["a", "b", "c"], "corrected", m.params)
+    np.testing.assert_allclose(again.predict_proba(X[50:]), p)

@@ -1,0 +1,197 @@
+"""The real app in a real browser: start `streamlit run app.py`, drive Debian's chromium with
+Playwright, upload a synthesized WAV on Listen, visit every page, screenshot each and time
+(1) server start -> first page rendered and (2) upload -> predictions shown on Compare.
+
+Skipped with the reason when /usr/bin/chromium or playwright is missing, failed instead when
+GENRE_REQUIRE_BROWSER=1. Never downloads a browser."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from test_app import (DATA_ROOT, ROOT, SHIPPED_BUNDLE, _bundle_is_usable,  # noqa: E402
+                      build_tiny_bundle, tone_wav)
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+SHOTS = ARTIFACTS / "screenshots"
+CHROME_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--no-first-run", "--disable-sync"]
+# nav label, screenshot name, text the page's main heading holds
+PAGES = [("Home", "home", "Genre Studio"), ("Listen", "listen", "Listen"),
+         ("Features", "features", "Features"), ("Compare models", "compare", "Compare models"),
+         ("Confusion matrix", "confusion", "Confusion matrix"),
+         ("Misclassified", "misclassified", "Misclassified tracks"),
+         ("Model card", "model_card", "Model card")]
+SLOW = 240_000   # ms: the machine may be busy training; TensorFlow loads on first predict
+
+
+def _skip_or_fail(reason: str):
+    if os.environ.get("GENRE_REQUIRE_BROWSER") == "1":
+        pytest.fail(reason + " but GENRE_REQUIRE_BROWSER=1")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def playwright_api():
+    if not CHROMIUM.exists():
+        _skip_or_fail(f"{CHROMIUM} not found (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _skip_or_fail("the playwright Python package is not installed")
+    with sync_playwright() as p:
+        yield p
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The app served on a free port; yields (url, start time, bundle folder)."""
+    bundle = (SHIPPED_BUNDLE if os.environ.get("GENRE_TEST_TINY_BUNDLE") != "1"
+              and _bundle_is_usable(SHIPPED_BUNDLE)
+              else build_tiny_bundle(tmp_path_factory.mktemp("bundle") / "tiny"))
+    port = _free_port()
+    env = {**os.environ, "GENRE_BUNDLE": str(bundle), "TF_CPP_MIN_LOG_LEVEL": "2",
+           "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    env.pop("GENRE_STUDIO_DEBUG", None)
+    if (DATA_ROOT / "Data" / "genres_original").is_dir():
+        env["GENRE_DATA"] = str(DATA_ROOT)
+    else:
+        env.pop("GENRE_DATA", None)
+    log = open(tmp_path_factory.mktemp("server") / "streamlit.log", "w")
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
+         "--server.headless", "true", "--server.port", str(port),
+         "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.time() > deadline:
+                log.flush()
+                pytest.fail("streamlit did not start: " + Path(log.name).read_text()[-2000:])
+            time.sleep(0.3)
+        yield url, start, bundle
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def _settle(page):
+    """Wait until the script run has finished (no 'Running…' widget, no spinner)."""
+    page.wait_for_timeout(300)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]') && "
+        "!document.querySelector('[data-testid=\"stSpinner\"]')", timeout=SLOW)
+    page.wait_for_timeout(500)
+
+
+def _goto(page, label: str):
+    page.locator('[data-testid="stSidebarNav"] a').filter(has_text=label).first.click()
+
+
+def _heading(page, text: str):
+    page.locator("h1").filter(has_text=text).first.wait_for(timeout=SLOW)
+
+
+def _plotly_count(page) -> int:
+    return page.locator('[data-testid="stPlotlyChart"] .main-svg').count()
+
+
+def _wait_charts(page, n: int):
+    page.wait_for_function(
+        f"() => document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .js-plotly-plot')"
+        f".length >= {n}", timeout=SLOW)
+
+
+def test_every_page_in_chromium(playwright_api, server):
+    from genre_core.bundle import read_bundle_meta
+
+    url, started, bundle = server
+    n_models = len(read_bundle_meta(bundle)[0]["models"])
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    browser = playwright_api.chromium.launch(executable_path=str(CHROMIUM), args=CHROME_ARGS)
+    timings: dict[str, float] = {}
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url, timeout=SLOW)
+        _heading(page, "Genre Studio")
+        page.get_by_text("Models loaded").wait_for(timeout=SLOW)
+        timings["server_start_to_first_page_s"] = round(time.perf_counter() - started, 2)
+        _settle(page)
+        page.screenshot(path=str(SHOTS / "home.png"))
+        assert page.locator('[data-testid="stDataFrame"]').count() >= 1
+
+        # Listen: upload a synthesized tone
+        _goto(page, "Listen")
+        _heading(page, "Listen")
+        page.locator('input[type="file"]').first.wait_for(state="attached", timeout=SLOW)
+        t_upload = time.perf_counter()
+        page.locator('input[type="file"]').first.set_input_files(
+            files=[{"name": "tone.wav", "mimeType": "audio/wav", "buffer": tone_wav(9.0)}])
+        page.get_by_text("Chosen clip: tone.wav").wait_for(timeout=SLOW)
+        _wait_charts(page, 1)
+        _settle(page)
+        page.screenshot(path=str(SHOTS / "listen.png"))
+
+        # Compare: predictions of every model
+        _goto(page, "Compare models")
+        _heading(page, "Compare models")
+        page.locator("h3").filter(has_text=" say").first.wait_for(timeout=SLOW)
+        _wait_charts(page, 1 + n_models)
+        timings["upload_to_predictions_shown_s"] = round(time.perf_counter() - t_upload, 2)
+        _settle(page)
+        page.screenshot(path=str(SHOTS / "compare.png"))
+
+        for label, name, heading in PAGES:
+            if name in ("home", "listen", "compare"):
+                continue
+            _goto(page, label)
+            _heading(page, heading)
+            _wait_charts(page, 1)
+            _settle(page)
+            assert page.locator('[data-testid="stException"]').count() == 0, name
+            page.screenshot(path=str(SHOTS / f"{name}.png"))
+        # back to Listen: the clip is still chosen
+        _goto(page, "Listen")
+        page.get_by_text("Chosen clip: tone.wav").wait_for(timeout=SLOW)
+        assert page.locator('[data-testid="stException"]').count() == 0
+        assert not errors, errors
+    finally:
+        browser.close()
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / "browser_timings.json").write_text(json.dumps(
+            {**timings, "bundle": str(bundle), "viewport": "1280x800"}, indent=1))
+        print("browser timings:", timings)
+    for name in [p[1] for p in PAGES]:
+        assert (SHOTS / f"{name}.png").stat().st_size > 10_000
