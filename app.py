@@ -14,18 +14,21 @@ import streamlit as st  # noqa: E402
 
 import ui_state  # noqa: E402
 
-st.set_page_config(layout="wide", page_title="Genre Studio", page_icon="🎵")
+st.set_page_config(layout="wide", page_title="Genre Studio", page_icon=":material/music_note:")
 
 PAGES = [
-    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
-    st.Page("pages/listen.py", title="Listen", icon="🎧"),
-    st.Page("pages/features.py", title="Features", icon="🌈"),
-    st.Page("pages/compare.py", title="Compare models", icon="⚖️"),
-    st.Page("pages/confusion.py", title="Confusion matrix", icon="🧮"),
-    st.Page("pages/misclassified.py", title="Misclassified", icon="❓"),
-    st.Page("pages/model_card.py", title="Model card", icon="📇"),
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/listen.py", title="Listen", icon=":material/headphones:"),
+    st.Page("pages/features.py", title="Features", icon=":material/equalizer:"),
+    st.Page("pages/compare.py", title="Compare models", icon=":material/compare_arrows:"),
+    st.Page("pages/confusion.py", title="Confusion matrix", icon=":material/grid_on:"),
+    st.Page("pages/misclassified.py", title="Misclassified", icon=":material/help:"),
+    st.Page("pages/model_card.py", title="Model card", icon=":material/description:"),
 ]
 
+# less empty space above the title, so the main chart fits a 1280x800 projector screen
+st.markdown("<style>[data-testid='stMainBlockContainer'], .block-container "
+            "{padding-top: 2.5rem;}</style>", unsafe_allow_html=True)
 page = st.navigation(PAGES)
 ui_state.sidebar()
 try:

@@ -217,7 +217,7 @@ def require_clip():
     """The decoded clip, or None after telling the user to choose one on the Listen page."""
     if clip_digest() is None:
         st.info("No clip chosen yet: upload, record or pick one on the Listen page.")
-        st.page_link("pages/listen.py", label="Go to Listen", icon="🎧")
+        st.page_link("pages/listen.py", label="Go to Listen", icon=":material/headphones:")
         return None
     return current_clip()
 

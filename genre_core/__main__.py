@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bundle", default=None, help="bundle folder (default: the shipped one)")
     p.add_argument("--json", action="store_true", help="print a JSON list with probabilities "
                    "and per-segment probabilities")
+    p.add_argument("--models", default=None,
+                   help="comma list of the bundle's models to run (default: all)")
     _add_feature_args(p)
 
     p = sub.add_parser("train-table", help="train the 'features' model on a Kaggle-format "

@@ -210,7 +210,8 @@ def predict(args) -> int:
     from genre_core.predict import Predictor
     from genre_core.__main__ import _feature_config
 
-    predictor = Predictor(args.bundle)
+    names = [m.strip() for m in args.models.split(",")] if args.models else None
+    predictor = Predictor(args.bundle, names)
     config = predictor.config
     want = _feature_config(args)
     if want.max_seconds != config.max_seconds:

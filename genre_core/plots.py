@@ -37,6 +37,13 @@ def _style(fig: go.Figure, title: str | None = None, height: int = HEIGHT,
     return fig
 
 
+def _legend_below_title(fig: go.Figure, title: str | None) -> go.Figure:
+    """Room for a title and a horizontal legend above the plot without overlapping."""
+    if title:
+        fig.update_layout(margin=dict(t=100), title=dict(y=0.98, yanchor="top"))
+    return fig
+
+
 def _thin_columns(z: np.ndarray, times: np.ndarray, max_columns: int) -> tuple[np.ndarray, np.ndarray]:
     """Average neighbouring frames so a browser draws at most `max_columns` columns: a 30-s
     spectrogram has ~1300 frames, more than the pixels it gets, and costs megabytes of JSON."""
@@ -230,11 +237,11 @@ def probability_bars(probabilities: Mapping[str, Mapping[str, float]],
     fig.update_layout(barmode="group", legend=dict(orientation="h", y=1.02, yanchor="bottom",
                                                    x=1, xanchor="right"))
     fig.update_yaxes(range=[0, 1], tickformat=".0%")
-    return _style(fig, title, height, "genre", "probability")
+    return _legend_below_title(_style(fig, title, height, "genre", "probability"), title)
 
 
 def confusion_heatmap(matrix, labels: Sequence[str], normalise: bool = False,
-                      title: str | None = None, height: int = 520,
+                      title: str | None = None, height: int = 500,
                       clickable: bool = True) -> go.Figure:
     """Confusion matrix (rows true, columns predicted), counts or row-normalised (recall per
     true genre), each cell annotated. With `clickable`, an invisible marker sits on every
@@ -254,7 +261,8 @@ def confusion_heatmap(matrix, labels: Sequence[str], normalise: bool = False,
         z=z, x=labels, y=labels, text=text, texttemplate="%{text}",
         textfont=dict(size=FONT_SIZE), colorscale="Blues", zmin=0, zmax=zmax,
         customdata=counts.astype(int),
-        colorbar=dict(title=dict(text=colorbar, side="right"), tickfont=dict(size=FONT_SIZE - 1)),
+        colorbar=dict(title=dict(text=colorbar, side="right"), tickfont=dict(size=FONT_SIZE - 1),
+                      thickness=15),
         hovertemplate="true %{y}<br>predicted %{x}<br>%{customdata} (%{z:.2f})<extra></extra>"))
     if clickable:
         xs = [p for _ in labels for p in labels]
@@ -266,7 +274,9 @@ def confusion_heatmap(matrix, labels: Sequence[str], normalise: bool = False,
         fig.update_layout(clickmode="event+select", dragmode=False)
     fig.update_xaxes(type="category", side="bottom", tickangle=-35)
     fig.update_yaxes(type="category", autorange="reversed")
-    return _style(fig, title, height, "predicted genre", "true genre")
+    fig = _style(fig, title, height, "predicted genre", "true genre")
+    fig.update_layout(margin=dict(l=20, r=10))
+    return fig
 
 
 def per_genre_bars(per_genre: Mapping[str, Mapping[str, float]], title: str | None = None,
@@ -283,7 +293,7 @@ def per_genre_bars(per_genre: Mapping[str, Mapping[str, float]], title: str | No
                                                    x=1, xanchor="right"))
     fig.update_yaxes(range=[0, 1])
     fig.update_xaxes(tickangle=-35)
-    return _style(fig, title, height, "genre", "score")
+    return _legend_below_title(_style(fig, title, height, "genre", "score"), title)
 
 
 def learning_curves(histories: Mapping[str, Mapping[str, Sequence[float]]],
@@ -307,7 +317,8 @@ def learning_curves(histories: Mapping[str, Mapping[str, Sequence[float]]],
                     showlegend=col == 1,
                     hovertemplate=f"{name} {part}<br>epoch %{{x}}: %{{y:.3f}}<extra></extra>"),
                     row=1, col=col)
-    fig.update_xaxes(title_text="epoch")
+    longest = max([len(h.get("loss", []) or []) for h in histories.values()] or [1])
+    fig.update_xaxes(title_text="epoch", tick0=1, dtick=max(1, int(np.ceil(longest / 10))))
     fig.update_yaxes(title_text="loss", row=1, col=1)
     fig.update_yaxes(title_text="accuracy", row=1, col=2, range=[0, 1])
     fig.update_annotations(font=dict(size=FONT_SIZE + 1))

@@ -48,8 +48,9 @@ class Prediction:
 class Predictor:
     """Load a bundle once, then predict any number of clips."""
 
-    def __init__(self, bundle: Bundle | str | os.PathLike | None = None):
-        self.bundle = bundle if isinstance(bundle, Bundle) else load_bundle(bundle)
+    def __init__(self, bundle: Bundle | str | os.PathLike | None = None,
+                 models: list[str] | None = None):
+        self.bundle = bundle if isinstance(bundle, Bundle) else load_bundle(bundle, models)
         self.config = self.bundle.feature_config
         self.labels = self.bundle.labels
 

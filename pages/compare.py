@@ -6,7 +6,7 @@ import ui_state
 from genre_core import app_support as sup
 from genre_core import plots
 
-st.title("⚖️ Compare models")
+st.title("Compare models")
 clip = ui_state.require_clip()
 if clip is None:
     st.stop()

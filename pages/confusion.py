@@ -7,7 +7,7 @@ import ui_state
 from genre_core import app_support as sup
 from genre_core import plots
 
-st.title("🧮 Confusion matrix")
+st.title("Confusion matrix")
 bundle = ui_state.bundle_meta()
 if bundle is None:
     st.stop()
@@ -32,7 +32,7 @@ normalise = c4.toggle("Row-normalised", value=False, key="cm_norm")
 st.caption(f"{ev.get('split_description', '')} — track accuracy {ev['track_accuracy']:.1%}, "
            f"segment accuracy {ev['segment_accuracy']:.1%}, macro F1 {ev['macro_f1']:.3f}")
 
-left, right = st.columns([3, 2], gap="medium")
+left, right = st.columns([3, 2], gap="small")
 with left:
     fig = plots.confusion_heatmap(sup.confusion_for(ev, level), labels, normalise,
                                   clickable=level == "track")
@@ -47,8 +47,8 @@ with left:
     else:
         st.plotly_chart(fig, width="stretch", key="cm_chart_segments")
 with right:
-    st.plotly_chart(plots.per_genre_bars(ev.get("per_genre", {}),
-                                         title="Per genre (track level)", height=380),
+    st.markdown("**Per genre (track level)**")
+    st.plotly_chart(plots.per_genre_bars(ev.get("per_genre", {}), height=360),
                     width="stretch", key="cm_per_genre")
     st.dataframe(pd.DataFrame(sup.per_genre_rows(ev)), hide_index=True, width="stretch",
                  height=250)

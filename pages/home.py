@@ -6,7 +6,7 @@ import streamlit as st
 import ui_state
 from genre_core import app_support as sup
 
-st.title("🎵 Genre Studio")
+st.title("Genre Studio")
 st.markdown(sup.APP_INTRO)
 
 left, right = st.columns([3, 2], gap="large")
@@ -42,4 +42,4 @@ with right:
                        + (f", {summary['skipped']} unreadable file(s) skipped"
                           if summary["skipped"] else ""))
             st.bar_chart(pd.Series(summary["genres"], name="tracks"), height=250, x_label="genre", y_label="tracks")
-    st.page_link("pages/listen.py", label="Start: choose a clip on the Listen page", icon="🎧")
+    st.page_link("pages/listen.py", label="Start: choose a clip on the Listen page", icon=":material/headphones:")

@@ -6,7 +6,7 @@ import ui_state
 from genre_core import app_support as sup
 from genre_core import plots
 
-st.title("🎧 Listen")
+st.title("Listen")
 
 SOURCES = ["Upload a file", "Record with the microphone", "Dataset track"]
 source = st.radio("Where does the clip come from?", SOURCES, horizontal=True, key="listen_source")
@@ -60,15 +60,12 @@ if clip is None:
         st.rerun()
     st.stop()
 
-player, facts = st.columns([3, 2], vertical_alignment="center")
-with player:
-    st.audio(data, format=sup.audio_mime(name))
-with facts:
-    f = sup.clip_facts(clip)
-    m1, m2, m3 = st.columns(3)
-    m1.metric("duration", f["duration"])
-    m2.metric("sample rate", f["sample rate"])
-    m3.metric("channels", f["channels"])
+st.audio(data, format=sup.audio_mime(name))
+f = sup.clip_facts(clip)
+m1, m2, m3 = st.columns(3)
+m1.metric("duration", f["duration"])
+m2.metric("sample rate", f["sample rate"])
+m3.metric("channels", f["channels"])
 for w in clip.warnings:
     st.warning(w)
 if clip.truncated:
@@ -81,4 +78,4 @@ st.plotly_chart(plots.waveform(clip.samples, clip.sample_rate, config.segment_se
                                title=f"Waveform: {n} segment(s) of {config.segment_seconds:g} s "
                                      "(red dashed lines)"),
                 width="stretch", key="listen_waveform")
-st.page_link("pages/compare.py", label="See what the models say", icon="⚖️")
+st.page_link("pages/compare.py", label="See what the models say", icon=":material/compare_arrows:")

@@ -6,7 +6,7 @@ import ui_state
 from genre_core import app_support as sup
 from genre_core import plots
 
-st.title("❓ Misclassified tracks")
+st.title("Misclassified tracks")
 bundle = ui_state.bundle_meta()
 if bundle is None:
     st.stop()

@@ -7,7 +7,7 @@ import ui_state
 from genre_core import app_support as sup
 from genre_core import plots
 
-st.title("📇 Model card")
+st.title("Model card")
 bundle = ui_state.bundle_meta()
 if bundle is None:
     st.stop()

@@ -222,6 +222,13 @@ def test_bad_clips_give_messages(make_app, data, message, kind):
         assert "cannot be used" in texts(at.error)
 
 
+def test_long_clip_is_truncated_with_a_note(make_app):
+    at = make_app("listen", clip=tone_wav(35.0), clip_name="long.wav")
+    assert not at.error, texts(at.error)
+    assert "Only the first 30 s" in texts(at.info)
+    assert {m.label: m.value for m in at.metric}["duration"] == "35.00 s"
+
+
 def test_features_segment_slider_selects_block(make_app):
     at = make_app("features", clip=tone_wav(10.0))
     slider = at.slider(key="features_segment")

@@ -85,3 +85,21 @@ def test_naive_and_fast_predictions_agree(tmp_path):
     for name, model in bundle.models.items():
         per_segment = bench.naive_model_proba(model, list(units))
         assert np.allclose(per_segment, model.predict_proba(units), atol=1e-5)
+
+
+def test_chunked_mfcc_matches_one_call():
+    """features.mfcc_segments computes long inputs chunk by chunk (bounded memory); the
+    result must be that of one librosa call over every segment."""
+    import librosa
+
+    from genre_core import features
+
+    config = FeatureConfig()
+    y = bench.synth_music(3.0 * (features.MFCC_CHUNK_SEGMENTS + 3), seed=2)
+    y *= np.linspace(0.1, 1.0, len(y), dtype=np.float32)    # loudness varies across chunks
+    segs = features.segment(y, config)
+    assert len(segs) > features.MFCC_CHUNK_SEGMENTS
+    one = np.transpose(librosa.feature.mfcc(y=segs, sr=config.sample_rate, n_mfcc=config.n_mfcc,
+                                            n_fft=config.n_fft, hop_length=config.hop_length),
+                       (0, 2, 1))
+    assert np.allclose(features.mfcc_segments(y, config), one, atol=1e-3)

@@ -132,6 +132,21 @@ def _wait_charts(page, n: int):
         f".length >= {n}", timeout=SLOW)
 
 
+def _click_cell(page):
+    """Click the (2nd true genre, 3rd predicted genre) cell: its tracks get listed."""
+    from genre_core.config import GENRES
+
+    before = page.get_by_text("track(s) predicted as").first.inner_text()
+    point = page.locator('[data-testid="stPlotlyChart"] .scatterlayer .point').nth(12)
+    box = point.bounding_box()
+    assert box, "no clickable cell markers on the confusion matrix"
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    want = f"{GENRES[1]} track(s) predicted as {GENRES[2]}"
+    page.get_by_text(want).first.wait_for(timeout=SLOW)
+    assert want not in before
+    _settle(page)
+
+
 def test_every_page_in_chromium(playwright_api, server):
     from genre_core.bundle import read_bundle_meta
 
@@ -181,6 +196,8 @@ def test_every_page_in_chromium(playwright_api, server):
             _wait_charts(page, 1)
             _settle(page)
             assert page.locator('[data-testid="stException"]').count() == 0, name
+            if name == "confusion":
+                _click_cell(page)
             page.screenshot(path=str(SHOTS / f"{name}.png"))
         # back to Listen: the clip is still chosen
         _goto(page, "Listen")
