@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cache", default=None, help="feature cache folder")
     p.add_argument("--no-cache", action="store_true")
     p.add_argument("--jobs", type=int, default=None, help="extraction processes (default: cores)")
+    p.add_argument("--evaluations-json", default=None,
+                   help="also write the evaluations to this JSON file")
     p.add_argument("--no-final", action="store_true", help="only evaluate: add the figures to the existing bundle's report, "
                         "keep its models")
     _add_feature_args(p)

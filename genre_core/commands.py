@@ -97,6 +97,8 @@ def train(args) -> int:
         "models": {}, "evaluations": evaluations,
     }
     out = Path(args.out) if args.out else DEFAULT_BUNDLE
+    if args.evaluations_json:
+        Path(args.evaluations_json).write_text(json.dumps(evaluations, default=float))
     if args.no_final:
         return _merge_evaluations(out, evaluations, labels)
 
