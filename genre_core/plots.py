@@ -323,3 +323,17 @@ def learning_curves(histories: Mapping[str, Mapping[str, Sequence[float]]],
     fig.update_yaxes(title_text="accuracy", row=1, col=2, range=[0, 1])
     fig.update_annotations(font=dict(size=FONT_SIZE + 1))
     return _style(fig, title, height)
+
+
+def tag_bars(tags: dict[str, float], top: int = 10, height: int = 420) -> go.Figure:
+    """musicnn's strongest Million-Song-Dataset tags for a clip: a second opinion in words
+    ("rock", "guitar", "male vocalists") from a network trained on a million songs."""
+    items = list(sorted(tags.items(), key=lambda kv: -kv[1]))[:top][::-1]
+    fig = go.Figure(go.Bar(x=[p for _, p in items], y=[t for t, _ in items], orientation="h",
+                           marker_color="#4c78a8",
+                           hovertemplate="%{y}: %{x:.0%}<extra></extra>"))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=40),
+                      title="What a model trained on a million songs hears (musicnn tags)",
+                      xaxis=dict(title="tag probability", tickformat=".0%", range=[0, 1]),
+                      font=dict(size=15))
+    return fig

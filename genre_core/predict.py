@@ -29,12 +29,16 @@ class Prediction:
     labels: list[str]
     models: dict[str, ModelPrediction]
     timings: dict[str, float] = field(default_factory=dict)   # seconds per stage
+    # musicnn's 50 Million-Song-Dataset tags averaged over the clip (when the bundle has it):
+    # "what a model trained on a million songs hears"
+    tags: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return {
             "file": self.clip.name, "duration": round(self.clip.duration, 3),
             "analysed_seconds": round(self.clip.loaded_seconds, 3),
             **({"warnings": self.clip.warnings} if self.clip.warnings else {}),
+            **({"tags": {t: round(p, 4) for t, p in self.tags.items()}} if self.tags else {}),
             "models": {name: {
                 "genre": mp.genre,
                 "probabilities": {g: round(p, 5) for g, p in mp.probabilities.items()},
@@ -76,7 +80,14 @@ class Predictor:
             out[name] = ModelPrediction(self.labels[int(track.argmax())],
                                         {g: float(p) for g, p in zip(self.labels, track)},
                                         probs, starts)
-        return Prediction(clip, self.labels, out, timings)
+        tags = {}
+        if "musicnn" in features:
+            from genre_core.models.musicnn_backbone import MSD_TAGS
+
+            mean = features["musicnn"][:, :len(MSD_TAGS)].mean(axis=0)
+            tags = dict(sorted(((t, float(p)) for t, p in zip(MSD_TAGS, mean)),
+                               key=lambda kv: -kv[1]))
+        return Prediction(clip, self.labels, out, timings, tags)
 
     def predict(self, source: AudioSource | Clip, name: str | None = None) -> Prediction:
         """Decode (unless given a Clip) and predict; raises AudioError for unusable input."""

@@ -45,4 +45,6 @@ for i, name in enumerate(names):
             0 if whole else config.segment_seconds,
             title="whole clip" if whole else "per segment", height=420),
             width="stretch", key=f"compare_timeline_{name}")
+if prediction.tags:
+    st.plotly_chart(plots.tag_bars(prediction.tags), width="stretch", key="compare_tags")
 st.caption("Timing: " + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in prediction.timings.items()))

@@ -236,3 +236,10 @@ def test_dataset_lookups():
     s = sup.dataset_summary(ds)
     assert s == {"n_tracks": 3, "genres": {"blues": 2, "rock": 1}, "skipped": 1}
     assert sup.audio_mime("a.MP3") == "audio/mpeg" and sup.audio_mime("x") == "audio/wav"
+
+
+def test_tag_bars_shows_the_strongest_tags_first():
+    from genre_core.plots import tag_bars
+
+    fig = tag_bars({"rock": 0.8, "jazz": 0.1, "guitar": 0.5, "pop": 0.05}, top=3)
+    assert list(fig.data[0].y) == ["jazz", "guitar", "rock"]   # drawn bottom-up
