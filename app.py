@@ -29,6 +29,7 @@ PAGES = [
 # less empty space above the title, so the main chart fits a 1280x800 projector screen
 st.markdown("<style>[data-testid='stMainBlockContainer'], .block-container "
             "{padding-top: 2.5rem;}</style>", unsafe_allow_html=True)
+ui_state.warm_up()
 page = st.navigation(PAGES)
 ui_state.sidebar()
 try:

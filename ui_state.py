@@ -30,6 +30,30 @@ def default_bundle_path() -> str:
     return os.environ.get("GENRE_BUNDLE") or str(DEFAULT_BUNDLE)
 
 
+_WARMING = False
+
+
+def warm_up() -> None:
+    """Import TensorFlow and librosa in a background thread as soon as the app starts, so the
+    first prediction after an upload does not wait seconds for the imports."""
+    global _WARMING
+    if _WARMING:
+        return
+    _WARMING = True
+    import threading
+
+    def _imports():
+        try:
+            import keras  # noqa: F401
+            import librosa.feature  # noqa: F401
+
+            import genre_core.models.keras_segments  # noqa: F401
+        except Exception:  # noqa: BLE001 - only a speed-up; the real load reports errors
+            pass
+
+    threading.Thread(target=_imports, name="genre-warm-up", daemon=True).start()
+
+
 def init_state() -> None:
     st.session_state.setdefault(DATA_KEY, os.environ.get("GENRE_DATA", ""))
     st.session_state.setdefault(BUNDLE_KEY, default_bundle_path())

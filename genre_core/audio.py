@@ -123,7 +123,13 @@ def load_audio(source: AudioSource, config: FeatureConfig = FeatureConfig(),
         data = np.where(finite, data, 0.0).astype(np.float32)
         warnings.append(f"{bad} NaN/infinite samples were replaced by silence")
 
-    mono = data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]
+    if data.shape[1] > 1:   # channel by channel: numpy's mean over a short axis is slow
+        mono = data[:, 0].copy()
+        for c in range(1, data.shape[1]):
+            mono += data[:, c]
+        mono /= data.shape[1]
+    else:
+        mono = data[:, 0]
     loaded = len(mono) / rate
     if loaded < config.min_seconds:
         raise AudioError(

@@ -20,7 +20,6 @@ pool can fork, as it does in `train`), but are reported in the order above.
 """
 from __future__ import annotations
 
-import io
 import json
 import os
 import platform
@@ -30,10 +29,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np

@@ -61,3 +61,38 @@ class FeatureCache:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+class HashIndex:
+    """Remembers each file's content hash under its (path, size, modification time), so a
+    cached run over a dataset reads no audio at all. A changed file gets a new signature and
+    is hashed again; the features themselves stay keyed by content."""
+
+    def __init__(self, cache: FeatureCache):
+        self.enabled = cache.enabled
+        self.path = cache.root / "file_hashes.json"
+        self.entries: dict[str, str] = {}
+        self.dirty = False
+        if self.enabled:
+            try:
+                self.entries = json.loads(self.path.read_text())
+            except (OSError, ValueError):
+                self.entries = {}
+
+    def get(self, signature: str) -> str | None:
+        return self.entries.get(signature)
+
+    def put(self, signature: str, file_hash: str) -> None:
+        if self.entries.get(signature) != file_hash:
+            self.entries[signature] = file_hash
+            self.dirty = True
+
+    def save(self) -> None:
+        if not (self.enabled and self.dirty):
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w") as f:
+            json.dump(self.entries, f)
+        os.replace(tmp, self.path)
+        self.dirty = False

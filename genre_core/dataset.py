@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from genre_core.audio import AUDIO_EXTENSIONS, load_audio
-from genre_core.cache import FeatureCache, content_hash
+from genre_core.cache import FeatureCache, HashIndex, content_hash
 from genre_core.config import FeatureConfig
 from genre_core.errors import AudioError, GenreError
 
@@ -44,6 +44,17 @@ class Track:
             with zipfile.ZipFile(self.archive) as zf:
                 return zf.read(self.source)
         return Path(self.source).read_bytes()
+
+    def signature(self) -> str:
+        """Cheap identity of the file's current content: path, size and modification time
+        (plus the member's CRC inside a zip); no audio is read."""
+        if self.archive:
+            st = os.stat(self.archive)
+            with zipfile.ZipFile(self.archive) as zf:
+                info = zf.getinfo(self.source)
+            return f"{os.path.abspath(self.archive)}|{st.st_mtime_ns}|{self.source}|{info.CRC}|{info.file_size}"
+        st = os.stat(self.source)
+        return f"{os.path.abspath(self.source)}|{st.st_size}|{st.st_mtime_ns}"
 
     def display(self) -> str:
         return f"{self.archive}::{self.source}" if self.archive else self.source
@@ -197,10 +208,15 @@ def extract_dataset(tracks: list[Track], kind: str = "mfcc",
     features: dict[str, np.ndarray] = {}
     problems: list[str] = []
     todo: list[tuple[Track, str]] = []
+    hashes = HashIndex(cache)
     for t in tracks:
         try:
-            h = content_hash(t.read_bytes())
-        except OSError as e:
+            signature = t.signature()
+            h = hashes.get(signature)
+            if h is None:
+                h = content_hash(t.read_bytes())
+                hashes.put(signature, h)
+        except (OSError, KeyError) as e:
             problems.append(f"{t.display()}: {e}")
             continue
         hit = cache.get(cache.key(h, kind, config))
@@ -208,6 +224,7 @@ def extract_dataset(tracks: list[Track], kind: str = "mfcc",
             features[t.id] = hit
         else:
             todo.append((t, h))
+    hashes.save()
     if not todo:
         return features, problems
 

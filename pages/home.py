@@ -1,10 +1,10 @@
 """Home: what the app does, which models are loaded (with held-out accuracy and the split it
 was measured on), and whether a dataset is connected."""
-import pandas as pd
 import streamlit as st
 
 import ui_state
 from genre_core import app_support as sup
+from genre_core import plots
 
 st.title("Genre Studio")
 st.markdown(sup.APP_INTRO)
@@ -41,5 +41,6 @@ with right:
             st.caption(f"`{ds.root}` — {len(summary['genres'])} genres"
                        + (f", {summary['skipped']} unreadable file(s) skipped"
                           if summary["skipped"] else ""))
-            st.bar_chart(pd.Series(summary["genres"], name="tracks"), height=250, x_label="genre", y_label="tracks")
+            st.plotly_chart(plots.genre_counts(summary["genres"]), width="stretch",
+                            key="home_genre_counts")
     st.page_link("pages/listen.py", label="Start: choose a clip on the Listen page", icon=":material/headphones:")

@@ -116,3 +116,19 @@ def test_filtered_split_restricted_to_present(tmp_path):
     f = s.folds[0]
     assert f.train == ["blues.00000", "rock.00000"] and f.valid == ["blues.00001"]
     assert f.test == ["blues.00002", "rock.00002"]
+
+
+def test_changed_file_is_extracted_again(tmp_path):
+    import os
+
+    root = make_kaggle(tmp_path, n=1, corrupt=False)
+    ds = index_dataset(root)
+    cache = FeatureCache(tmp_path / "cache")
+    first, _ = extract_dataset(ds.tracks, "mfcc", cache=cache, n_jobs=1, progress=False)
+    path = ds.tracks[0].source
+    with open(path, "wb") as f:
+        f.write(wav_bytes(tone(6.5, freq=2500)))
+    os.utime(path, ns=(1, 1))          # a different modification time than before
+    second, _ = extract_dataset(ds.tracks, "mfcc", cache=cache, n_jobs=1, progress=False)
+    assert not np.allclose(first[ds.tracks[0].id], second[ds.tracks[0].id])
+    np.testing.assert_array_equal(first[ds.tracks[1].id], second[ds.tracks[1].id])
