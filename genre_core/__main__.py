@@ -96,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", help="measure prediction latency, cold start, extraction, "
                        "training and memory against the naive pipeline")
+    p.add_argument("--models", default="mlp,cnn",
+                   help="the bundle's models to time (default mlp,cnn: the latency target; "
+                        "empty = all)")
     p.add_argument("--quick", action="store_true", help="fewer repetitions")
     p.add_argument("--out", default="bench/results.json")
     p.add_argument("--data", default=None)

@@ -260,10 +260,13 @@ class Material:
 
 # ---------------------------------------------------------------- sections
 
+MODELS: list[str] | None = None    # the bundle's models to time (set from --models)
+
+
 def bench_latency(bundle_path: Path, mat: Material, reps: int, naive_reps: int) -> dict:
     from genre_core.predict import Predictor
 
-    predictor = Predictor(bundle_path)
+    predictor = Predictor(bundle_path, MODELS)
     bundle = predictor.bundle
     out: dict = {"models": list(bundle.models), "reps": reps, "naive_reps": naive_reps,
                  "clip_source": mat.source}
@@ -306,7 +309,8 @@ def bench_latency(bundle_path: Path, mat: Material, reps: int, naive_reps: int) 
 
 
 def bench_cold(bundle_path: Path, mat: Material, reps: int) -> dict:
-    cmd = [sys.executable, "-m", "genre_core", "predict", str(mat.wav), "--bundle",
+    cmd = [sys.executable, "-m", "genre_core", "predict", str(mat.wav),
+           *(["--models", ",".join(MODELS)] if MODELS else []), "--bundle",
            str(bundle_path)]
     runs = []
     for i in range(reps):
@@ -574,8 +578,8 @@ from genre_core.audio import load_audio
 from genre_core.bench import peak_rss_of
 from genre_core.predict import Predictor
 import os
-bundle, reps, files = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
-p = Predictor(bundle)
+bundle, models, reps, files = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
+p = Predictor(bundle, models.split(",") if models else None)
 config = replace(p.config, max_seconds=None)
 p.predict_clip(load_audio(files[0], config))          # warm-up on the shortest
 base = peak_rss_of(os.getpid())
@@ -596,7 +600,8 @@ print("BENCH_JSON" + json.dumps(out))
 
 def bench_growth(bundle_path: Path, mat: Material, lengths: list[float], reps: int) -> dict:
     files = [str(mat.long_wav(s)) for s in lengths]
-    r = run_timed([sys.executable, "-c", GROWTH_CHILD, str(bundle_path), str(reps), *files],
+    r = run_timed([sys.executable, "-c", GROWTH_CHILD, str(bundle_path),
+                   ",".join(MODELS or []), str(reps), *files],
                   env=child_env(), timeout=600)
     line = next((ln for ln in r["output"].splitlines() if ln.startswith("BENCH_JSON")), None)
     if r["rc"] != 0 or line is None:
@@ -819,6 +824,8 @@ def run(args) -> int:
                     skipped["extraction"] = f"failed: {type(e).__name__}: {e}"
 
         bundle_path = Path(args.bundle) if getattr(args, "bundle", None) else DEFAULT_BUNDLE
+        global MODELS
+        MODELS = [m for m in (getattr(args, "models", "") or "").split(",") if m] or None
         if not (bundle_path / "bundle.json").exists():
             if getattr(args, "bundle", None):
                 eprint(f"error: {bundle_path}: not a model bundle")
