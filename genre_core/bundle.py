@@ -46,6 +46,7 @@ def save_bundle(folder: str | os.PathLike, models: dict[str, GenreModel], labels
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
     try:
+        tmp.chmod(0o755)   # mkdtemp makes it private; a bundle is meant to be shared
         meta = {"format": FORMAT_VERSION, "labels": list(labels),
                 "feature_config": feature_config.to_dict(), "models": {},
                 "written": time.strftime("%Y-%m-%dT%H:%M:%S%z")}

@@ -104,7 +104,12 @@ class KerasSegmentModel(GenreModel):
     def save(self, folder: Path) -> None:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        self.net.save(folder / "model.keras")
+        # an uncompiled clone: the optimizer's state (2x the weights) is not needed to predict
+        import keras
+
+        clone = keras.models.clone_model(self.net)
+        clone.set_weights(self.net.get_weights())
+        clone.save(folder / "model.keras")
         np.savez(folder / "scaler.npz", mean=self.mean, std=self.std)
 
     @classmethod
