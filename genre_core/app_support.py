@@ -10,7 +10,7 @@ import numpy as np
 
 DISPLAY_NAMES = {"mlp": "MLP", "cnn": "CNN", "lstm": "LSTM", "features": "Features table",
                  "musicnn": "musicnn"}
-SPLIT_PREFERENCE = ("artist", "filtered", "kfold", "random")
+SPLIT_PREFERENCE = ("artist", "filtered", "table-filtered-valid", "kfold", "random")
 APP_INTRO = (
     "Genre Studio guesses the musical genre of a short audio clip with several models "
     "trained on the GTZAN collection (ten genres, 30-second excerpts). "

@@ -58,6 +58,12 @@ def save_bundle(folder: str | os.PathLike, models: dict[str, GenreModel], labels
             meta["models"][name] = {"family": model.family, "variant": model.variant,
                                     "feature": model.feature, "folder": name,
                                     "params": model.params}
+        from genre_core.models import FAMILIES
+
+        order = list(FAMILIES)
+        meta["models"] = dict(sorted(meta["models"].items(), key=lambda kv: (
+            order.index(kv[1]["family"]) if kv[1].get("family") in order else len(order),
+            kv[0])))
         _write_json(tmp / "report.json", report)
         _write_json(tmp / "bundle.json", meta)
         if folder.exists():
@@ -98,7 +104,12 @@ def load_bundle(folder: str | os.PathLike | None = None, names: list[str] | None
         raise GenreError(f"{folder}: model bundle not found")
     meta, report = read_bundle_meta(folder)
     models: dict[str, GenreModel] = {}
-    for name, entry in meta["models"].items():
+    from genre_core.models import FAMILIES
+
+    order = list(FAMILIES)
+    entries = sorted(meta["models"].items(), key=lambda kv: (
+        order.index(kv[1]["family"]) if kv[1].get("family") in order else len(order), kv[0]))
+    for name, entry in entries:
         if names and name not in names:
             continue
         try:
