@@ -29,11 +29,12 @@ PAGES = [
 # less empty space above the title, so the main chart fits a 1280x800 projector screen
 st.markdown("<style>[data-testid='stMainBlockContainer'], .block-container "
             "{padding-top: 2.5rem;}</style>", unsafe_allow_html=True)
-ui_state.warm_up()
 page = st.navigation(PAGES)
 ui_state.sidebar()
 try:
     page.run()
+    # after the page is drawn, so the imports do not delay the first render
+    ui_state.warm_up()
 except Exception as e:  # noqa: BLE001 - last resort: a message, never a traceback
     from genre_core.errors import GenreError
 

@@ -188,7 +188,9 @@ def run_timed(cmd: list[str], cwd=ROOT, env=None, timeout: float = 300) -> dict:
             wall = time.perf_counter() - start
         out.seek(0)
         text = out.read().decode(errors="replace")
-    return {"wall": wall, "rc": p.returncode, "peak_rss": peak, "output": text[-2000:]}
+    json_line = next((ln for ln in text.splitlines() if ln.startswith("BENCH_JSON")), None)
+    return {"wall": wall, "rc": p.returncode, "peak_rss": peak, "output": text[-2000:],
+            "json_line": json_line}
 
 
 def free_port() -> int:
@@ -325,7 +327,7 @@ def bench_cold(bundle_path: Path, mat: Material, reps: int) -> dict:
             "librosa.feature.mfcc; t3 = time.perf_counter(); print('BENCH_JSON' + json.dumps("
             "{'genre_core': t1 - t0, 'keras_tensorflow': t2 - t1, 'librosa_feature': t3 - t2}))")
     imp = run_timed([sys.executable, "-c", code], env=child_env())
-    line = next((ln for ln in imp["output"].splitlines() if ln.startswith("BENCH_JSON")), None)
+    line = imp["json_line"]
     parts = json.loads(line[len("BENCH_JSON"):]) if line else {}
     return {"command": " ".join(cmd[1:]), "predict_process": stats([r["wall"] for r in runs]),
             "peak_rss": stats([r["peak_rss"] for r in runs if r["peak_rss"]]) if runs[0][
@@ -603,7 +605,7 @@ def bench_growth(bundle_path: Path, mat: Material, lengths: list[float], reps: i
     r = run_timed([sys.executable, "-c", GROWTH_CHILD, str(bundle_path),
                    ",".join(MODELS or []), str(reps), *files],
                   env=child_env(), timeout=600)
-    line = next((ln for ln in r["output"].splitlines() if ln.startswith("BENCH_JSON")), None)
+    line = r["json_line"]
     if r["rc"] != 0 or line is None:
         return {"error": f"growth child exited {r['rc']}: {r['output'][-600:]}"}
     data = json.loads(line[len("BENCH_JSON"):])
