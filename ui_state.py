@@ -43,6 +43,9 @@ def warm_up() -> None:
     import threading
 
     def _imports():
+        import time
+
+        time.sleep(3)   # let the browser fetch the page's components first
         try:
             import keras  # noqa: F401
             import librosa.feature  # noqa: F401

@@ -32,6 +32,9 @@ st.caption(f"{len(shown)} of {len(table)} tracks misclassified by at least one m
 event = st.dataframe(shown, hide_index=True, width="stretch", height=300,
                      on_select="rerun", selection_mode="single-row", key="mis_table")
 if shown.empty:
+    st.info("No misclassified track matches these filters in this split"
+            + ("" if split != "artist" else " (the artist split scores only the genres with "
+               "two or more artists)") + ".")
     st.stop()
 
 ids = list(shown["track"])

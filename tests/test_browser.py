@@ -165,7 +165,7 @@ def test_every_page_in_chromium(playwright_api, server):
         timings["server_start_to_first_page_s"] = round(time.perf_counter() - started, 2)
         _settle(page)
         page.screenshot(path=str(SHOTS / "home.png"))
-        assert page.locator('[data-testid="stDataFrame"]').count() >= 1
+        page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=SLOW)
 
         # Listen: upload a synthesized tone
         _goto(page, "Listen")
