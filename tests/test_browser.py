@@ -132,16 +132,25 @@ def _wait_charts(page, n: int):
         f".length >= {n}", timeout=SLOW)
 
 
-def _click_cell(page):
-    """Click the (2nd true genre, 3rd predicted genre) cell: its tracks get listed."""
-    from genre_core.config import GENRES
+def _click_cell(page, bundle):
+    """Click a cell of the default evaluation (a genre it scores, predicted as the next
+    genre): its tracks get listed below the matrix."""
+    from genre_core import app_support as sup
+    from genre_core.bundle import read_bundle_meta
 
+    meta, report = read_bundle_meta(bundle)
+    labels = sup.bundle_labels(meta, report)
+    model = [m for m in sup.report_models(meta, report) if sup.evaluations_for(report, m)][0]
+    evaluated = sup.preferred_evaluation(report, model).get("evaluated_genres") or labels
+    true = evaluated[-1]
+    pred = labels[(labels.index(true) + 1) % len(labels)]
     before = page.get_by_text("track(s) predicted as").first.inner_text()
-    point = page.locator('[data-testid="stPlotlyChart"] .scatterlayer .point').nth(12)
+    point = page.locator('[data-testid="stPlotlyChart"] .scatterlayer .point').nth(
+        labels.index(true) * len(labels) + labels.index(pred))
     box = point.bounding_box()
     assert box, "no clickable cell markers on the confusion matrix"
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    want = f"{GENRES[1]} track(s) predicted as {GENRES[2]}"
+    want = f"{true} track(s) predicted as {pred}"
     page.get_by_text(want).first.wait_for(timeout=SLOW)
     assert want not in before
     _settle(page)
@@ -197,7 +206,7 @@ def test_every_page_in_chromium(playwright_api, server):
             _settle(page)
             assert page.locator('[data-testid="stException"]').count() == 0, name
             if name == "confusion":
-                _click_cell(page)
+                _click_cell(page, bundle)
             page.screenshot(path=str(SHOTS / f"{name}.png"))
         # back to Listen: the clip is still chosen
         _goto(page, "Listen")
