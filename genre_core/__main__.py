@@ -34,9 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, help="Kaggle GTZAN download: the Data folder, its "
                    "parent, genres_original, or the .zip")
     p.add_argument("--split", default="kfold,artist",
-                   help="comma list of random|kfold|artist|filtered (default kfold,artist; "
+                   help="comma list of random|kfold|artist|filtered, or none to only fit the final models (default kfold,artist; "
                         "artist = leave-one-artist-out)")
-    p.add_argument("--models", default="mlp,cnn", help="comma list of mlp,cnn,lstm")
+    p.add_argument("--models", default="mlp,cnn", help="comma list of mlp,cnn,lstm,musicnn")
     p.add_argument("--variants", default="plain,corrected",
                    help="variants to evaluate (the bundle ships the corrected one)")
     p.add_argument("--out", default=None, help="bundle folder (default assets/models/default)")

@@ -71,7 +71,7 @@ def train(args) -> int:
         if args.augment_only:
             augmenters = augmenters[1:]
     evaluations = []
-    for split_name in [s.strip() for s in args.split.split(",") if s.strip()]:
+    for split_name in [s.strip() for s in args.split.split(",") if s.strip() not in ("", "none")]:
         split = make_split(split_name, tracks, seed=args.seed, k=args.folds,
                            artists_file=args.artists, splits_dir=args.splits_dir,
                            artist_folds=args.artist_folds)
@@ -131,9 +131,16 @@ def train(args) -> int:
                     report["models"][name] = old_report.get("models", {}).get(name, {})
                     report["evaluations"] += [e for e in old_report.get("evaluations", [])
                                               if e.get("model") == name]
-            for key in ("table", "musicnn"):
-                if key in old_report:
-                    report[key] = old_report[key]
+            # figures of retrained models measured on the same tracks by other runs (say,
+            # augmentation studies) stay, unless this run measured the same thing again
+            same_data = old_report.get("data", {}).get("track_ids") == sorted(genre_of)
+            if same_data:
+                ev_key = lambda e: (e.get("model"), e.get("variant"), e.get("split"),
+                                    e.get("augmented", False))
+                have = {ev_key(e) for e in report["evaluations"]}
+                report["evaluations"] += [e for e in old_report.get("evaluations", [])
+                                          if e.get("model") in final_models
+                                          and ev_key(e) not in have]
     save_bundle(out, final_models, labels, config, report, keep=keep)
     eprint(f"bundle written to {out}")
     return 0
