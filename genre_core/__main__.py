@@ -87,6 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="bundle folder (default assets/models/default)")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--cv", type=int, default=10, help="k of the k-fold figure (0 = skip)")
+    p.add_argument("--candidates", default="",
+                   help="comma list of logreg,svm,gbm,mlp,vote to compare (default all). An "
+                        "SVM keeps training rows as support vectors: leave it out of a "
+                        "bundle you share if the table must not be redistributed")
 
     p = sub.add_parser("evaluate-table", help="accuracy of a bundle's 'features' model on the "
                        "rows of a Kaggle-format table")

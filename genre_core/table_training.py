@@ -64,6 +64,8 @@ def train_table(args) -> int:
     ids = [Path(f).stem for f in table.filenames]
     y = np.array([labels.index(g) for g in table.labels])
     config = TrainConfig(seed=args.seed)
+    names = [c.strip() for c in args.candidates.split(",") if c.strip()]
+    cand = {"candidate_names": names} if names else {}
 
     if args.split == "filtered":
         parts = _filtered_parts(table.filenames, args.splits_dir)
@@ -80,7 +82,7 @@ def train_table(args) -> int:
         described = f"stratified random split by track: {len(tr)} train, {len(va)} valid rows"
     eprint(f"table: {described}")
     start = time.perf_counter()
-    model = TableModel(labels, "corrected", {"refit": False})
+    model = TableModel(labels, "corrected", {"refit": False, **cand})
     history = model.fit(table.X[tr], y[tr], table.X[va], y[va], config)
     fit_seconds = time.perf_counter() - start
     valid_eval = _evaluate_rows(model, table.X[va], [table.labels[i] for i in va], labels,
@@ -93,7 +95,7 @@ def train_table(args) -> int:
         oof = np.zeros((len(y), len(labels)))
         skf = StratifiedKFold(args.cv, shuffle=True, random_state=args.seed)
         for k, (a, b) in enumerate(skf.split(table.X, y)):
-            m = TableModel(labels, "corrected", {"refit": True})
+            m = TableModel(labels, "corrected", {"refit": True, **cand})
             m.fit(table.X[a], y[a], None, None, config)
             oof[b] = m.predict_proba(table.X[b])
             eprint(f"  {args.cv}-fold cv: fold {k + 1} done (kept {m.params.get('kept')})")
@@ -109,7 +111,7 @@ def train_table(args) -> int:
         eprint(f"{args.cv}-fold accuracy: {ev['track_accuracy']:.1%}")
 
     # the shipped model: kept candidate refitted on train + valid rows
-    final = TableModel(labels, "corrected", {"refit": True})
+    final = TableModel(labels, "corrected", {"refit": True, **cand})
     final.fit(table.X[tr], y[tr], table.X[va], y[va], config)
     report = dict(old_report) if old_report else {"evaluations": [], "models": {}}
     report["evaluations"] = [e for e in report.get("evaluations", [])

@@ -142,3 +142,16 @@ def test_cli_predict_json_with_bad_files(tone_bundle, tmp_path):
 def test_cli_missing_bundle_is_one_line(tmp_path):
     r = run_cli("predict", "x.wav", "--bundle", str(tmp_path / "nope"))
     assert r.returncode == 2 and "model bundle not found" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_shipped_bundle_holds_no_training_rows():
+    """GTZAN data must not ship: the table model may not be an SVM (its support vectors are
+    rows of the feature table); every other family stores weights or statistics only."""
+    from genre_core.bundle import DEFAULT_BUNDLE, read_bundle_meta
+
+    if not (DEFAULT_BUNDLE / "bundle.json").exists():
+        pytest.skip("no shipped bundle")
+    meta, _ = read_bundle_meta(DEFAULT_BUNDLE)
+    features = meta["models"].get("features")
+    if features:
+        assert "svm" not in features["params"].get("members", [])
