@@ -128,6 +128,12 @@ def report_models(meta: Mapping | None, report: Mapping) -> list[str]:
     return [n for n in names if n]
 
 
+def evaluated_models(meta: Mapping | None, report: Mapping) -> list[str]:
+    """The models that have held-out figures in the report (the ones worth a matrix or a
+    misclassified list)."""
+    return [m for m in report_models(meta, report) if evaluations_for(report, m)]
+
+
 def bundle_labels(meta: Mapping | None, report: Mapping) -> list[str]:
     return list((meta or {}).get("labels") or report.get("data", {}).get("genres") or [])
 

@@ -17,20 +17,32 @@ def _cache(args):
     return FeatureCache(getattr(args, "cache", None), enabled=not getattr(args, "no_cache", False))
 
 
-def load_features(data: str, kind: str, config, cache, jobs=None, timings=None):
-    """Index + extract with problems reported on stderr; returns (dataset, features)."""
-    from genre_core.dataset import extract_dataset, index_dataset
+def index_reported(data: str):
+    """Index a dataset once, reporting the files it skipped on stderr."""
+    from genre_core.dataset import index_dataset
 
     ds = index_dataset(data)
     for problem in ds.skipped:
         eprint(f"skipped: {problem}")
+    return ds
+
+
+def load_features(ds, kind: str, config, cache, jobs=None, timings=None):
+    """Features of an indexed dataset, problems reported on stderr."""
+    from genre_core.dataset import extract_dataset
+
     with timed(f"extract_{kind}_seconds", timings):
         feats, problems = extract_dataset(ds.tracks, kind, config, cache, n_jobs=jobs)
     for problem in problems:
         eprint(f"skipped: {problem}")
     eprint(f"{len(feats)} tracks with {kind} features in {len(ds.genres)} genres "
            f"({len(ds.skipped) + len(problems)} skipped)")
-    return ds, feats
+    return feats
+
+
+def evaluation_key(ev: dict) -> tuple:
+    """What one evaluation measured: a newer one with the same key replaces it."""
+    return ev.get("model"), ev.get("variant"), ev.get("split"), ev.get("augmented", False)
 
 
 def train(args) -> int:
@@ -54,10 +66,9 @@ def train(args) -> int:
         kinds[f] = model_class(f).feature
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     timings: dict[str, float] = {}
-    feats_by_kind = {}
-    for kind in sorted(set(kinds.values())):
-        ds, feats_by_kind[kind] = load_features(args.data, kind, config, _cache(args),
-                                                args.jobs, timings)
+    ds = index_reported(args.data)
+    feats_by_kind = {kind: load_features(ds, kind, config, _cache(args), args.jobs, timings)
+                     for kind in sorted(set(kinds.values()))}
     usable = set.intersection(*(set(f) for f in feats_by_kind.values()))
     tracks = [t for t in ds.tracks if t.id in usable]
     labels = label_order(t.genre for t in tracks)
@@ -66,7 +77,7 @@ def train(args) -> int:
     augmenters = [None]
     if args.augment:
         from genre_core.augment import Augmenter
-        _, copies = load_features(args.data, "mfcc_aug", config, _cache(args), args.jobs, timings)
+        copies = load_features(ds, "mfcc_aug", config, _cache(args), args.jobs, timings)
         augmenters.append(Augmenter(copies))
         if args.augment_only:
             augmenters = augmenters[1:]
@@ -135,12 +146,10 @@ def train(args) -> int:
             # augmentation studies) stay, unless this run measured the same thing again
             same_data = old_report.get("data", {}).get("track_ids") == sorted(genre_of)
             if same_data:
-                ev_key = lambda e: (e.get("model"), e.get("variant"), e.get("split"),
-                                    e.get("augmented", False))
-                have = {ev_key(e) for e in report["evaluations"]}
+                have = {evaluation_key(e) for e in report["evaluations"]}
                 report["evaluations"] += [e for e in old_report.get("evaluations", [])
                                           if e.get("model") in final_models
-                                          and ev_key(e) not in have]
+                                          and evaluation_key(e) not in have]
     save_bundle(out, final_models, labels, config, report, keep=keep)
     eprint(f"bundle written to {out}")
     return 0
@@ -159,9 +168,9 @@ def _merge_evaluations(out: Path, evaluations: list[dict], labels: list[str]) ->
     if meta["labels"] != labels:
         eprint(f"bundle at {out} has other labels: figures printed only")
         return 0
-    key = lambda e: (e.get("model"), e.get("variant"), e.get("split"), e.get("augmented", False))
-    new = {key(e) for e in evaluations}
-    report["evaluations"] = [e for e in report.get("evaluations", []) if key(e) not in new]
+    new = {evaluation_key(e) for e in evaluations}
+    report["evaluations"] = [e for e in report.get("evaluations", [])
+                             if evaluation_key(e) not in new]
     report["evaluations"] += evaluations
     save_bundle(out, {}, meta["labels"], FeatureConfig.from_dict(meta["feature_config"]),
                 report, keep=meta["models"])
@@ -175,23 +184,22 @@ def evaluate(args) -> int:
     from genre_core.bundle import load_bundle
     from genre_core.config import FeatureConfig
     from genre_core.evaluation import evaluate_predictions, summary_line
+    from genre_core.training import predict_tracks
 
     bundle = load_bundle(args.bundle)
     config: FeatureConfig = bundle.feature_config
-    kinds = sorted({m.feature for m in bundle.models.values()})
-    feats = {}
-    ds = None
-    for kind in kinds:
-        ds, feats[kind] = load_features(args.data, kind, config, _cache(args), args.jobs)
+    ds = index_reported(args.data)
+    feats = {kind: load_features(ds, kind, config, _cache(args), args.jobs)
+             for kind in sorted({m.feature for m in bundle.models.values()})}
     truth = {t.id: t.genre for t in ds.tracks}
     usable = set.intersection(*(set(f) for f in feats.values()))
     evaluated = [g for g in bundle.labels if g in set(truth[i] for i in usable)]
     seen = set(bundle.report.get("data", {}).get("track_ids", []))
     overlap = len(usable & seen)
     results = []
+    known = [tid for tid in sorted(usable) if truth[tid] in bundle.labels]
     for name, model in bundle.models.items():
-        probs = {tid: model.predict_proba(feats[model.feature][tid]) for tid in sorted(usable)
-                 if truth[tid] in bundle.labels}
+        probs = predict_tracks(model, known, feats[model.feature])
         ev = evaluate_predictions(bundle.labels, truth, probs, evaluated)
         ev.update(model=name, variant=model.variant, split="given data",
                   tracks_seen_in_training=overlap)

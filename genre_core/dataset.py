@@ -2,7 +2,6 @@
 features for all of its tracks, in parallel and through the on-disk cache."""
 from __future__ import annotations
 
-import io
 import multiprocessing as mp
 import os
 import sys
@@ -125,7 +124,7 @@ def index_dataset(path: str | os.PathLike, check: bool = True) -> Dataset:
                 if len(p.parts) < 2 or p.name.startswith("."):
                     continue
                 if check:
-                    problem = _header_problem(lambda: io.BytesIO(zf.read(m)))
+                    problem = _header_problem(lambda: zf.open(m))
                     if problem:
                         skipped.append(f"{path}::{m}: {problem}")
                         continue

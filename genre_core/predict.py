@@ -75,11 +75,9 @@ class Predictor:
             probs = model.predict_proba(units)
             timings[name] = time.perf_counter() - t
             track = probs.mean(axis=0)
-            starts = (segment_starts(len(units), self.config) if len(units) > 1 or
-                      model.feature != "kaggle" else [0.0])
             out[name] = ModelPrediction(self.labels[int(track.argmax())],
                                         {g: float(p) for g, p in zip(self.labels, track)},
-                                        probs, starts)
+                                        probs, segment_starts(len(units), self.config))
         tags = {}
         if "musicnn" in features:
             from genre_core.models.musicnn_backbone import MSD_TAGS

@@ -44,6 +44,16 @@ def fit_model(family: str, variant: str, train_ids, valid_ids, features, genre_o
     return model, history, time.perf_counter() - start
 
 
+def predict_tracks(model: GenreModel, ids: list[str],
+                   features: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Unit probabilities of every track, all units in one batched model call."""
+    if not ids:
+        return {}
+    probs = model.predict_proba(np.concatenate([features[i] for i in ids]))
+    bounds = np.cumsum([0] + [len(features[i]) for i in ids])
+    return {tid: probs[a:b] for tid, a, b in zip(ids, bounds[:-1], bounds[1:])}
+
+
 def cross_validate(family: str, variant: str, split: Split, features, genre_of, labels,
                    config: TrainConfig, progress=False, augment=None, log=print) -> dict:
     """Out-of-fold predictions for every test track of the split, then metrics on them."""
@@ -57,13 +67,8 @@ def cross_validate(family: str, variant: str, split: Split, features, genre_of, 
         assert not set(test) & (set(train) | set(valid)), "test track leaked into training"
         model, history, secs = fit_model(family, variant, train, valid, features, genre_of,
                                          labels, config, augment=augment)
-        X = np.concatenate([features[i] for i in test])
-        probs = model.predict_proba(X)
-        offset = 0
-        for tid in test:
-            n = len(features[tid])
-            oof[tid], fold_of[tid] = probs[offset:offset + n], k
-            offset += n
+        oof.update(predict_tracks(model, test, features))
+        fold_of.update({tid: k for tid in test})
         curves.append(history)
         seconds.append(secs)
         epochs.append(len(history.get("loss", [])))

@@ -12,7 +12,7 @@ bundle = ui_state.bundle_meta()
 if bundle is None:
     st.stop()
 meta, report = bundle
-models = [m for m in sup.report_models(meta, report) if sup.evaluations_for(report, m)]
+models = sup.evaluated_models(meta, report)
 if not models:
     st.warning("This bundle's report holds no evaluations (it was trained without "
                "cross-validation).")

@@ -12,7 +12,7 @@ if bundle is None:
     st.stop()
 meta, report = bundle
 labels = sup.bundle_labels(meta, report)
-models = [m for m in sup.report_models(meta, report) if sup.evaluations_for(report, m)]
+models = sup.evaluated_models(meta, report)
 if not models:
     st.warning("This bundle's report holds no evaluations, so there are no held-out "
                "predictions to inspect.")

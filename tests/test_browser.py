@@ -140,7 +140,7 @@ def _click_cell(page, bundle):
 
     meta, report = read_bundle_meta(bundle)
     labels = sup.bundle_labels(meta, report)
-    model = [m for m in sup.report_models(meta, report) if sup.evaluations_for(report, m)][0]
+    model = sup.evaluated_models(meta, report)[0]
     evaluated = sup.preferred_evaluation(report, model).get("evaluated_genres") or labels
     true = evaluated[-1]
     pred = labels[(labels.index(true) + 1) % len(labels)]

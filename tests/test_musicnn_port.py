@@ -23,18 +23,19 @@ DATA_ROOT = Path(os.environ.get("GENRE_DATA_ROOT",
 TOL = 1e-3
 
 
-def synth_clip(recipe: dict) -> np.ndarray:
-    """Seeded chord + noise; identical to tools/musicnn_reference.py's synth_clip."""
-    sr = int(recipe["sr"])
-    n = int(round(recipe["seconds"] * sr))
-    t = np.arange(n, dtype=np.float64) / sr
-    y = np.zeros(n, dtype=np.float64)
-    for f in recipe["freqs_hz"]:
-        y += recipe["amplitude"] * np.sin(2.0 * np.pi * f * t)
-    y *= 0.75 + 0.25 * np.cos(2.0 * np.pi * recipe["am_hz"] * t)
-    rng = np.random.default_rng(recipe["seed"])
-    y += recipe["noise_std"] * rng.normal(size=n)
-    return y.astype(np.float32)
+def _load_reference_script():
+    """tools/musicnn_reference.py made the reference values; use its own synth_clip so the
+    synthesized input cannot drift from the one the original model saw."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "tools" / "musicnn_reference.py"
+    spec = importlib.util.spec_from_file_location("musicnn_reference", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+synth_clip = _load_reference_script().synth_clip
 
 
 @pytest.fixture(scope="module")
