@@ -87,10 +87,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="bundle folder (default assets/models/default)")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--cv", type=int, default=10, help="k of the k-fold figure (0 = skip)")
+    p.add_argument("--cv-by", default="artist", choices=["artist", "track"],
+                   help="artist: folds grouped by artist (the honest figure, and the "
+                        "out-of-fold probabilities the ensemble learns from); track: "
+                        "stratified by track")
+    p.add_argument("--artists", default=None, help="artist index (GTZANindex.txt format)")
     p.add_argument("--candidates", default="",
                    help="comma list of logreg,svm,gbm,mlp,vote to compare (default all). An "
                         "SVM keeps training rows as support vectors: leave it out of a "
                         "bundle you share if the table must not be redistributed")
+
+    p = sub.add_parser("train-ensemble", help="learn the calibrated 'ensemble' of a bundle's "
+                       "models from their out-of-fold (artist split) track probabilities")
+    p.add_argument("--bundle", default=None, help="bundle folder (default: the shipped one)")
+    p.add_argument("--members", default="", help="comma list of models to combine (default: "
+                   "every model with out-of-fold figures)")
+    p.add_argument("--split", default="artist", help="which cross-validation's out-of-fold "
+                   "predictions to learn from (default artist)")
+    p.add_argument("--folds", type=int, default=0, help="nested evaluation: 0 = leave one "
+                   "artist out, K = K artist-grouped folds")
+    p.add_argument("--artists", default=None, help="artist index (GTZANindex.txt format)")
 
     p = sub.add_parser("evaluate-table", help="accuracy of a bundle's 'features' model on the "
                        "rows of a Kaggle-format table")

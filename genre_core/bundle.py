@@ -10,11 +10,15 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from genre_core.config import FeatureConfig
 from genre_core.errors import GenreError
 from genre_core.models import model_class
 from genre_core.models.base import GenreModel
+
+if TYPE_CHECKING:
+    from genre_core.ensemble import Ensemble
 
 FORMAT_VERSION = 1
 DEFAULT_BUNDLE = Path(__file__).resolve().parents[1] / "assets" / "models" / "default"
@@ -28,6 +32,7 @@ class Bundle:
     models: dict[str, GenreModel]
     report: dict = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
+    ensemble: "Ensemble | None" = None     # the calibrated combination of the models
 
     @property
     def model_names(self) -> list[str]:
@@ -39,9 +44,11 @@ def _write_json(path: Path, data) -> None:
 
 
 def save_bundle(folder: str | os.PathLike, models: dict[str, GenreModel], labels: list[str],
-                feature_config: FeatureConfig, report: dict, keep: dict | None = None) -> Path:
+                feature_config: FeatureConfig, report: dict, keep: dict | None = None,
+                ensemble: "Ensemble | None" = None) -> Path:
     """Write a bundle atomically. `keep` maps names of models already in the old bundle at
-    `folder` to copy across unchanged (used when adding one model to an existing bundle)."""
+    `folder` to copy across unchanged (used when adding one model to an existing bundle).
+    The old bundle's ensemble is kept when none is given and none of its members changed."""
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
@@ -64,6 +71,7 @@ def save_bundle(folder: str | os.PathLike, models: dict[str, GenreModel], labels
         meta["models"] = dict(sorted(meta["models"].items(), key=lambda kv: (
             order.index(kv[1]["family"]) if kv[1].get("family") in order else len(order),
             kv[0])))
+        _save_ensemble(folder, tmp, ensemble, set(meta["models"]), set(models))
         _write_json(tmp / "report.json", report)
         _write_json(tmp / "bundle.json", meta)
         if folder.exists():
@@ -77,6 +85,23 @@ def save_bundle(folder: str | os.PathLike, models: dict[str, GenreModel], labels
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return folder
+
+
+def _save_ensemble(old: Path, tmp: Path, ensemble, present: set[str], retrained: set[str]):
+    from genre_core.ensemble import ENSEMBLE_FILE, Ensemble
+
+    if ensemble is not None:
+        ensemble.save(tmp)
+        return
+    if not (old / ENSEMBLE_FILE).exists():
+        return
+    try:
+        previous = Ensemble.load(old)
+    except GenreError:
+        return
+    members = set(previous.members)
+    if members <= present and not members & retrained:
+        previous.save(tmp)
 
 
 def read_bundle_meta(folder: str | os.PathLike) -> tuple[dict, dict]:
@@ -125,4 +150,16 @@ def load_bundle(folder: str | os.PathLike | None = None, names: list[str] | None
     if not models:
         raise GenreError(f"{folder}: bundle holds none of the requested models")
     return Bundle(folder, meta["labels"], FeatureConfig.from_dict(meta["feature_config"]),
-                  models, report, meta)
+                  models, report, meta, _load_ensemble(folder, meta["labels"], set(models)))
+
+
+def _load_ensemble(folder: Path, labels: list[str], loaded: set[str]):
+    """The bundle's ensemble when it has one and all of its members are loaded."""
+    from genre_core.ensemble import ENSEMBLE_FILE, Ensemble
+
+    if not (folder / ENSEMBLE_FILE).exists():
+        return None
+    ensemble = Ensemble.load(folder)
+    if ensemble.labels != labels:
+        raise GenreError(f"{folder / ENSEMBLE_FILE}: labels differ from bundle.json")
+    return ensemble if set(ensemble.members) <= loaded else None

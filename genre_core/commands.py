@@ -250,7 +250,9 @@ def predict(args) -> int:
             results.append(pred.to_json())
         else:
             parts = [f"{name} {mp.genre} ({mp.probabilities[mp.genre]:.0%})"
-                     for name, mp in pred.models.items()]
+                     for name, mp in pred.models.items() if name != "ensemble"]
+            if "ensemble" in pred.models:
+                parts.insert(0, f"Genre Studio says: {pred.models['ensemble'].verdict()} |")
             note = f"  [{'; '.join(clip.warnings)}]" if clip.warnings else ""
             print(f"{f}: " + ", ".join(parts) + note, flush=True)
     if args.json:
@@ -260,6 +262,12 @@ def predict(args) -> int:
 
 def train_table(args) -> int:
     from genre_core.table_training import train_table as run
+
+    return run(args)
+
+
+def train_ensemble(args) -> int:
+    from genre_core.ensemble_training import train_ensemble as run
 
     return run(args)
 

@@ -22,6 +22,12 @@ class ModelPrediction:
     def top(self, k: int = 3) -> list[tuple[str, float]]:
         return sorted(self.probabilities.items(), key=lambda kv: -kv[1])[:k]
 
+    def verdict(self) -> str:
+        """'rock, 82 %', or 'not sure: rock or metal (...)' when the top probability is low."""
+        from genre_core.ensemble import verdict
+
+        return verdict(self.probabilities)
+
 
 @dataclass
 class Prediction:
@@ -39,6 +45,8 @@ class Prediction:
             "analysed_seconds": round(self.clip.loaded_seconds, 3),
             **({"warnings": self.clip.warnings} if self.clip.warnings else {}),
             **({"tags": {t: round(p, 4) for t, p in self.tags.items()}} if self.tags else {}),
+            **({"verdict": self.models["ensemble"].verdict()} if "ensemble" in self.models
+               else {}),
             "models": {name: {
                 "genre": mp.genre,
                 "probabilities": {g: round(p, 5) for g, p in mp.probabilities.items()},
@@ -78,6 +86,8 @@ class Predictor:
             out[name] = ModelPrediction(self.labels[int(track.argmax())],
                                         {g: float(p) for g, p in zip(self.labels, track)},
                                         probs, segment_starts(len(units), self.config))
+        if self.bundle.ensemble is not None:
+            out = {"ensemble": self._ensemble(out), **out}
         tags = {}
         if "musicnn" in features:
             from genre_core.models.musicnn_backbone import MSD_TAGS
@@ -86,6 +96,24 @@ class Predictor:
             tags = dict(sorted(((t, float(p)) for t, p in zip(MSD_TAGS, mean)),
                                key=lambda kv: -kv[1]))
         return Prediction(clip, self.labels, out, timings, tags)
+
+    def _ensemble(self, members: dict[str, ModelPrediction]) -> ModelPrediction:
+        """The calibrated combination: track level from the members' track probabilities;
+        per segment from each member's segment nearest in time (a whole-clip member counts
+        for every segment)."""
+        ens = self.bundle.ensemble
+        track = ens.predict_proba({m: np.array([members[m].probabilities[g] for g in self.labels])
+                                   for m in ens.members})
+        starts = max((members[m].segment_starts for m in ens.members), key=len)
+        per_segment = {}
+        for m in ens.members:
+            mp = members[m]
+            nearest = [int(np.argmin(np.abs(np.asarray(mp.segment_starts) - s))) for s in starts]
+            per_segment[m] = mp.segment_probabilities[nearest]
+        segs = ens.predict_proba(per_segment).astype(np.float32)
+        return ModelPrediction(self.labels[int(track.argmax())],
+                               {g: float(p) for g, p in zip(self.labels, track)}, segs,
+                               list(starts))
 
     def predict(self, source: AudioSource | Clip, name: str | None = None) -> Prediction:
         """Decode (unless given a Clip) and predict; raises AudioError for unusable input."""

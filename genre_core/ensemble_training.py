@@ -1,0 +1,103 @@
+"""train-ensemble: learn the bundle's calibrated `ensemble` from its models' out-of-fold
+track probabilities (the artist-grouped cross-validation figures already in report.json)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from genre_core.cli_common import eprint
+from genre_core.errors import GenreError
+
+
+def out_of_fold(report: dict, meta: dict, split: str = "artist") -> dict[str, dict[str, np.ndarray]]:
+    """{model name: {track id: track probabilities}} from the report's evaluations on `split`
+    of each model in the bundle (the variant the bundle ships, without augmentation)."""
+    labels = meta["labels"]
+    found: dict[str, dict[str, np.ndarray]] = {}
+    for name, entry in meta["models"].items():
+        want = entry.get("variant", "corrected")
+        evs = [e for e in report.get("evaluations", [])
+               if e.get("model") == name and e.get("split") == split
+               and not e.get("augmented") and e.get("per_track")]
+        evs = [e for e in evs if e.get("variant") == want] or evs
+        if not evs:
+            continue
+        found[name] = {r["track"]: np.array([r["probabilities"][g] for g in labels])
+                       for r in evs[-1]["per_track"]}
+    return found
+
+
+def train_ensemble(args) -> int:
+    from genre_core.bundle import DEFAULT_BUNDLE, read_bundle_meta, save_bundle
+    from genre_core.config import FeatureConfig
+    from genre_core.dataset import load_artist_index
+    from genre_core.ensemble import Ensemble, cross_validate_ensemble, reliability
+    from genre_core.evaluation import evaluate_predictions
+
+    out = Path(args.bundle) if args.bundle else DEFAULT_BUNDLE
+    meta, report = read_bundle_meta(out)
+    labels = meta["labels"]
+    oof = out_of_fold(report, meta, args.split)
+    wanted = [m.strip() for m in args.members.split(",") if m.strip()] if args.members else list(oof)
+    missing = [m for m in wanted if m not in oof]
+    if missing:
+        raise GenreError(f"{out}: no '{args.split}' out-of-fold figures for {', '.join(missing)} "
+                         "in report.json (train them with --split artist first)")
+    if not wanted:
+        raise GenreError(f"{out}: no model has '{args.split}' out-of-fold figures in report.json")
+    common = sorted(set.intersection(*(set(oof[m]) for m in wanted)))
+    truth = {}
+    for ev in report.get("evaluations", []):
+        for r in ev.get("per_track", []):
+            truth[r["track"]] = r["genre"]
+    common = [t for t in common if truth.get(t) in labels]
+    if len(common) < 20:
+        raise GenreError(f"{out}: only {len(common)} tracks have out-of-fold predictions from "
+                         f"every member ({', '.join(wanted)}); too few to learn an ensemble")
+    y = np.array([labels.index(truth[t]) for t in common])
+    X = {m: np.stack([oof[m][t] for t in common]) for m in wanted}
+    artists = load_artist_index(args.artists)
+    groups = [artists.get(t) or f"(unknown {truth[t]} artist)" for t in common]
+    eprint(f"ensemble of {', '.join(wanted)} on {len(common)} tracks, "
+           f"{len(set(groups))} artists")
+
+    nested = cross_validate_ensemble(labels, X, y, groups, n_folds=args.folds)
+    ev = evaluate_predictions(labels, truth, {t: nested["calibrated"][k:k + 1]
+                                              for k, t in enumerate(common)})
+    kind = (f"{args.folds} folds grouped by artist" if args.folds
+            else f"leave-one-artist-out ({len(set(groups))} artists)")
+    ev.update(model="ensemble", variant="calibrated", split=args.split,
+              split_description=f"nested: weights and temperature fitted on the other artists' "
+              f"out-of-fold predictions ({kind}); members' out-of-fold predictions from their "
+              f"own '{args.split}' cross-validation", learning_curves=[], augmented=False,
+              ece_before=nested["ece_before"], ece_after=nested["ece_after"],
+              nll_before=nested["nll_before"], nll_after=nested["nll_after"],
+              reliability_before=nested["reliability_before"],
+              reliability_after=nested["reliability_after"], members=wanted)
+    for m in wanted:   # the members on the same tracks, for a like-for-like comparison
+        r = reliability(X[m], y)
+        eprint(f"  {m:<9} track accuracy {float((X[m].argmax(1) == y).mean()):.1%}, "
+               f"ECE {r['ece']:.3f}")
+    eprint(f"  ensemble  track accuracy {ev['track_accuracy']:.1%}, macro F1 "
+           f"{ev['macro_f1']:.3f}, ECE {nested['ece_before']:.3f} -> {nested['ece_after']:.3f}")
+
+    final = Ensemble.fit(labels, X, y)
+    final.info = {"trained_on": f"out-of-fold '{args.split}' predictions of {len(common)} "
+                  f"tracks by {len(set(groups))} artists",
+                  "track_accuracy": ev["track_accuracy"], "macro_f1": ev["macro_f1"],
+                  "ece_before": nested["ece_before"], "ece_after": nested["ece_after"]}
+    report["evaluations"] = [e for e in report.get("evaluations", [])
+                             if not (e.get("model") == "ensemble" and e.get("split") == args.split)]
+    report["evaluations"].append(ev)
+    report.setdefault("models", {})["ensemble"] = {
+        "family": "ensemble", "variant": "calibrated", "members": wanted,
+        "weights": dict(zip(wanted, final.weights)), "temperature": final.temperature,
+        "trained_on": final.info["trained_on"]}
+    save_bundle(out, {}, labels, FeatureConfig.from_dict(meta["feature_config"]), report,
+                keep=meta["models"], ensemble=final)
+    print(f"ensemble: weights {', '.join(f'{m} {w:.2f}' for m, w in zip(wanted, final.weights))}, "
+          f"temperature {final.temperature:.2f}; held-out track accuracy "
+          f"{ev['track_accuracy']:.1%}, ECE {nested['ece_before']:.3f} -> "
+          f"{nested['ece_after']:.3f}; bundle {out}")
+    return 0
