@@ -31,8 +31,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="extract features, cross-validate every model variant, "
                        "fit the final models and write a bundle")
-    p.add_argument("--data", required=True, help="Kaggle GTZAN download: the Data folder, its "
-                   "parent, genres_original, or the .zip")
+    p.add_argument("--data", required=True, action="append",
+                   help="Kaggle GTZAN download: the Data folder, its parent, genres_original, "
+                        "or the .zip; repeat to train on several roots (e.g. GTZAN plus a "
+                        "folder of your own labelled music)")
     p.add_argument("--split", default="kfold,artist",
                    help="comma list of random|kfold|artist|filtered, or none to only fit the final models (default kfold,artist; "
                         "artist = leave-one-artist-out)")
@@ -63,7 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("evaluate", help="re-evaluate a bundle on a labelled dataset")
     p.add_argument("--bundle", default=None, help="bundle folder (default: the shipped one)")
-    p.add_argument("--data", required=True)
+    p.add_argument("--data", required=True, action="append",
+                   help="labelled dataset root (repeat for several)")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.add_argument("--cache", default=None)
     p.add_argument("--jobs", type=int, default=None)

@@ -9,7 +9,8 @@ from typing import Iterable, Mapping
 import numpy as np
 
 DISPLAY_NAMES = {"mlp": "MLP", "cnn": "CNN", "lstm": "LSTM", "features": "Features table",
-                 "musicnn": "musicnn"}
+                 "musicnn": "musicnn", "ensemble": "Genre Studio (calibrated ensemble)"}
+ENSEMBLE = "ensemble"
 SPLIT_PREFERENCE = ("artist", "filtered", "table-filtered-valid", "kfold", "random")
 APP_INTRO = (
     "Genre Studio guesses the musical genre of a short audio clip with several models "
@@ -29,9 +30,34 @@ def display_name(model: str) -> str:
 # ---------------------------------------------------------------- predictions
 
 def _genres_of(prediction) -> dict[str, str]:
+    """The individual models' answers (the ensemble is their combination, not a voter)."""
     if isinstance(prediction, Mapping):
-        return {k: (v if isinstance(v, str) else v.genre) for k, v in prediction.items()}
-    return {name: mp.genre for name, mp in prediction.models.items()}
+        return {k: (v if isinstance(v, str) else v.genre) for k, v in prediction.items()
+                if k != ENSEMBLE}
+    return {name: mp.genre for name, mp in prediction.models.items() if name != ENSEMBLE}
+
+
+def headline(prediction) -> str | None:
+    """'Genre Studio says: rock, 82%' (or 'not sure: rock or metal ...') when the bundle
+    has the calibrated ensemble; None otherwise."""
+    mp = prediction.models.get(ENSEMBLE)
+    return None if mp is None else f"Genre Studio says: {mp.verdict()}"
+
+
+def calibration_summary(report: Mapping) -> dict | None:
+    """The ensemble's held-out figures: accuracy, ECE before/after temperature scaling,
+    reliability bins, member weights; None when the bundle has no ensemble."""
+    ev = preferred_evaluation(report, ENSEMBLE, "calibrated")
+    info = (report.get("models", {}) or {}).get(ENSEMBLE)
+    if ev is None or info is None:
+        return None
+    return {"track_accuracy": ev["track_accuracy"], "macro_f1": ev.get("macro_f1"),
+            "n_tracks": ev.get("n_tracks"), "split": ev.get("split"),
+            "split_description": ev.get("split_description", ""),
+            "ece_before": ev.get("ece_before"), "ece_after": ev.get("ece_after"),
+            "reliability_before": ev.get("reliability_before", []),
+            "reliability_after": ev.get("reliability_after", []),
+            "weights": info.get("weights", {}), "temperature": info.get("temperature")}
 
 
 def agreement_sentence(prediction) -> str:
@@ -142,7 +168,11 @@ def home_summary(meta: Mapping, report: Mapping) -> list[dict]:
     """One row per loaded model: its track-level accuracy and the split it was measured on
     (artist split preferred, then filtered, then k-fold)."""
     rows = []
-    for name, entry in (meta or {}).get("models", {}).items():
+    entries = dict((meta or {}).get("models", {}))
+    ensemble = (report.get("models", {}) or {}).get(ENSEMBLE)
+    if ensemble:
+        entries = {ENSEMBLE: {**ensemble, "feature": "the models' probabilities"}, **entries}
+    for name, entry in entries.items():
         ev = preferred_evaluation(report, name, entry.get("variant", "corrected"))
         rows.append({
             "model": display_name(name),

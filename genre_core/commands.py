@@ -101,7 +101,7 @@ def train(args) -> int:
     report = {
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "command": "python -m genre_core " + " ".join(sys.argv[1:]) if sys.argv else "",
-        "data": {"source": str(args.data), "n_tracks": len(tracks), "genres": labels,
+        "data": {"source": [str(d) for d in args.data], "n_tracks": len(tracks), "genres": labels,
                  "track_ids": sorted(genre_of), "skipped": ds.skipped},
         "train_config": tconf.to_dict(), "timings": timings,
         "environment": {"python": platform.python_version(), "machine": platform.machine()},

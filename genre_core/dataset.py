@@ -101,12 +101,37 @@ def _header_problem(opener) -> str | None:
         return f"could not be decoded as audio ({str(e).splitlines()[0]})"
 
 
-def index_dataset(path: str | os.PathLike, check: bool = True) -> Dataset:
+def index_dataset(path, check: bool = True) -> Dataset:
     """Find labelled clips: label = the name of the folder holding the file.
 
+    `path` is one dataset root or a list of them (say GTZAN plus a folder of your own
+    labelled music); a track id present in two roots is an error naming both files.
     Undecodable files (GTZAN's jazz.00054.wav) are reported in `skipped` and left out;
     stray non-audio files are ignored.
     """
+    if isinstance(path, (list, tuple)):
+        return _index_roots(list(path), check)
+    return _index_root(path, check)
+
+
+def _index_roots(paths: list, check: bool) -> Dataset:
+    if not paths:
+        raise GenreError("no dataset path given")
+    parts = [_index_root(p, check) for p in paths]
+    if len(parts) == 1:
+        return parts[0]
+    seen: dict[str, Track] = {}
+    for part in parts:
+        for t in part.tracks:
+            if t.id in seen:
+                raise GenreError(f"track id {t.id!r} is in two dataset roots: "
+                                 f"{seen[t.id].display()} and {t.display()}")
+            seen[t.id] = t
+    return Dataset(os.pathsep.join(str(p.root) for p in parts),
+                   [t for p in parts for t in p.tracks], [s for p in parts for s in p.skipped])
+
+
+def _index_root(path: str | os.PathLike, check: bool = True) -> Dataset:
     path = Path(path).expanduser()
     if not path.exists():
         raise GenreError(f"{path}: dataset path not found")

@@ -346,3 +346,25 @@ def genre_counts(counts: Mapping[str, int], height: int = 260) -> go.Figure:
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=40), font=dict(size=15),
                       xaxis_title="genre", yaxis_title="tracks")
     return fig
+
+
+def reliability_diagram(before: Sequence[Mapping], after: Sequence[Mapping],
+                        height: int = 380) -> go.Figure:
+    """Accuracy against confidence per bin, before and after temperature scaling; the
+    diagonal is perfect calibration. Marker size follows the number of tracks in a bin."""
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfectly calibrated",
+                             line=dict(dash="dot", color="grey")))
+    for name, bins in (("before temperature scaling", before),
+                       ("after temperature scaling", after)):
+        if not bins:
+            continue
+        fig.add_trace(go.Scatter(
+            x=[b["confidence"] for b in bins], y=[b["accuracy"] for b in bins],
+            mode="lines+markers", name=name,
+            marker=dict(size=[6 + 2 * np.sqrt(b["count"]) for b in bins]),
+            customdata=[b["count"] for b in bins],
+            hovertemplate="confidence %{x:.2f}<br>accuracy %{y:.2f}<br>%{customdata} tracks"))
+    fig.update_xaxes(title="confidence (top probability)", range=[0, 1])
+    fig.update_yaxes(title="accuracy", range=[0, 1])
+    return _style(fig, "Reliability of the ensemble (held-out tracks)", height)

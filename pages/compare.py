@@ -14,6 +14,9 @@ prediction = ui_state.clip_prediction(clip)
 if prediction is None:
     st.stop()
 
+verdict = sup.headline(prediction)
+if verdict:
+    st.header(verdict)
 st.subheader(sup.agreement_sentence(prediction))
 st.caption(f"Clip: **{ui_state.clip_name()}** — "
            + ", ".join(f"{sup.display_name(n)}: {mp.genre} ({mp.probabilities[mp.genre]:.0%})"

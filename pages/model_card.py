@@ -39,6 +39,19 @@ if acc:
 else:
     st.info("The report holds no evaluations.")
 
+calibration = sup.calibration_summary(report)
+if calibration:
+    st.subheader("Calibration of the ensemble")
+    st.caption(f"Measured on {calibration['n_tracks']} held-out tracks "
+               f"({calibration['split_description']}). Expected calibration error "
+               f"{calibration['ece_before']:.3f} before and {calibration['ece_after']:.3f} after "
+               f"temperature scaling (T = {calibration['temperature']:.2f}); weights: "
+               + ", ".join(f"{sup.display_name(m)} {w:.2f}"
+                           for m, w in calibration["weights"].items()) + ".")
+    st.plotly_chart(plots.reliability_diagram(calibration["reliability_before"],
+                                              calibration["reliability_after"]),
+                    width="stretch", key="card_reliability")
+
 left, right = st.columns(2, gap="large")
 with left:
     st.subheader("Data and splits")
