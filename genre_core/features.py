@@ -102,6 +102,25 @@ def musicnn_units(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.
     return np.concatenate([taggram, embedding], axis=1).astype(np.float32)
 
 
+def musicnn4_units(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.ndarray:
+    """All four musicnn networks per 3-s patch: (n_patches, 1112), mel computed once.
+
+    Columns: each network's taggram (50) and penultimate embedding (200 musicnn, 256 vgg), in
+    the order MSD_musicnn, MTT_musicnn, MSD_vgg, MTT_vgg; `musicnn4_columns()` names them and
+    the first 250 columns equal the "musicnn" feature."""
+    from genre_core.models.musicnn_zoo import extract_all
+
+    return extract_all(y, config.sample_rate)
+
+
+def musicnn4_columns() -> dict[str, slice]:
+    """'<network>/taggram' | '<network>/embedding' -> column slice of the musicnn4 feature
+    (network: MSD_musicnn, MTT_musicnn, MSD_vgg, MTT_vgg); see musicnn_zoo.select_columns."""
+    from genre_core.models.musicnn_zoo import column_layout
+
+    return column_layout()
+
+
 def mfcc_augmented(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.ndarray:
     from genre_core.augment import mfcc_augmented_units
 
@@ -114,6 +133,7 @@ FEATURE_KINDS: dict[str, tuple[Callable[[np.ndarray, FeatureConfig], np.ndarray]
     "mfcc_aug": (mfcc_augmented, True),  # training-only augmented copies
     "kaggle": (kaggle_units, True),
     "musicnn": (musicnn_units, False),   # runs a Keras model: batch in-process
+    "musicnn4": (musicnn4_units, False), # all four musicnn networks (musicnn_zoo)
 }
 
 

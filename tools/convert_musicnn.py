@@ -1,18 +1,21 @@
-"""Convert musicnn 0.1.0's MSD_musicnn TF1 checkpoint into assets/musicnn/msd_musicnn.keras.
+"""Convert musicnn 0.1.0's four TF1 checkpoints into assets/musicnn/<model>.keras (Keras 3).
 
 Runs in the project's normal environment (TensorFlow 2 + Keras 3; tf-keras is not needed:
 the checkpoint is only *read*, with tf.compat.v1.train.NewCheckpointReader). Get the original
 package (ISC licence, Jordi Pons & Xavier Serra) from PyPI without installing it:
 
     pip download musicnn==0.1.0 --no-deps -d /tmp/musicnn_wheel
-    python tools/convert_musicnn.py /tmp/musicnn_wheel/musicnn-0.1.0-py3-none-any.whl
+    python tools/convert_musicnn.py /tmp/musicnn_wheel/musicnn-0.1.0-py3-none-any.whl \
+        --model MTT_musicnn --model MSD_vgg --model MTT_vgg
 
-The argument may also be an extracted wheel / source folder (one containing
-musicnn/MSD_musicnn/ or MSD_musicnn/), or the MSD_musicnn checkpoint folder itself.
-The network is built by genre_core.models.musicnn_backbone.build_backbone(); every checkpoint
-variable (Adam slots and step counters aside) is assigned exactly once, with shapes checked,
-and the model is written to a temporary file then moved into place (os.replace).
-Check the result with `pytest tests/test_musicnn_port.py`.
+Without --model all four (MSD_musicnn, MTT_musicnn, MSD_vgg, MTT_vgg) are converted, each to
+assets/musicnn/<model lower-cased>.keras. The source may also be an extracted wheel / source
+folder (one containing musicnn/<model>/ or <model>/), or, with one --model, that model's
+checkpoint folder itself. The networks are built by genre_core.models.musicnn_zoo
+(musicnn_backbone.build_backbone / musicnn_vgg.build_vgg); every checkpoint variable (Adam slots
+and step counters aside) is assigned exactly once, with shapes checked, and each model is written
+to a temporary file then moved into place (os.replace).
+Check the results with `pytest tests/test_musicnn_port.py tests/test_musicnn_zoo.py`.
 """
 from __future__ import annotations
 
@@ -28,25 +31,23 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from genre_core.models.musicnn_backbone import CHECKPOINT_MAP, DEFAULT_PATH, build_backbone  # noqa: E402
-
-MODEL = "MSD_musicnn"
+from genre_core.models.musicnn_zoo import NETWORKS  # noqa: E402
 
 
-def _find_checkpoint_dir(src: Path, scratch: Path) -> Path:
+def _find_checkpoint_dir(src: Path, scratch: Path, model: str, single: bool) -> Path:
     """Folder holding the checkpoint files (.index, .data-00000-of-00001)."""
     if src.is_file() and zipfile.is_zipfile(src):
         with zipfile.ZipFile(src) as zf:
-            members = [m for m in zf.namelist() if m.startswith(f"musicnn/{MODEL}/")]
+            members = [m for m in zf.namelist() if m.startswith(f"musicnn/{model}/")]
             if not members:
-                raise SystemExit(f"{src}: no musicnn/{MODEL}/ inside (is it musicnn 0.1.0?)")
+                raise SystemExit(f"{src}: no musicnn/{model}/ inside (is it musicnn 0.1.0?)")
             zf.extractall(scratch, members)
-        return scratch / "musicnn" / MODEL
-    for cand in (src, src / MODEL, src / "musicnn" / MODEL):
+        return scratch / "musicnn" / model
+    for cand in ((src,) if single else ()) + (src / model, src / "musicnn" / model):
         if (cand / ".index").is_file():
             return cand
-    raise SystemExit(f"{src}: no {MODEL} checkpoint found (expected a wheel or a folder "
-                     f"with musicnn/{MODEL}/.index)")
+    raise SystemExit(f"{src}: no {model} checkpoint found (expected a wheel or a folder "
+                     f"with musicnn/{model}/.index)")
 
 
 def read_checkpoint(ckpt_dir: Path) -> dict[str, np.ndarray]:
@@ -61,10 +62,10 @@ def read_checkpoint(ckpt_dir: Path) -> dict[str, np.ndarray]:
     return out
 
 
-def assign(model, ckpt: dict[str, np.ndarray]) -> int:
+def assign(model, ckpt: dict[str, np.ndarray], checkpoint_map: dict[str, str]) -> int:
     used: set[str] = set()
     n_params = 0
-    for layer_name, scope in CHECKPOINT_MAP.items():
+    for layer_name, scope in checkpoint_map.items():
         layer = model.get_layer(layer_name)
         if layer.__class__.__name__ == "BatchNormalization":
             names = [f"{scope}/{v}" for v in ("gamma", "beta", "moving_mean", "moving_variance")]
@@ -90,20 +91,15 @@ def assign(model, ckpt: dict[str, np.ndarray]) -> int:
     return n_params
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("source", help="musicnn-0.1.0 wheel, extracted folder, or MSD_musicnn folder")
-    ap.add_argument("--out", default=str(DEFAULT_PATH), help=f"output .keras (default {DEFAULT_PATH})")
-    args = ap.parse_args(argv)
-
-    out = Path(args.out)
+def convert(source: Path, name: str, out: Path, single: bool) -> None:
+    net = NETWORKS[name]
     with tempfile.TemporaryDirectory() as td:
-        ckpt_dir = _find_checkpoint_dir(Path(args.source), Path(td))
-        ckpt = read_checkpoint(ckpt_dir)
-    model = build_backbone()
-    n = assign(model, ckpt)
+        ckpt = read_checkpoint(_find_checkpoint_dir(source, Path(td), name, single))
+    model = net.build()
+    n = assign(model, ckpt, net.checkpoint_map)
     if n != model.count_params():
-        raise SystemExit(f"assigned {n} values but the model has {model.count_params()} weights")
+        raise SystemExit(f"{name}: assigned {n} values but the model has "
+                         f"{model.count_params()} weights")
 
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(suffix=".keras", dir=out.parent)
@@ -115,8 +111,27 @@ def main(argv=None) -> int:
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
-    print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB, {model.count_params()} weights "
-          f"from {len(ckpt)} checkpoint variables)")
+    print(f"{name}: wrote {out} ({out.stat().st_size / 1e6:.2f} MB, {model.count_params()} "
+          f"weights from {len(ckpt)} checkpoint variables)")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("source", help="musicnn-0.1.0 wheel, extracted folder, or checkpoint folder")
+    ap.add_argument("--model", action="append", choices=list(NETWORKS),
+                    help="network to convert (repeatable; default: all four)")
+    ap.add_argument("--out", default=None,
+                    help="output .keras (only with a single --model; default "
+                         "assets/musicnn/<model>.keras)")
+    args = ap.parse_args(argv)
+
+    names = args.model or list(NETWORKS)
+    single = len(names) == 1
+    if args.out and not single:
+        ap.error("--out needs exactly one --model")
+    for name in names:
+        out = Path(args.out) if args.out else NETWORKS[name].path
+        convert(Path(args.source), name, out, single)
     return 0
 
 

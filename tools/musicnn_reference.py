@@ -1,4 +1,4 @@
-"""Compute reference outputs of the ORIGINAL musicnn 0.1.0 (TF1 code) for the port's test.
+"""Compute reference outputs of the ORIGINAL musicnn 0.1.0 (TF1 code) for the ports' tests.
 
 This script is NOT run by the tests and NOT run in the project's environment. It is run once,
 by hand, in a scratch virtual environment outside the repository that holds the original
@@ -10,13 +10,21 @@ package, e.g.:
     /tmp/musicnn_ref/bin/pip install tensorflow-cpu tf-keras librosa soundfile "numpy<2"
     TF_USE_LEGACY_KERAS=1 /tmp/musicnn_ref/bin/python tools/musicnn_reference.py \
         --gtzan-root /work/shared/gtzan --out tests/data/musicnn_reference.json
+    for m in MTT_musicnn MSD_vgg MTT_vgg; do
+      TF_USE_LEGACY_KERAS=1 /tmp/musicnn_ref/bin/python tools/musicnn_reference.py --model $m \
+          --gtzan-root /work/shared/gtzan --out tests/data/musicnn_reference_$m.json
+    done
 
-It calls `musicnn.extractor.extractor(path, model='MSD_musicnn', input_length=3,
+`--model` picks one of the package's four checkpoints (default MSD_musicnn).
+It calls `musicnn.extractor.extractor(path, model=<model>, input_length=3,
 input_overlap=False, extract_features=True)` unmodified (no patch to the package was needed
 with TensorFlow 2.21 + tf-keras), i.e. musicnn's own librosa preprocessing, patching and
 TF1 graph + checkpoint. The taggram is the extractor's; per-patch penultimate / pooling
 features come from the same original graph run on all patches (see `graph_outputs` for the
 extractor bug that makes this necessary), cross-checked against the extractor's correct parts.
+For the vgg models the stored "penultimate" is the layer before the output dense layer,
+flatten(pool5) (256 values: 2 time steps x 128 filters), which the extractor returns as
+features['pool5'].
 
 numpy < 2 matters: musicnn computes `np.log10(10000 * mel.astype(np.float16) + 1)`. Under
 numpy 1.x (musicnn pins numpy<1.17) `10000 * float16_array` is promoted to float32; under
@@ -40,6 +48,7 @@ from pathlib import Path
 
 import numpy as np
 
+MODELS = ("MSD_musicnn", "MTT_musicnn", "MSD_vgg", "MTT_vgg")
 GTZAN_CLIPS = ["blues/blues.00000.wav", "metal/metal.00001.wav", "classical/classical.00002.wav"]
 
 SYNTH_RECIPE = {
@@ -72,9 +81,10 @@ def _r(a) -> list:
     return np.round(np.asarray(a, dtype=np.float64), 6).tolist()
 
 
-def graph_outputs(batch: np.ndarray) -> dict:
+def graph_outputs(batch: np.ndarray, model: str = "MSD_musicnn") -> dict:
     """Run musicnn's own TF1 graph (models.define_model + checkpoint restore, set up exactly as
-    extractor() does) on all patches at once; returns taggram/penultimate/mean_pool/max_pool.
+    extractor() does) on all patches at once; returns taggram/penultimate (+ mean_pool/max_pool
+    for the musicnn models; for vgg, penultimate = flatten(pool5) and pool5 as the graph has it).
 
     Needed because extractor() 0.1.0 has a bug in its per-patch loop: it concatenates the
     *first* patch's `penultimate_` (and cnn1/2/3) again for every later patch (it unpacks the
@@ -86,44 +96,52 @@ def graph_outputs(batch: np.ndarray) -> dict:
     from musicnn import models
     import musicnn.extractor  # noqa: F401  (disables eager execution, as in the original)
 
-    model = "MSD_musicnn"
+    labels = config.MTT_LABELS if "MTT" in model else config.MSD_LABELS
     tf.compat.v1.reset_default_graph()
     with tf.name_scope("model"):
         x = tf.compat.v1.placeholder(tf.float32, [None, batch.shape[1], config.N_MELS])
         is_training = tf.compat.v1.placeholder(tf.bool)
-        y, _, _, _, _, _, mean_pool, max_pool, penultimate = models.define_model(
-            x, is_training, model, len(config.MSD_LABELS))
-        normalized_y = tf.nn.sigmoid(y)
+        outs = models.define_model(x, is_training, model, len(labels))
+        normalized_y = tf.nn.sigmoid(outs[0])
+        if "vgg" in model:
+            pool5 = outs[5]
+            fetch = {"taggram": normalized_y, "pool5": pool5,
+                     "penultimate": tf.compat.v1.layers.flatten(pool5)}
+        else:
+            fetch = {"taggram": normalized_y, "penultimate": outs[8],
+                     "mean_pool": outs[6], "max_pool": outs[7]}
     with tf.compat.v1.Session() as sess:
         sess.run(tf.compat.v1.global_variables_initializer())
         tf.compat.v1.train.Saver().restore(sess, os.path.dirname(models.__file__) + "/" + model + "/")
-        t, p, mean, mx = sess.run([normalized_y, penultimate, mean_pool, max_pool],
-                                  feed_dict={x: batch, is_training: False})
-    return {"taggram": t, "penultimate": p, "mean_pool": mean, "max_pool": mx}
+        return sess.run(fetch, feed_dict={x: batch, is_training: False})
 
 
-def run_clip(path: str, dump_dir: Path | None, name: str):
+def run_clip(path: str, dump_dir: Path | None, name: str, model: str = "MSD_musicnn"):
     from musicnn.extractor import batch_data, extractor
-    taggram, tags, feats = extractor(path, model="MSD_musicnn", input_length=3,
+    taggram, tags, feats = extractor(path, model=model, input_length=3,
                                      input_overlap=False, extract_features=True)
     taggram = np.asarray(taggram)
     batch, _ = batch_data(path, 187, 187)
-    g = graph_outputs(batch)
+    g = graph_outputs(batch, model)
     # The graph run reproduces the extractor wherever the extractor is right.
-    diffs = {
-        "taggram": float(np.abs(g["taggram"] - taggram).max()),
-        "penultimate_row0": float(np.abs(g["penultimate"][0] - feats["penultimate"][0]).max()),
-        "mean_pool": float(np.abs(g["mean_pool"] - feats["mean_pool"]).max()),
-        "max_pool": float(np.abs(g["max_pool"] - feats["max_pool"]).max()),
-    }
+    diffs = {"taggram": float(np.abs(g["taggram"] - taggram).max())}
+    if "vgg" in model:   # extractor: squeeze((1, 2, 1, 128)) per patch, concatenated on axis 0
+        diffs["pool5"] = float(np.abs(np.asarray(g["pool5"]).reshape(-1, 128)
+                                      - np.asarray(feats["pool5"]).reshape(-1, 128)).max())
+    else:
+        diffs.update({
+            "penultimate_row0": float(np.abs(g["penultimate"][0] - feats["penultimate"][0]).max()),
+            "mean_pool": float(np.abs(g["mean_pool"] - feats["mean_pool"]).max()),
+            "max_pool": float(np.abs(g["max_pool"] - feats["max_pool"]).max()),
+        })
     assert max(diffs.values()) < 1e-4, diffs   # batch size 1 vs all: float32 summation order
     if dump_dir is not None:   # debugging aid only (never inside the repository)
         dump_dir.mkdir(parents=True, exist_ok=True)
-        np.savez(dump_dir / f"{name}.npz", batch=batch, taggram=taggram, **{
+        np.savez(dump_dir / f"{model}_{name}.npz", batch=batch, taggram=taggram, **{
             k: v for k, v in g.items() if k != "taggram"})
     pen = np.asarray(g["penultimate"])
     last = len(pen) - 1
-    return {
+    out = {
         "n_patches": int(taggram.shape[0]),
         "finite": bool(np.isfinite(taggram).all()),
         "taggram": _r(taggram),                                  # extractor(), all rows (n, 50)
@@ -131,17 +149,22 @@ def run_clip(path: str, dump_dir: Path | None, name: str):
         "penultimate_dim": int(pen.shape[1]),
         "penultimate_rows": {"0": _r(pen[0]), str(last): _r(pen[last])},
         "penultimate_mean": _r(pen.mean(axis=0)),
-        "mean_pool_row0_first32": _r(np.asarray(g["mean_pool"])[0][:32]),
-        "max_pool_row0_first32": _r(np.asarray(g["max_pool"])[0][:32]),
-        "graph_vs_extractor_max_abs_diff": diffs,
-    }, tags
+    }
+    if "vgg" not in model:
+        out["mean_pool_row0_first32"] = _r(np.asarray(g["mean_pool"])[0][:32])
+        out["max_pool_row0_first32"] = _r(np.asarray(g["max_pool"])[0][:32])
+    out["graph_vs_extractor_max_abs_diff"] = diffs
+    return out, tags
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--gtzan-root", default="/work/shared/gtzan",
                     help="folder holding Data/genres_original/<genre>/<file>.wav")
-    ap.add_argument("--out", default="tests/data/musicnn_reference.json")
+    ap.add_argument("--model", default="MSD_musicnn", choices=MODELS)
+    ap.add_argument("--out", default=None,
+                    help="default tests/data/musicnn_reference.json for MSD_musicnn, "
+                         "tests/data/musicnn_reference_<model>.json otherwise")
     ap.add_argument("--dump-dir", default=None,
                     help="optional folder (outside the repo) for full npz dumps, for debugging")
     args = ap.parse_args(argv)
@@ -152,11 +175,14 @@ def main(argv=None) -> int:
     import tensorflow as tf
 
     dump = Path(args.dump_dir) if args.dump_dir else None
+    model = args.model
+    out_path = Path(args.out or ("tests/data/musicnn_reference.json" if model == "MSD_musicnn"
+                                 else f"tests/data/musicnn_reference_{model}.json"))
     clips = []
     tags = None
     for rel in GTZAN_CLIPS:
         p = Path(args.gtzan_root) / "Data" / "genres_original" / rel
-        out, tags = run_clip(str(p), dump, Path(rel).stem)
+        out, tags = run_clip(str(p), dump, Path(rel).stem, model)
         clips.append({"name": Path(rel).stem, "input": {"kind": "gtzan", "file": rel,
                       "load": "librosa.load(path, sr=16000)  (musicnn's own loader)"}, **out})
         print(rel, out["n_patches"], "patches; top tags:",
@@ -165,14 +191,14 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as td:
         wav = os.path.join(td, "synth.wav")
         sf.write(wav, synth_clip(), SYNTH_RECIPE["sr"], subtype="FLOAT")
-        out, tags = run_clip(wav, dump, "synth_chord")
+        out, tags = run_clip(wav, dump, "synth_chord", model)
         clips.append({"name": "synth_chord", "input": {"kind": "synth", "recipe": SYNTH_RECIPE},
                       **out})
 
     doc = {
-        "about": "Outputs of the original musicnn 0.1.0 MSD_musicnn (TF1 graph + checkpoint), "
+        "about": f"Outputs of the original musicnn 0.1.0 {model} (TF1 graph + checkpoint), "
                  "made by tools/musicnn_reference.py; non-overlapping 3-s patches (187 frames).",
-        "model": "MSD_musicnn",
+        "model": model,
         "environment": {"python": platform.python_version(), "tensorflow": tf.__version__,
                         "librosa": librosa.__version__, "numpy": np.__version__,
                         "musicnn": getattr(musicnn, "__version__", "0.1.0")},
@@ -180,9 +206,11 @@ def main(argv=None) -> int:
         "rounding": 1e-6,
         "clips": clips,
     }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(doc, indent=1) + "\n")
-    print("wrote", args.out, file=sys.stderr)
+    if "vgg" in model:
+        doc["penultimate_layer"] = "flatten(pool5): the input of the output dense layer"
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(json.dumps(doc, indent=1) + "\n")
+    print("wrote", out_path, file=sys.stderr)
     return 0
 
 

@@ -1,17 +1,19 @@
-"""musicnn (MSD_musicnn) ported to Keras 3: the pre-trained audio tagger used as a backbone.
+"""musicnn ported to Keras 3: the pre-trained audio tagger used as a backbone.
 
 Original: Jordi Pons & Xavier Serra, "musicnn: pre-trained convolutional neural networks for
 music audio tagging" (ISMIR 2019 LBD), https://github.com/jordipons/musicnn, ISC licence,
-weights trained on the Million Song Dataset. The architecture below is written from the paper
-and from musicnn 0.1.0's `models.build_musicnn` / the checkpoint's variable names and shapes;
-`tools/convert_musicnn.py` copies the TF1 checkpoint into it and writes
-`assets/musicnn/msd_musicnn.keras`; `tests/test_musicnn_port.py` checks it against outputs of
-the original code (`tests/data/musicnn_reference.json`).
+weights trained on the Million Song Dataset (MSD_musicnn; MTT_musicnn is the same network
+trained on MagnaTagATune; the vgg baselines are in musicnn_vgg, all four together in
+musicnn_zoo). The architecture below is written from the paper and from musicnn 0.1.0's
+`models.build_musicnn` / the checkpoint's variable names and shapes; `tools/convert_musicnn.py`
+copies the TF1 checkpoints into it and writes `assets/musicnn/{msd,mtt}_musicnn.keras`;
+`tests/test_musicnn_port.py` and `tests/test_musicnn_zoo.py` check them against outputs of
+the original code (`tests/data/musicnn_reference*.json`).
 
 Pipeline: audio -> 16 kHz mono -> 96-band mel (n_fft 512, hop 256) -> log10(10000 x + 1)
 -> non-overlapping 187-frame (3 s) patches -> network -> per patch:
 
-* ``taggram``     (50,)   sigmoid probabilities of the 50 MSD tags (`MSD_TAGS`)
+* ``taggram``     (50,)   sigmoid probabilities of the 50 MSD tags (`MSD_TAGS`; MTT: `MTT_TAGS`)
 * ``penultimate`` (200,)  batch-normalised output of the 200-unit dense layer (what musicnn's
                           extractor returns as ``features['penultimate']``) = `EMBEDDING_DIM`
 * ``mean_pool`` / ``max_pool`` (753,) temporal mean / max of the mid-end feature map
@@ -48,8 +50,18 @@ MSD_TAGS: list[str] = [
     "60s", "rnb", "indie pop", "sad", "House", "happy",
 ]
 
-# Keras layer name -> TF1 checkpoint variable scope (musicnn 0.1.0, MSD_musicnn). The TF1 graph
-# names layers by creation order; this is that order in models.build_musicnn.
+# The MagnaTagATune vocabulary of the MTT_* models (musicnn/configuration.py MTT_LABELS, in order).
+MTT_TAGS: list[str] = [
+    "guitar", "classical", "slow", "techno", "strings", "drums", "electronic", "rock", "fast",
+    "piano", "ambient", "beat", "violin", "vocal", "synth", "female", "indian", "opera", "male",
+    "singing", "vocals", "no vocals", "harpsichord", "loud", "quiet", "flute", "woman",
+    "male vocal", "no vocal", "pop", "soft", "sitar", "solo", "man", "classic", "choir", "voice",
+    "new age", "dance", "male voice", "female vocal", "beats", "harp", "cello", "no voice",
+    "weird", "country", "metal", "female voice", "choral",
+]
+
+# Keras layer name -> TF1 checkpoint variable scope (musicnn 0.1.0, MSD_musicnn and MTT_musicnn).
+# The TF1 graph names layers by creation order; this is that order in models.build_musicnn.
 CHECKPOINT_MAP: dict[str, str] = {
     "input_bn": "batch_normalization",
     "timbral74_conv": "conv2d", "timbral74_bn": "batch_normalization_1",
@@ -109,8 +121,8 @@ def patches(mel: np.ndarray, hop_frames: int = PATCH_FRAMES,
 
 # ----------------------------------------------------------------------------- the network
 
-def build_backbone(n_frames: int | None = PATCH_FRAMES):
-    """The MSD_musicnn network (untrained) as a keras.Model.
+def build_backbone(n_frames: int | None = PATCH_FRAMES, name: str = "msd_musicnn"):
+    """The musicnn network (untrained; MSD_musicnn and MTT_musicnn share it) as a keras.Model.
 
     Input (batch, n_frames, 96) log-mel patches; outputs, in `OUTPUT_NAMES` order:
     taggram (batch, 50), penultimate (batch, 200), mean_pool (batch, 753), max_pool (batch, 753).
@@ -168,7 +180,7 @@ def build_backbone(n_frames: int | None = PATCH_FRAMES):
     z = L.Dropout(0.5, name="penultimate_dropout")(penultimate)
     logits = L.Dense(N_TAGS, name="logits_dense")(z)
     taggram = L.Activation("sigmoid", name="taggram")(logits)
-    return keras.Model(x_in, [taggram, penultimate, mean_pool, max_pool], name="msd_musicnn")
+    return keras.Model(x_in, [taggram, penultimate, mean_pool, max_pool], name=name)
 
 
 _LOCK = threading.Lock()
@@ -181,9 +193,10 @@ def _load(path: str):
 
 
 def load_backbone(path: str | Path | None = None):
-    """The pre-trained MSD_musicnn keras.Model (cached: each file is loaded once per process).
+    """A pre-trained keras.Model (cached: each file is loaded once per process).
 
-    `path` defaults to the shipped `assets/musicnn/msd_musicnn.keras`.
+    `path` defaults to the shipped `assets/musicnn/msd_musicnn.keras` (any of the four
+    converted networks in assets/musicnn/ loads the same way).
     """
     p = Path(path) if path is not None else DEFAULT_PATH
     if not p.is_file():
