@@ -124,17 +124,19 @@ def run_clip(path: str, dump_dir: Path | None, name: str, model: str = "MSD_musi
     batch, _ = batch_data(path, 187, 187)
     g = graph_outputs(batch, model)
     # The graph run reproduces the extractor wherever the extractor is right.
-    diffs = {"taggram": float(np.abs(g["taggram"] - taggram).max())}
+    pairs = {"taggram": (g["taggram"], taggram)}
     if "vgg" in model:   # extractor: squeeze((1, 2, 1, 128)) per patch, concatenated on axis 0
-        diffs["pool5"] = float(np.abs(np.asarray(g["pool5"]).reshape(-1, 128)
-                                      - np.asarray(feats["pool5"]).reshape(-1, 128)).max())
+        pairs["pool5"] = (np.asarray(g["pool5"]).reshape(-1, 128),
+                          np.asarray(feats["pool5"]).reshape(-1, 128))
     else:
-        diffs.update({
-            "penultimate_row0": float(np.abs(g["penultimate"][0] - feats["penultimate"][0]).max()),
-            "mean_pool": float(np.abs(g["mean_pool"] - feats["mean_pool"]).max()),
-            "max_pool": float(np.abs(g["max_pool"] - feats["max_pool"]).max()),
-        })
-    assert max(diffs.values()) < 1e-4, diffs   # batch size 1 vs all: float32 summation order
+        pairs.update({"penultimate_row0": (g["penultimate"][0], feats["penultimate"][0]),
+                      "mean_pool": (g["mean_pool"], feats["mean_pool"]),
+                      "max_pool": (g["max_pool"], feats["max_pool"])})
+    diffs = {k: float(np.abs(np.asarray(a) - np.asarray(b)).max()) for k, (a, b) in pairs.items()}
+    # Batch size 1 vs all (oneDNN may pick other kernels): float32 summation order, so relative
+    # to the feature's magnitude (max_pool reaches ~10 and has differed by 1.8e-4).
+    scale = {k: max(1.0, float(np.abs(np.asarray(b)).max())) for k, (a, b) in pairs.items()}
+    assert all(diffs[k] < 1e-4 * scale[k] for k in diffs), (diffs, scale)
     if dump_dir is not None:   # debugging aid only (never inside the repository)
         dump_dir.mkdir(parents=True, exist_ok=True)
         np.savez(dump_dir / f"{model}_{name}.npz", batch=batch, taggram=taggram, **{
