@@ -88,7 +88,7 @@ def test_reference_files_describe_the_model(model):
 def test_synth_clip_matches_original(model):
     y, sr, _ = _synth()
     clip = _clip(_reference(model), "synth_chord")
-    x = zoo.log_mel_patches(y, sr)
+    x = mb.log_mel_patches(y, sr)
     out = zoo.load_network(model)(x, training=False)
     _check(clip, model, np.asarray(out[0]), np.asarray(out[1]))
     if model == "MTT_musicnn":   # the pooled mid-end features of the first patch

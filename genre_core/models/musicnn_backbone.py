@@ -221,15 +221,13 @@ def _to_mono(y: np.ndarray) -> np.ndarray:
     return y.mean(axis=axis).astype(np.float32)
 
 
-def embed(y: np.ndarray, sr: int, model=None) -> tuple[np.ndarray, np.ndarray]:
-    """Audio at any rate -> (taggram (n_patches, 50), embedding (n_patches, 200)).
+def log_mel_patches(y: np.ndarray, sr: int) -> np.ndarray:
+    """Audio at any rate -> (n_patches, 187, 96): the input of all four musicnn networks.
 
     `y` is mono (n,) or multichannel (2-D, channels mixed down by averaging). It is resampled
     to 16 kHz with librosa's default resampler (as `librosa.load(..., sr=16000)` does in
-    musicnn), cut into non-overlapping 3-s patches (a clip shorter than 3 s becomes one
-    zero-padded patch) and run through the network in one batched call (chunks of MAX_BATCH
-    patches for very long audio). The embedding is musicnn's 'penultimate' feature.
-    `model` defaults to `load_backbone()`.
+    musicnn) and cut into non-overlapping 3-s patches (a clip shorter than 3 s becomes one
+    zero-padded patch).
     """
     import librosa
 
@@ -238,8 +236,12 @@ def embed(y: np.ndarray, sr: int, model=None) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError("empty audio")
     if int(sr) != SR:
         y = librosa.resample(y, orig_sr=int(sr), target_sr=SR).astype(np.float32)
-    x = patches(musicnn_melspectrogram(y))
-    model = model if model is not None else load_backbone()
+    return patches(musicnn_melspectrogram(y))
+
+
+def run_batched(model, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(taggram, embedding) = the model's first two outputs over all patches, in one batched
+    call (chunks of MAX_BATCH patches for very long audio)."""
     tags, embs = [], []
     for i in range(0, len(x), MAX_BATCH):
         out = model.predict_on_batch(x[i:i + MAX_BATCH])   # traced graph: faster than eager
@@ -247,3 +249,13 @@ def embed(y: np.ndarray, sr: int, model=None) -> tuple[np.ndarray, np.ndarray]:
         embs.append(np.asarray(out[1]))
     return (np.concatenate(tags).astype(np.float32),
             np.concatenate(embs).astype(np.float32))
+
+
+def embed(y: np.ndarray, sr: int, model=None) -> tuple[np.ndarray, np.ndarray]:
+    """Audio at any rate -> (taggram (n_patches, 50), embedding (n_patches, 200)).
+
+    `log_mel_patches` then the network in one batched call (`run_batched`). The embedding is
+    musicnn's 'penultimate' feature. `model` defaults to `load_backbone()` (MSD_musicnn).
+    """
+    x = log_mel_patches(y, sr)
+    return run_batched(model if model is not None else load_backbone(), x)

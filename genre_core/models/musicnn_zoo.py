@@ -3,8 +3,8 @@
 MSD_musicnn, MTT_musicnn, MSD_vgg and MTT_vgg (Pons & Serra; ISC licence; see
 assets/musicnn/README.md) were trained on the same input representation (each checkpoint's
 config.json: 16 kHz, n_fft 512, hop 256, 96 mel bands, "logC" compression, 187-frame patches),
-so `extract_all` computes the log mel and the 3-s patches once and runs each network on all
-patches in one batched call. Per patch it returns one row of `N_COLUMNS` floats, the blocks in
+so `extract_all` computes the log mel and the 3-s patches once (`log_mel_patches`) and runs
+each network on all patches in one batched call. Per patch it returns one row of `N_COLUMNS` floats, the blocks in
 `NETWORKS` order, each network's taggram (50) then its penultimate embedding (200 for musicnn,
 256 for vgg); `column_layout()` names the blocks and `select_columns()` picks combinations.
 The first 250 columns are exactly the "musicnn" feature (MSD_musicnn taggram + embedding).
@@ -14,7 +14,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -97,27 +96,6 @@ def load_network(name: str):
     return mb.load_backbone(NETWORKS[name].path)
 
 
-def _run(model, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    tags, embs = [], []
-    for i in range(0, len(x), mb.MAX_BATCH):
-        out = model.predict_on_batch(x[i:i + mb.MAX_BATCH])
-        tags.append(np.asarray(out[0]))
-        embs.append(np.asarray(out[1]))
-    return np.concatenate(tags), np.concatenate(embs)
-
-
-def log_mel_patches(y: np.ndarray, sr: int) -> np.ndarray:
-    """Audio at any rate (mono, or 2-D mixed down) -> (n_patches, 187, 96), as mb.embed does."""
-    import librosa
-
-    y = mb._to_mono(y)
-    if y.size == 0:
-        raise ValueError("empty audio")
-    if int(sr) != mb.SR:
-        y = librosa.resample(y, orig_sr=int(sr), target_sr=mb.SR).astype(np.float32)
-    return mb.patches(mb.musicnn_melspectrogram(y))
-
-
 def extract_all(y: np.ndarray, sr: int, networks=tuple(NETWORKS),
                 timings: dict | None = None) -> np.ndarray:
     """(n_patches, N_COLUMNS) float32: every network's taggram + embedding per 3-s patch.
@@ -126,20 +104,22 @@ def extract_all(y: np.ndarray, sr: int, networks=tuple(NETWORKS),
     NETWORKS order). If `timings` is a dict, seconds spent are added under 'front_end' and
     each network's name.
     """
-    clock: Callable[[], float] = time.perf_counter
-    t = clock()
-    x = log_mel_patches(y, sr)
+    unknown = set(networks) - set(NETWORKS)
+    if unknown:
+        raise ValueError(f"unknown musicnn network(s): {sorted(unknown)}")
+    t = time.perf_counter()
+    x = mb.log_mel_patches(y, sr)
     if timings is not None:
-        timings["front_end"] = timings.get("front_end", 0.0) + clock() - t
+        timings["front_end"] = timings.get("front_end", 0.0) + time.perf_counter() - t
     blocks = []
     for name in NETWORKS:
         if name not in networks:
             continue
         model = load_network(name)
-        t = clock()
-        tags, emb = _run(model, x)
+        t = time.perf_counter()
+        tags, emb = mb.run_batched(model, x)
         if timings is not None:
-            timings[name] = timings.get(name, 0.0) + clock() - t
+            timings[name] = timings.get(name, 0.0) + time.perf_counter() - t
         blocks += [tags, emb]
     return np.concatenate(blocks, axis=1).astype(np.float32)
 
