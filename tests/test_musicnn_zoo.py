@@ -81,7 +81,8 @@ def test_reference_files_describe_the_model(model):
     assert {c["input"]["kind"] for c in ref["clips"]} == {"gtzan", "synth"}
     assert all(c["penultimate_dim"] == net.embedding_dim for c in ref["clips"])
     # All four references used the same synthesized input.
-    assert _clip(ref, "synth_chord")["input"] == _clip(_reference("MSD_musicnn"), "synth_chord")["input"]
+    msd = _reference("MSD_musicnn")
+    assert _clip(ref, "synth_chord")["input"] == _clip(msd, "synth_chord")["input"]
 
 
 @pytest.mark.parametrize("model", NEW)
@@ -102,7 +103,8 @@ def test_synth_clip_matches_original(model):
 def test_gtzan_clips_match_original(name):
     import soundfile as sf
 
-    path = DATA_ROOT / "Data" / "genres_original" / _clip(_reference("MSD_vgg"), name)["input"]["file"]
+    rel = _clip(_reference("MSD_vgg"), name)["input"]["file"]
+    path = DATA_ROOT / "Data" / "genres_original" / rel
     if not path.is_file():
         if os.environ.get("GENRE_REQUIRE_DATA") == "1":
             pytest.fail(f"GENRE_REQUIRE_DATA=1 but GTZAN clip {path} is missing")
@@ -112,7 +114,8 @@ def test_gtzan_clips_match_original(name):
     layout = zoo.column_layout()
     for model in zoo.NETWORKS:                # MSD_musicnn too, through the new extractor
         clip = _clip(_reference(model), name)
-        _check(clip, model, feats[:, layout[f"{model}/taggram"]], feats[:, layout[f"{model}/embedding"]])
+        _check(clip, model, feats[:, layout[f"{model}/taggram"]],
+               feats[:, layout[f"{model}/embedding"]])
 
 
 def test_musicnn4_feature_matches_every_reference(synth_features):

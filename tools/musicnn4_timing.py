@@ -34,7 +34,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     config = FeatureConfig()                              # the app's 22.05 kHz, first 30 s
-    gtzan = REPO.parent / "shared" / "gtzan" / "Data" / "genres_original" / "rock" / "rock.00000.wav"
+    gtzan = REPO.parent / "shared" / "gtzan" / "Data" / "genres_original"
+    gtzan = gtzan / "rock" / "rock.00000.wav"
     source = args.audio or (str(gtzan) if gtzan.is_file() else None)
     if source:
         y = load_audio(source, config).samples

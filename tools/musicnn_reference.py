@@ -112,7 +112,8 @@ def graph_outputs(batch: np.ndarray, model: str = "MSD_musicnn") -> dict:
                      "mean_pool": outs[6], "max_pool": outs[7]}
     with tf.compat.v1.Session() as sess:
         sess.run(tf.compat.v1.global_variables_initializer())
-        tf.compat.v1.train.Saver().restore(sess, os.path.dirname(models.__file__) + "/" + model + "/")
+        ckpt = os.path.dirname(models.__file__) + "/" + model + "/"
+        tf.compat.v1.train.Saver().restore(sess, ckpt)
         return sess.run(fetch, feed_dict={x: batch, is_training: False})
 
 

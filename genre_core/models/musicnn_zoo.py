@@ -4,10 +4,10 @@ MSD_musicnn, MTT_musicnn, MSD_vgg and MTT_vgg (Pons & Serra; ISC licence; see
 assets/musicnn/README.md) were trained on the same input representation (each checkpoint's
 config.json: 16 kHz, n_fft 512, hop 256, 96 mel bands, "logC" compression, 187-frame patches),
 so `extract_all` computes the log mel and the 3-s patches once (`log_mel_patches`) and runs
-each network on all patches in one batched call. Per patch it returns one row of `N_COLUMNS` floats, the blocks in
-`NETWORKS` order, each network's taggram (50) then its penultimate embedding (200 for musicnn,
-256 for vgg); `column_layout()` names the blocks and `select_columns()` picks combinations.
-The first 250 columns are exactly the "musicnn" feature (MSD_musicnn taggram + embedding).
+each network on all patches in one batched call. Per patch it returns one row of `N_COLUMNS`
+floats, the blocks in `NETWORKS` order, each network's taggram (50) then its penultimate
+embedding (200 for musicnn, 256 for vgg); `column_layout()` names the blocks and
+`select_columns()` picks combinations. The first 250 columns are exactly the "musicnn" feature (MSD_musicnn taggram + embedding).
 """
 from __future__ import annotations
 
