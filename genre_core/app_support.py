@@ -9,7 +9,8 @@ from typing import Iterable, Mapping
 import numpy as np
 
 DISPLAY_NAMES = {"mlp": "MLP", "cnn": "CNN", "lstm": "LSTM", "features": "Features table",
-                 "musicnn": "musicnn", "ensemble": "Genre Studio (calibrated ensemble)"}
+                 "musicnn": "musicnn",
+                 "musicnn4": "musicnn x4 (MSD/MTT, musicnn/vgg)", "ensemble": "Genre Studio (calibrated ensemble)"}
 ENSEMBLE = "ensemble"
 SPLIT_PREFERENCE = ("artist", "filtered", "table-filtered-valid", "kfold", "random")
 APP_INTRO = (

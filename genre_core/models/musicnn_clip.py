@@ -1,0 +1,92 @@
+"""Transfer model over all four pretrained musicnn networks, at clip level.
+
+Each clip is summarised by the mean and standard deviation, over its 3-second patches, of the
+taggrams and penultimate embeddings of MSD_musicnn, MTT_musicnn, MSD_vgg and MTT_vgg (the
+"musicnn4_clip" feature, one unit per clip). A standardised, strongly L2-regularised logistic
+regression maps that summary to genre probabilities.
+
+Which blocks and which regularisation strength were chosen by artist-grouped cross-validation
+on the training clips only (see README, "Models"); `params` records them, and `fit` uses them
+as given, so an evaluation fold never chooses on its own test tracks. The fitted pipeline is
+stored as plain arrays (scaler mean/scale, coefficients, intercepts) in an .npz: nothing
+executable is ever unpickled from a bundle."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from genre_core.config import TrainConfig
+from genre_core.errors import GenreError
+from genre_core.models.base import GenreModel
+
+DEFAULTS = {"datasets": ["MSD", "MTT"], "archs": ["musicnn", "vgg"],
+            "blocks": ["taggram", "embedding"], "stats": ["mean", "std"], "C": 0.01}
+
+
+def clip_columns(params: dict) -> np.ndarray:
+    """Columns of the musicnn4_clip feature ([mean of 1112 | std of 1112]) that params pick."""
+    from genre_core.models.musicnn_zoo import N_COLUMNS, select_columns
+
+    base = select_columns(tuple(params["datasets"]), tuple(params["archs"]),
+                          tuple(params["blocks"]))
+    offsets = {"mean": 0, "std": N_COLUMNS}
+    return np.concatenate([base + offsets[s] for s in params["stats"]])
+
+
+class MusicnnClipModel(GenreModel):
+    family = "musicnn4"
+    feature = "musicnn4_clip"
+
+    def __init__(self, labels, variant="corrected", params=None):
+        super().__init__(labels, variant, {**DEFAULTS, **(params or {})})
+        self.mean = self.scale = self.coef = self.intercept = self.classes = None
+
+    def fit(self, X_train, y_train, X_valid, y_valid, config: TrainConfig, progress=False):
+        """Fit on train + valid units (C is fixed by params: nothing to choose on valid)."""
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.preprocessing import StandardScaler
+
+        X = X_train if X_valid is None or not len(X_valid) else np.concatenate([X_train, X_valid])
+        y = y_train if y_valid is None or not len(y_valid) else np.concatenate([y_train, y_valid])
+        X = X[:, clip_columns(self.params)]
+        scaler = StandardScaler().fit(X)
+        C = self.params["C"] if self.variant == "corrected" else 100.0
+        lr = LogisticRegression(C=C, max_iter=5000, random_state=config.seed)
+        lr.fit(scaler.transform(X), y)
+        self.mean, self.scale = scaler.mean_, scaler.scale_
+        self.coef, self.intercept, self.classes = lr.coef_, lr.intercept_, lr.classes_
+        return {}
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(X), len(self.labels)), np.float32)
+        if len(X):
+            Z = (X[:, clip_columns(self.params)] - self.mean) / self.scale
+            logits = Z @ self.coef.T + self.intercept
+            if logits.shape[1] == 1:                       # two classes: sklearn's binary form
+                logits = np.concatenate([-logits, logits], axis=1) / 2
+            logits -= logits.max(axis=1, keepdims=True)
+            p = np.exp(logits)
+            out[:, self.classes] = p / p.sum(axis=1, keepdims=True)
+        return out
+
+    def save(self, folder: Path) -> None:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        np.savez(folder / "classifier.npz", mean=self.mean, scale=self.scale, coef=self.coef,
+                 intercept=self.intercept, classes=self.classes)
+
+    @classmethod
+    def load(cls, folder: Path, labels, variant, params):
+        obj = cls(labels, variant, params)
+        path = Path(folder) / "classifier.npz"
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                obj.mean, obj.scale, obj.coef = f["mean"], f["scale"], f["coef"]
+                obj.intercept, obj.classes = f["intercept"], f["classes"]
+        except (OSError, KeyError, ValueError) as e:
+            raise GenreError(f"{path}: classifier unreadable ({e})") from None
+        n = len(clip_columns(obj.params))
+        if obj.coef.shape[1] != n or len(obj.mean) != n or obj.classes.max() >= len(labels):
+            raise GenreError(f"{path}: classifier does not match its parameters")
+        return obj
