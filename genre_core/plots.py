@@ -325,7 +325,9 @@ def learning_curves(histories: Mapping[str, Mapping[str, Sequence[float]]],
     return _style(fig, title, height)
 
 
-def tag_bars(tags: dict[str, float], top: int = 10, height: int = 420) -> go.Figure:
+def tag_bars(tags: dict[str, float], top: int = 10, height: int = 420,
+             title: str = "What a model trained on a million songs hears (musicnn tags)"
+             ) -> go.Figure:
     """musicnn's strongest Million-Song-Dataset tags for a clip: a second opinion in words
     ("rock", "guitar", "male vocalists") from a network trained on a million songs."""
     items = list(sorted(tags.items(), key=lambda kv: -kv[1]))[:top][::-1]
@@ -333,7 +335,7 @@ def tag_bars(tags: dict[str, float], top: int = 10, height: int = 420) -> go.Fig
                            marker_color="#4c78a8",
                            hovertemplate="%{y}: %{x:.0%}<extra></extra>"))
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=40),
-                      title="What a model trained on a million songs hears (musicnn tags)",
+                      title=title,
                       xaxis=dict(title="tag probability", tickformat=".0%", range=[0, 1]),
                       font=dict(size=15))
     return fig

@@ -38,6 +38,9 @@ class Prediction:
     # musicnn's 50 Million-Song-Dataset tags averaged over the clip (when the bundle has it):
     # "what a model trained on a million songs hears"
     tags: dict[str, float] = field(default_factory=dict)
+    # {vocabulary: {tag: probability}}: Million Song Dataset and, with the four-network
+    # feature, MagnaTagATune too ("what models trained on other music hear")
+    tag_sets: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return {
@@ -45,6 +48,8 @@ class Prediction:
             "analysed_seconds": round(self.clip.loaded_seconds, 3),
             **({"warnings": self.clip.warnings} if self.clip.warnings else {}),
             **({"tags": {t: round(p, 4) for t, p in self.tags.items()}} if self.tags else {}),
+            **({"tag_sets": {v: {t: round(p, 4) for t, p in tags.items()}
+                             for v, tags in self.tag_sets.items()}} if self.tag_sets else {}),
             **({"verdict": self.models["ensemble"].verdict()} if "ensemble" in self.models
                else {}),
             "models": {name: {
@@ -55,6 +60,26 @@ class Prediction:
                              for s, row in zip(mp.segment_starts, mp.segment_probabilities)],
             } for name, mp in self.models.items()},
         }
+
+
+MSD_VOCABULARY, MTT_VOCABULARY = "Million Song Dataset", "MagnaTagATune"
+
+
+def clip_tag_sets(features: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
+    """Clip-level tags of the pretrained musicnn networks, per vocabulary, most likely first,
+    from whichever musicnn feature the bundle's models needed (none: no extra work)."""
+    if "musicnn4_clip" in features:
+        from genre_core.models.musicnn_zoo import N_COLUMNS, clip_tags
+
+        both = clip_tags(features["musicnn4_clip"][:, :N_COLUMNS])
+        return {MSD_VOCABULARY: both["MSD"], MTT_VOCABULARY: both["MTT"]}
+    if "musicnn" in features:
+        from genre_core.models.musicnn_backbone import MSD_TAGS
+
+        mean = features["musicnn"][:, :len(MSD_TAGS)].mean(axis=0)
+        return {MSD_VOCABULARY: dict(sorted(((t, float(p)) for t, p in zip(MSD_TAGS, mean)),
+                                            key=lambda kv: -kv[1]))}
+    return {}
 
 
 class Predictor:
@@ -88,14 +113,9 @@ class Predictor:
                                         probs, segment_starts(len(units), self.config))
         if self.bundle.ensemble is not None:
             out = {"ensemble": self._ensemble(out), **out}
-        tags = {}
-        if "musicnn" in features:
-            from genre_core.models.musicnn_backbone import MSD_TAGS
-
-            mean = features["musicnn"][:, :len(MSD_TAGS)].mean(axis=0)
-            tags = dict(sorted(((t, float(p)) for t, p in zip(MSD_TAGS, mean)),
-                               key=lambda kv: -kv[1]))
-        return Prediction(clip, self.labels, out, timings, tags)
+        tag_sets = clip_tag_sets(features)
+        tags = tag_sets.get(MSD_VOCABULARY, {})
+        return Prediction(clip, self.labels, out, timings, tags, tag_sets)
 
     def _ensemble(self, members: dict[str, ModelPrediction]) -> ModelPrediction:
         """The calibrated combination: track level from the members' track probabilities;

@@ -48,6 +48,13 @@ for i, name in enumerate(names):
             0 if whole else config.segment_seconds,
             title="whole clip" if whole else "per segment", height=420),
             width="stretch", key=f"compare_timeline_{name}")
-if prediction.tags:
-    st.plotly_chart(plots.tag_bars(prediction.tags), width="stretch", key="compare_tags")
+if prediction.tag_sets:
+    st.subheader("What models trained on other music hear")
+    st.caption("Tags of the pretrained musicnn networks: they never learned GTZAN's genres, "
+               "only the words listeners used for a million songs (Million Song Dataset) or "
+               "for 25,000 clips (MagnaTagATune).")
+    tag_columns = st.columns(len(prediction.tag_sets))
+    for column, (vocabulary, tags) in zip(tag_columns, prediction.tag_sets.items()):
+        column.plotly_chart(plots.tag_bars(tags, title=f"{vocabulary} tags"), width="stretch",
+                            key=f"compare_tags_{vocabulary}")
 st.caption("Timing: " + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in prediction.timings.items()))
