@@ -22,6 +22,10 @@ class FeatureConfig:
     max_seconds: float | None = 30.0
     # A clip shorter than this is refused as too short to say anything about.
     min_seconds: float = 0.5
+    # Where the MFCCs' 80 dB floor is set: "clip" = below the loudest bin of the whole batch
+    # of segments (the seed's behaviour), "segment" = below each segment's own loudest bin,
+    # so a segment's features do not depend on the rest of the clip or the read limit.
+    db_floor: str = "clip"
 
     @property
     def segment_samples(self) -> int:

@@ -38,7 +38,7 @@ def mfcc_segments(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.
     import librosa
 
     segments = segment(y, config)
-    if len(segments) <= MFCC_CHUNK_SEGMENTS:
+    if len(segments) <= MFCC_CHUNK_SEGMENTS and config.db_floor == "clip":
         m = librosa.feature.mfcc(y=segments, sr=config.sample_rate, n_mfcc=config.n_mfcc,
                                  n_fft=config.n_fft, hop_length=config.hop_length)
     else:
@@ -47,7 +47,12 @@ def mfcc_segments(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.
                                            sr=config.sample_rate, n_fft=config.n_fft,
                                            hop_length=config.hop_length)
             for i in range(0, len(segments), MFCC_CHUNK_SEGMENTS)])
-        m = librosa.feature.mfcc(S=librosa.power_to_db(mel), n_mfcc=config.n_mfcc)
+        if config.db_floor == "segment":
+            db = 10.0 * np.log10(np.maximum(mel, 1e-10))
+            db = np.maximum(db, db.max(axis=(1, 2), keepdims=True) - 80.0)
+        else:
+            db = librosa.power_to_db(mel)
+        m = librosa.feature.mfcc(S=db, n_mfcc=config.n_mfcc)
     return np.ascontiguousarray(np.transpose(m, (0, 2, 1)), dtype=np.float32)
 
 

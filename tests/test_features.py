@@ -32,3 +32,22 @@ def test_mfcc_matches_per_segment_librosa_call():
 def test_config_changes_shape():
     cfg = FeatureConfig(n_mfcc=20, hop_length=1024)
     assert mfcc_segments(tone(6.0), cfg).shape == (2, 65, 20)
+
+
+def test_segment_db_floor_makes_segments_independent_of_the_rest_of_the_clip():
+    """With db_floor='segment' a segment's MFCCs are the same whatever precedes it; with the
+    seed's clip-wide floor a near-silent segment depends on the loudest segment."""
+    import numpy as np
+
+    from genre_core.config import FeatureConfig
+    from genre_core.features import mfcc_segments
+
+    rate = 22050
+    y = (0.1 * np.random.default_rng(0).normal(size=rate * 12)).astype(np.float32)
+    y[:rate * 3] *= 1e-3                       # a near-silent first segment
+    per_segment = FeatureConfig(db_floor="segment")
+    whole = mfcc_segments(y, per_segment)
+    alone = mfcc_segments(y[:rate * 3], per_segment)
+    np.testing.assert_allclose(whole[0], alone[0], atol=1e-3)
+    clip_wide = mfcc_segments(y, FeatureConfig())
+    assert np.abs(clip_wide[0] - mfcc_segments(y[:rate * 3], FeatureConfig())[0]).max() > 0.1
