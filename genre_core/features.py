@@ -126,14 +126,6 @@ def musicnn4_columns() -> dict[str, slice]:
     return column_layout()
 
 
-def musicnn4_clip_units(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.ndarray:
-    """One unit per clip: mean and standard deviation over the clip's 3-s patches of the
-    musicnn4 feature, (1, 2 x 1112). The statistics of a whole clip describe its genre more
-    steadily than any single 3-s patch (measured in README, "Models")."""
-    patches = musicnn4_units(y, config)
-    return np.concatenate([patches.mean(axis=0), patches.std(axis=0)])[None, :].astype(np.float32)
-
-
 def mfcc_augmented(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.ndarray:
     from genre_core.augment import mfcc_augmented_units
 
@@ -147,7 +139,6 @@ FEATURE_KINDS: dict[str, tuple[Callable[[np.ndarray, FeatureConfig], np.ndarray]
     "kaggle": (kaggle_units, True),
     "musicnn": (musicnn_units, False),   # runs a Keras model: batch in-process
     "musicnn4": (musicnn4_units, False), # all four musicnn networks (musicnn_zoo)
-    "musicnn4_clip": (musicnn4_clip_units, False),  # their clip-level mean and std
 }
 
 

@@ -68,10 +68,10 @@ MSD_VOCABULARY, MTT_VOCABULARY = "Million Song Dataset", "MagnaTagATune"
 def clip_tag_sets(features: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
     """Clip-level tags of the pretrained musicnn networks, per vocabulary, most likely first,
     from whichever musicnn feature the bundle's models needed (none: no extra work)."""
-    if "musicnn4_clip" in features:
-        from genre_core.models.musicnn_zoo import N_COLUMNS, clip_tags
+    if "musicnn4" in features:
+        from genre_core.models.musicnn_zoo import clip_tags
 
-        both = clip_tags(features["musicnn4_clip"][:, :N_COLUMNS])
+        both = clip_tags(features["musicnn4"])
         return {MSD_VOCABULARY: both["MSD"], MTT_VOCABULARY: both["MTT"]}
     if "musicnn" in features:
         from genre_core.models.musicnn_backbone import MSD_TAGS

@@ -10,7 +10,7 @@ FAMILIES: dict[str, str] = {
     "lstm": "genre_core.models.lstm:LSTMModel",
     "features": "genre_core.models.table:TableModel",
     "musicnn": "genre_core.models.musicnn:MusicnnTransferModel",
-    "musicnn4": "genre_core.models.musicnn_clip:MusicnnClipModel",
+    "musicnn4": "genre_core.models.musicnn_multi:MusicnnMultiModel",
 }
 
 

@@ -1,4 +1,4 @@
-"""The clip-level transfer model over all four musicnn networks: column choice, a fit that
+"""The transfer model over all four musicnn networks: column choice, a fit that
 separates genres, exact round trip through a pickle-free .npz, and refusal of a bad file."""
 from __future__ import annotations
 
@@ -7,38 +7,39 @@ import pytest
 
 from genre_core.config import TrainConfig
 from genre_core.errors import GenreError
-from genre_core.models.musicnn_clip import MusicnnClipModel, clip_columns
+from genre_core.models.musicnn_multi import MusicnnMultiModel, chosen_columns
 from genre_core.models.musicnn_zoo import N_COLUMNS, column_layout
 
 LABELS = ["blues", "jazz", "rock"]
 
 
 def _clips(n=60, seed=0):
-    """Random clip summaries whose MTT_vgg/embedding mean carries the genre."""
+    """Random patches whose MTT_vgg/embedding mean carries the genre."""
     rng = np.random.default_rng(seed)
     y = np.arange(n) % 3
-    X = rng.normal(size=(n, 2 * N_COLUMNS)).astype(np.float32)
+    X = rng.normal(size=(n, N_COLUMNS)).astype(np.float32)
     sl = column_layout()["MTT_vgg/embedding"]
     X[:, sl.start:sl.start + 150] += 2.0 * np.repeat(np.eye(3)[y], 50, axis=1)
     return X, y
 
 
 def test_columns_follow_the_chosen_blocks():
-    cols = clip_columns({"datasets": ["MSD"], "archs": ["musicnn"], "blocks": ["taggram"],
-                         "stats": ["mean", "std"]})
-    assert list(cols[:50]) == list(range(50))
-    assert list(cols[50:]) == list(range(N_COLUMNS, N_COLUMNS + 50))
+    cols = chosen_columns({"datasets": ["MSD", "MTT"], "archs": ["musicnn"],
+                           "blocks": ["taggram"]})
+    assert list(cols) == list(range(50)) + list(range(250, 300))
+    assert len(chosen_columns({"datasets": ["MSD", "MTT"], "archs": ["musicnn", "vgg"],
+                               "blocks": ["taggram", "embedding"]})) == N_COLUMNS
 
 
 def test_fit_separates_genres_and_round_trips(tmp_path):
     X, y = _clips()
-    model = MusicnnClipModel(LABELS, "corrected", {"C": 0.1})
+    model = MusicnnMultiModel(LABELS, "corrected", {"C": 0.1})
     model.fit(X[:45], y[:45], None, None, TrainConfig())
     p = model.predict_proba(X[45:])
     assert p.shape == (15, 3) and np.allclose(p.sum(1), 1, atol=1e-5)
     assert (p.argmax(1) == y[45:]).mean() >= 0.9
     model.save(tmp_path)
-    back = MusicnnClipModel.load(tmp_path, LABELS, "corrected", model.params)
+    back = MusicnnMultiModel.load(tmp_path, LABELS, "corrected", model.params)
     np.testing.assert_allclose(back.predict_proba(X[45:]), p, atol=1e-6)
 
 
@@ -48,9 +49,9 @@ def test_matches_scikit_learn(tmp_path):
     from sklearn.preprocessing import StandardScaler
 
     X, y = _clips(seed=3)
-    model = MusicnnClipModel(LABELS, "corrected", {"C": 0.03})
+    model = MusicnnMultiModel(LABELS, "corrected", {"C": 0.03})
     model.fit(X, y, None, None, TrainConfig())
-    cols = clip_columns(model.params)
+    cols = chosen_columns(model.params)
     ref = make_pipeline(StandardScaler(), LogisticRegression(C=0.03, max_iter=5000,
                                                              random_state=42)).fit(X[:, cols], y)
     np.testing.assert_allclose(model.predict_proba(X), ref.predict_proba(X[:, cols]), atol=1e-5)
@@ -58,11 +59,11 @@ def test_matches_scikit_learn(tmp_path):
 
 def test_mismatched_file_is_refused(tmp_path):
     X, y = _clips()
-    model = MusicnnClipModel(LABELS, "corrected", {"C": 0.1})
+    model = MusicnnMultiModel(LABELS, "corrected", {"C": 0.1})
     model.fit(X, y, None, None, TrainConfig())
     model.save(tmp_path)
     with pytest.raises(GenreError, match="does not match"):
-        MusicnnClipModel.load(tmp_path, LABELS, "corrected", {"stats": ["mean"]})
+        MusicnnMultiModel.load(tmp_path, LABELS, "corrected", {"archs": ["vgg"]})
     (tmp_path / "classifier.npz").write_bytes(b"not an npz")
     with pytest.raises(GenreError, match="classifier.npz"):
-        MusicnnClipModel.load(tmp_path, LABELS, "corrected", model.params)
+        MusicnnMultiModel.load(tmp_path, LABELS, "corrected", model.params)

@@ -1,13 +1,14 @@
-"""Transfer model over all four pretrained musicnn networks, at clip level.
+"""Transfer model over all four pretrained musicnn networks.
 
-Each clip is summarised by the mean and standard deviation, over its 3-second patches, of the
-taggrams and penultimate embeddings of MSD_musicnn, MTT_musicnn, MSD_vgg and MTT_vgg (the
-"musicnn4_clip" feature, one unit per clip). A standardised, strongly L2-regularised logistic
-regression maps that summary to genre probabilities.
+Each unit is one 3-second patch described by the taggrams and penultimate embeddings of
+MSD_musicnn, MTT_musicnn, MSD_vgg and MTT_vgg (the "musicnn4" feature); a standardised,
+strongly L2-regularised logistic regression maps a patch to genre probabilities and, as for
+every family, a track is the mean of its patches.
 
 Which blocks and which regularisation strength were chosen by artist-grouped cross-validation
-on the training clips only (see README, "Models"); `params` records them, and `fit` uses them
-as given, so an evaluation fold never chooses on its own test tracks. The fitted pipeline is
+on the training clips only (README, "Models": patches beat clip-level mean/std summaries, all
+four networks beat MSD_musicnn alone); `params` records them and `fit` uses them as given, so
+an evaluation fold never chooses on its own test tracks. The fitted pipeline is
 stored as plain arrays (scaler mean/scale, coefficients, intercepts) in an .npz: nothing
 executable is ever unpickled from a bundle."""
 from __future__ import annotations
@@ -21,22 +22,20 @@ from genre_core.errors import GenreError
 from genre_core.models.base import GenreModel
 
 DEFAULTS = {"datasets": ["MSD", "MTT"], "archs": ["musicnn", "vgg"],
-            "blocks": ["taggram", "embedding"], "stats": ["mean", "std"], "C": 0.01}
+            "blocks": ["taggram", "embedding"], "C": 0.001}
 
 
-def clip_columns(params: dict) -> np.ndarray:
-    """Columns of the musicnn4_clip feature ([mean of 1112 | std of 1112]) that params pick."""
-    from genre_core.models.musicnn_zoo import N_COLUMNS, select_columns
+def chosen_columns(params: dict) -> np.ndarray:
+    """Columns of the musicnn4 feature that params pick (see musicnn_zoo.column_layout)."""
+    from genre_core.models.musicnn_zoo import select_columns
 
-    base = select_columns(tuple(params["datasets"]), tuple(params["archs"]),
+    return select_columns(tuple(params["datasets"]), tuple(params["archs"]),
                           tuple(params["blocks"]))
-    offsets = {"mean": 0, "std": N_COLUMNS}
-    return np.concatenate([base + offsets[s] for s in params["stats"]])
 
 
-class MusicnnClipModel(GenreModel):
+class MusicnnMultiModel(GenreModel):
     family = "musicnn4"
-    feature = "musicnn4_clip"
+    feature = "musicnn4"
 
     def __init__(self, labels, variant="corrected", params=None):
         super().__init__(labels, variant, {**DEFAULTS, **(params or {})})
@@ -49,7 +48,7 @@ class MusicnnClipModel(GenreModel):
 
         X = X_train if X_valid is None or not len(X_valid) else np.concatenate([X_train, X_valid])
         y = y_train if y_valid is None or not len(y_valid) else np.concatenate([y_train, y_valid])
-        X = X[:, clip_columns(self.params)]
+        X = X[:, chosen_columns(self.params)]
         scaler = StandardScaler().fit(X)
         C = self.params["C"] if self.variant == "corrected" else 100.0
         lr = LogisticRegression(C=C, max_iter=5000, random_state=config.seed)
@@ -61,7 +60,7 @@ class MusicnnClipModel(GenreModel):
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         out = np.zeros((len(X), len(self.labels)), np.float32)
         if len(X):
-            Z = (X[:, clip_columns(self.params)] - self.mean) / self.scale
+            Z = (X[:, chosen_columns(self.params)] - self.mean) / self.scale
             logits = Z @ self.coef.T + self.intercept
             if logits.shape[1] == 1:                       # two classes: sklearn's binary form
                 logits = np.concatenate([-logits, logits], axis=1) / 2
@@ -86,7 +85,7 @@ class MusicnnClipModel(GenreModel):
                 obj.intercept, obj.classes = f["intercept"], f["classes"]
         except (OSError, KeyError, ValueError) as e:
             raise GenreError(f"{path}: classifier unreadable ({e})") from None
-        n = len(clip_columns(obj.params))
+        n = len(chosen_columns(obj.params))
         if obj.coef.shape[1] != n or len(obj.mean) != n or obj.classes.max() >= len(labels):
             raise GenreError(f"{path}: classifier does not match its parameters")
         return obj
