@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import io
 import os
+import re
+import shutil
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +18,7 @@ from typing import BinaryIO, Union
 import numpy as np
 
 from genre_core.config import FeatureConfig
-from genre_core.errors import AudioError
+from genre_core.errors import AudioError, printable
 
 AudioSource = Union[str, os.PathLike, bytes, BinaryIO]
 AUDIO_EXTENSIONS = (".wav", ".mp3", ".flac", ".ogg", ".oga", ".au", ".aiff", ".aif", ".m4a")
@@ -39,12 +42,75 @@ class Clip:
         return len(self.samples) / self.sample_rate
 
 
+# A file object is copied to a temporary file only when libsndfile cannot read it; this
+# bounds that copy (and any whole-member read) so a huge upload or zip member cannot fill
+# the disk or memory. GENRE_MAX_FILE_MB overrides it.
+MAX_FILE_BYTES = int(float(os.environ.get("GENRE_MAX_FILE_MB", 1024)) * 2**20)
+CHUNK = 1 << 20
+
+
 def _describe(source: AudioSource, name: str | None) -> str:
     if name:
-        return name
+        return printable(name)
     if isinstance(source, (str, os.PathLike)):
-        return str(source)
-    return getattr(source, "name", None) or "uploaded audio"
+        return printable(os.fspath(source))
+    label = getattr(source, "name", None)
+    return printable(label) if isinstance(label, (str, bytes)) else "uploaded audio"
+
+
+def _reason(error: Exception) -> str:
+    """The decoder's message without what it says about the source (libsndfile starts with
+    "Error opening <_io.BytesIO object at 0x...>: ", which names nothing a person knows)."""
+    text = str(error).split("\n")[0]
+    text = re.sub(r"^Error opening .*?: ", "", text)
+    text = re.sub(r"<_io\.\w+ object at 0x[0-9a-f]+>", "the data", text)
+    return text.strip() or type(error).__name__
+
+
+def open_checked(path: str | os.PathLike, label: str | None = None) -> BinaryIO:
+    """Open a regular file for reading, or raise AudioError saying what is wrong with it
+    (missing, a folder, a FIFO or device, permission denied, empty). A FIFO is refused before
+    it is opened: opening one blocks until something writes to it."""
+    label = label or printable(os.fspath(path))
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise AudioError(f"{label}: file not found") from None
+    except PermissionError:
+        raise AudioError(f"{label}: permission denied (a folder on its path cannot be "
+                         "entered)") from None
+    except OSError as e:
+        raise AudioError(f"{label}: cannot be read ({e.strerror or e})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise AudioError(f"{label}: is a folder, not an audio file")
+    if stat.S_ISFIFO(st.st_mode):
+        raise AudioError(f"{label}: is a named pipe (FIFO), not an audio file")
+    if not stat.S_ISREG(st.st_mode):
+        raise AudioError(f"{label}: is a device or socket, not an audio file")
+    if st.st_size == 0:
+        raise AudioError(f"{label}: file is empty (0 bytes)")
+    try:
+        return open(path, "rb")
+    except PermissionError:
+        raise AudioError(f"{label}: permission denied (the file cannot be read)") from None
+    except OSError as e:
+        raise AudioError(f"{label}: cannot be read ({e.strerror or e})") from None
+
+
+def _spool(f: BinaryIO, label: str, suffix: str) -> tempfile._TemporaryFileWrapper:
+    """Copy a file object to a temporary file in bounded chunks (for the audioread
+    fallback, which needs a path), refusing more than MAX_FILE_BYTES."""
+    tmp = tempfile.NamedTemporaryFile(suffix=suffix)
+    total = 0
+    while chunk := f.read(CHUNK):
+        total += len(chunk)
+        if total > MAX_FILE_BYTES:
+            tmp.close()
+            raise AudioError(f"{label}: larger than {MAX_FILE_BYTES >> 20} MiB; refused")
+        tmp.write(chunk)
+    tmp.flush()
+    tmp.seek(0)
+    return tmp
 
 
 def _read_soundfile(source, max_seconds: float | None):
@@ -55,6 +121,24 @@ def _read_soundfile(source, max_seconds: float | None):
         want = frames if max_seconds is None else min(frames, int(np.ceil(max_seconds * rate)))
         data = f.read(frames=want, dtype="float32", always_2d=True)
     return data, rate, channels, frames / rate if rate else 0.0
+
+
+def _is_empty(f) -> bool:
+    try:
+        f.seek(0)
+        return not f.read(1)
+    except Exception:  # noqa: BLE001 - only used to pick the message
+        return False
+
+
+def _plain_path(path: str) -> bool:
+    """True when the path can be handed to audioread/ffmpeg as text (a name that is not
+    UTF-8 is copied to a temporary file instead)."""
+    try:
+        path.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
 
 
 def _read_fallback(path: str, max_seconds: float | None):
@@ -81,36 +165,49 @@ def load_audio(source: AudioSource, config: FeatureConfig = FeatureConfig(),
     missing, empty, not audio, truncated beyond repair, too short, or all non-finite samples.
     """
     label = _describe(source, name)
+    owned = None
     if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        if not path.exists():
-            raise AudioError(f"{label}: file not found")
-        if path.is_dir():
-            raise AudioError(f"{label}: is a folder, not an audio file")
-        if path.stat().st_size == 0:
-            raise AudioError(f"{label}: file is empty (0 bytes)")
-        sf_source: object = str(path)
+        f = owned = open_checked(source, label)
+        fallback_path = os.fspath(source)
     else:
-        raw = source if isinstance(source, (bytes, bytearray)) else source.read()
-        if not raw:
-            raise AudioError(f"{label}: file is empty (0 bytes)")
-        sf_source = io.BytesIO(raw)
-
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            if not len(source):
+                raise AudioError(f"{label}: file is empty (0 bytes)")
+            f = io.BytesIO(source)      # shares the bytes: no copy
+        else:
+            f = source
+            try:
+                if f.seekable():
+                    f.seek(0)
+                else:
+                    f = owned = _spool(f, label, ".bin")
+            except (AttributeError, io.UnsupportedOperation):
+                f = owned = _spool(f, label, ".bin")
+        fallback_path = None
     try:
-        data, rate, channels, duration = _read_soundfile(sf_source, config.max_seconds)
-    except Exception as first_error:  # libsndfile refused: try audioread/ffmpeg
         try:
-            if isinstance(sf_source, io.BytesIO):
-                suffix = Path(label).suffix or ".bin"
-                with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:
-                    tmp.write(sf_source.getvalue())
-                    tmp.flush()
-                    data, rate, channels, duration = _read_fallback(tmp.name, config.max_seconds)
-            else:
-                data, rate, channels, duration = _read_fallback(str(sf_source), config.max_seconds)
-        except Exception:
-            reason = str(first_error).split("\n")[0]
-            raise AudioError(f"{label}: could not be decoded as audio ({reason})") from None
+            data, rate, channels, duration = _read_soundfile(f, config.max_seconds)
+        except Exception as first_error:  # libsndfile refused: try audioread/ffmpeg
+            if _is_empty(f):
+                raise AudioError(f"{label}: file is empty (0 bytes)") from None
+            try:
+                if fallback_path is not None and _plain_path(fallback_path):
+                    data, rate, channels, duration = _read_fallback(fallback_path,
+                                                                    config.max_seconds)
+                else:
+                    f.seek(0)
+                    suffix = Path(label).suffix or ".bin"
+                    with _spool(f, label, suffix) as tmp:
+                        data, rate, channels, duration = _read_fallback(tmp.name,
+                                                                        config.max_seconds)
+            except AudioError:
+                raise
+            except Exception:
+                raise AudioError(f"{label}: could not be decoded as audio "
+                                 f"({_reason(first_error)})") from None
+    finally:
+        if owned is not None:
+            owned.close()
 
     warnings: list[str] = []
     if data.size == 0 or rate <= 0:

@@ -1,6 +1,15 @@
 """A model bundle: a folder with every model, its scaler statistics, the feature config, the
-label list and report.json. Written to a temporary sibling folder and renamed into place, so
-an interrupted run leaves the last good bundle untouched."""
+label list and report.json.
+
+Saving: everything is written to `.X.tmp-PID-*` beside the bundle X, synced to disk, then
+swapped in with two renames (X -> `.X.old-PID`, tmp -> X). A kill between them leaves the
+good bundle in `.X.old-PID`; the next load or save puts it back. Leftovers of runs whose
+process is gone are removed.
+
+Loading: every folder bundle.json names must resolve inside the bundle (no `../x`, no
+absolute path, no link pointing out), and a caller that serves strangers passes the
+`allowed` roots a bundle may come from. Models are stored in formats that run no code when
+read (Keras safe mode, skops with a fixed list of trusted types, npz)."""
 from __future__ import annotations
 
 import json
@@ -43,6 +52,103 @@ def _write_json(path: Path, data) -> None:
     path.write_text(json.dumps(data, indent=1, default=float))
 
 
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _leftovers(folder: Path, kind: str) -> list[tuple[Path, int]]:
+    """[(path, pid)] of `.X.tmp-PID-*` / `.X.old-PID` siblings of the bundle X."""
+    prefix = f".{folder.name}.{kind}-"
+    out = []
+    try:
+        entries = list(folder.parent.iterdir())
+    except OSError:
+        return []
+    for p in entries:
+        if p.name.startswith(prefix):
+            pid = p.name[len(prefix):].split("-")[0]
+            if pid.isdigit():
+                out.append((p, int(pid)))
+    return out
+
+
+def recover_bundle(folder: str | os.PathLike) -> Path:
+    """Repair what an interrupted save left: when X is missing but `.X.old-PID` of a dead
+    run holds the previous bundle, put it back; then remove temporary and old copies of
+    dead runs. Safe to call any time (a live save's files are left alone)."""
+    folder = Path(folder)
+    olds = [(p, pid) for p, pid in _leftovers(folder, "old") if not _pid_alive(pid)]
+    if not folder.exists() and olds:
+        best = max(olds, key=lambda x: x[0].stat().st_mtime)[0]
+        if (best / "bundle.json").exists():
+            try:
+                os.replace(best, folder)
+            except OSError:
+                pass
+    for p, pid in _leftovers(folder, "tmp") + _leftovers(folder, "old"):
+        if not _pid_alive(pid) and p.exists():
+            shutil.rmtree(p, ignore_errors=True)
+    return folder
+
+
+def _sync_tree(root: Path) -> None:
+    """fsync every file and folder under root, so a rename publishes complete files."""
+    from genre_core.cache import fsync_dir
+
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            fd = os.open(os.path.join(dirpath, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        fsync_dir(Path(dirpath))
+
+
+def _inside(root: Path, path: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+        return True
+    except (ValueError, OSError):
+        return False
+
+
+def model_folder(folder: Path, entry: dict, name: str) -> Path:
+    """The model's folder named by bundle.json, which must lie inside the bundle, as must
+    every file in it (a link out of the bundle is refused too)."""
+    rel = entry.get("folder")
+    if not isinstance(rel, str) or not rel or Path(rel).is_absolute() or ".." in Path(rel).parts:
+        raise GenreError(f"{folder / 'bundle.json'}: model {name!r} names folder {rel!r}, "
+                         "which is not inside the bundle")
+    path = folder / rel
+    if not _inside(folder, path):
+        raise GenreError(f"{folder / 'bundle.json'}: model {name!r} folder {rel!r} resolves "
+                         "outside the bundle")
+    for dirpath, dirs, files in os.walk(path):
+        for n in dirs + files:
+            if not _inside(folder, Path(dirpath) / n):
+                raise GenreError(f"{Path(dirpath) / n}: links outside the bundle; refused")
+    return path
+
+
+def check_allowed(folder: Path, allowed) -> None:
+    """GenreError unless `folder` lies inside one of the `allowed` roots (None = anywhere:
+    the command line, where the user is the operator)."""
+    if allowed is None:
+        return
+    if not any(_inside(Path(root), folder) for root in allowed):
+        raise GenreError(f"{folder.name}: this bundle is not in a location the server "
+                         "allows")
+
+
 def save_bundle(folder: str | os.PathLike, models: dict[str, GenreModel], labels: list[str],
                 feature_config: FeatureConfig, report: dict, keep: dict | None = None,
                 ensemble: "Ensemble | None" = None) -> Path:
@@ -51,14 +157,16 @@ def save_bundle(folder: str | os.PathLike, models: dict[str, GenreModel], labels
     The old bundle's ensemble is kept when none is given and none of its members changed."""
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
+    recover_bundle(folder)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-{os.getpid()}-",
+                                dir=folder.parent))
     try:
         tmp.chmod(0o755)   # mkdtemp makes it private; a bundle is meant to be shared
         meta = {"format": FORMAT_VERSION, "labels": list(labels),
                 "feature_config": feature_config.to_dict(), "models": {},
                 "written": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
         for name, entry in (keep or {}).items():
-            shutil.copytree(folder / entry["folder"], tmp / name)
+            shutil.copytree(model_folder(folder, entry, name), tmp / name)
             meta["models"][name] = {**entry, "folder": name}
         for name, model in models.items():
             model.save(tmp / name)
@@ -74,6 +182,7 @@ def save_bundle(folder: str | os.PathLike, models: dict[str, GenreModel], labels
         _save_ensemble(folder, tmp, ensemble, set(meta["models"]), set(models))
         _write_json(tmp / "report.json", report)
         _write_json(tmp / "bundle.json", meta)
+        _sync_tree(tmp)
         if folder.exists():
             old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
             os.replace(folder, old)
@@ -81,6 +190,9 @@ def save_bundle(folder: str | os.PathLike, models: dict[str, GenreModel], labels
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(tmp, folder)
+        from genre_core.cache import fsync_dir
+
+        fsync_dir(folder.parent)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -107,6 +219,8 @@ def _save_ensemble(old: Path, tmp: Path, ensemble, present: set[str], retrained:
 def read_bundle_meta(folder: str | os.PathLike) -> tuple[dict, dict]:
     """(bundle.json, report.json) without loading any model: cheap, no TensorFlow."""
     folder = Path(folder)
+    if not folder.exists():
+        recover_bundle(folder)
     meta_file = folder / "bundle.json"
     if not meta_file.exists():
         raise GenreError(f"{folder}: not a model bundle (bundle.json missing)")
@@ -116,15 +230,25 @@ def read_bundle_meta(folder: str | os.PathLike) -> tuple[dict, dict]:
         report = json.loads(report_file.read_text()) if report_file.exists() else {}
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise GenreError(f"{folder}: bundle metadata is corrupt ({e})") from None
-    if meta.get("format") != FORMAT_VERSION or "models" not in meta or "labels" not in meta:
+    except OSError as e:
+        raise GenreError(f"{folder}: bundle metadata cannot be read ({e.strerror or e})") from None
+    if (not isinstance(meta, dict) or meta.get("format") != FORMAT_VERSION
+            or not isinstance(meta.get("models"), dict) or "labels" not in meta
+            or not all(isinstance(e, dict) for e in meta["models"].values())):
         raise GenreError(f"{folder}: unsupported or incomplete bundle.json")
+    if not isinstance(report, dict):
+        report = {}
     return meta, report
 
 
-def load_bundle(folder: str | os.PathLike | None = None, names: list[str] | None = None) -> Bundle:
+def load_bundle(folder: str | os.PathLike | None = None, names: list[str] | None = None,
+                allowed=None) -> Bundle:
     """Load every model of a bundle (or only `names`). Raises GenreError for a missing or
-    corrupt bundle."""
+    corrupt bundle, one outside the `allowed` roots, or one naming files outside itself."""
     folder = Path(folder) if folder else DEFAULT_BUNDLE
+    check_allowed(folder, allowed)
+    if not folder.exists():
+        recover_bundle(folder)
     if not folder.exists():
         raise GenreError(f"{folder}: model bundle not found")
     meta, report = read_bundle_meta(folder)
@@ -137,9 +261,10 @@ def load_bundle(folder: str | os.PathLike | None = None, names: list[str] | None
     for name, entry in entries:
         if names and name not in names:
             continue
+        path = model_folder(folder, entry, name)
         try:
             models[name] = model_class(entry["family"]).load(
-                folder / entry["folder"], meta["labels"], entry.get("variant", "corrected"),
+                path, meta["labels"], entry.get("variant", "corrected"),
                 entry.get("params", {}))
         except GenreError:
             raise

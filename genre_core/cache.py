@@ -1,18 +1,32 @@
 """On-disk feature cache keyed by file content + feature kind + FeatureConfig, so a second
-run over the same data reads arrays instead of decoding audio."""
+run over the same data reads arrays instead of decoding audio.
+
+The cache is a convenience, never a reason to fail: whatever it finds on disk is checked
+(a 0-byte or truncated .npy, an array of the wrong shape, a folder where an entry should be,
+a hash index that is not a mapping) and a bad entry is rebuilt after one warning. Writes go
+to a temporary file that is flushed and synced before it is renamed into place, so a power
+cut leaves the old entry or the new one, never an empty file under the final name."""
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import shutil
 import tempfile
+import warnings
 from pathlib import Path
+from typing import BinaryIO, Callable
 
 import numpy as np
 
 from genre_core.config import FeatureConfig
 
 CACHE_VERSION = 1
+CHUNK = 1 << 20
+
+
+class CacheWarning(UserWarning):
+    """A cache entry was unreadable or malformed and is being rebuilt."""
 
 
 def default_cache_dir() -> Path:
@@ -24,9 +38,59 @@ def content_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+def stream_hash(f: BinaryIO) -> str:
+    """content_hash of a file object's bytes, read in bounded chunks."""
+    h = hashlib.blake2b(digest_size=16)
+    while chunk := f.read(CHUNK):
+        h.update(chunk)
+    return h.hexdigest()
+
+
+def _clear(path: Path) -> None:
+    """Remove whatever sits at `path` (file, link or folder) so an entry can be written."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
+    """Write through `write(file)` to a temporary sibling, flush, fsync, rename into place,
+    then fsync the folder so the rename itself survives a power cut."""
+    path = Path(path)
+    if path.parent.exists() and not path.parent.is_dir():
+        path.parent.unlink()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        if path.is_dir() and not path.is_symlink():
+            _clear(path)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+
+
+def fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 class FeatureCache:
-    """A folder of .npy files; writes are atomic (temp file + rename) so a killed run never
-    leaves a half-written entry."""
+    """A folder of .npy files, one per (content hash, kind, FeatureConfig)."""
 
     def __init__(self, root: Path | str | None = None, enabled: bool = True):
         self.root = Path(root) if root else default_cache_dir()
@@ -39,28 +103,48 @@ class FeatureCache:
     def _path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.npy"
 
-    def get(self, key: str) -> np.ndarray | None:
+    def get(self, key: str, check: Callable[[np.ndarray], bool] | None = None
+            ) -> np.ndarray | None:
+        """The cached array, or None when absent or bad (a bad entry is warned about once
+        and removed, so the caller's fresh result replaces it). `check` validates the shape
+        the caller expects."""
         if not self.enabled:
             return None
         path = self._path(key)
-        try:
-            return np.load(path, allow_pickle=False)
-        except (OSError, ValueError):
+        if not os.path.lexists(path):
             return None
+        problem = None
+        try:
+            if not path.is_file():
+                problem = "is not a regular file"
+            else:
+                value = np.load(path, allow_pickle=False)
+                if not isinstance(value, np.ndarray):
+                    problem = "does not hold one array"
+                elif check is not None and not check(value):
+                    problem = f"holds an array of unexpected shape {value.shape}"
+                elif value.dtype.kind == "f" and not np.isfinite(value).all():
+                    problem = "holds NaN or infinite values"
+        except (OSError, ValueError, EOFError) as e:
+            problem = f"is unreadable ({type(e).__name__}: {str(e)[:80]})"
+        if problem is None:
+            return value
+        warnings.warn(f"feature cache entry {path} {problem}; rebuilding it", CacheWarning,
+                      stacklevel=2)
+        try:
+            _clear(path)
+        except OSError:
+            pass
+        return None
 
     def put(self, key: str, value: np.ndarray) -> None:
         if not self.enabled:
             return
-        path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         try:
-            with os.fdopen(fd, "wb") as f:
-                np.save(f, value, allow_pickle=False)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+            atomic_write(self._path(key), lambda f: np.save(f, value, allow_pickle=False))
+        except OSError as e:   # a read-only or full cache only costs speed
+            warnings.warn(f"feature cache: could not write {self._path(key)} ({e})",
+                          CacheWarning, stacklevel=2)
 
 
 class HashIndex:
@@ -73,11 +157,19 @@ class HashIndex:
         self.path = cache.root / "file_hashes.json"
         self.entries: dict[str, str] = {}
         self.dirty = False
-        if self.enabled:
+        if self.enabled and os.path.lexists(self.path):
             try:
-                self.entries = json.loads(self.path.read_text())
-            except (OSError, ValueError):
-                self.entries = {}
+                entries = json.loads(self.path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as e:
+                entries = e
+            if isinstance(entries, dict) and all(
+                    isinstance(k, str) and isinstance(v, str) for k, v in entries.items()):
+                self.entries = entries
+            else:
+                warnings.warn(f"feature cache index {self.path} is unreadable or not a "
+                              "mapping of file signatures to hashes; rebuilding it",
+                              CacheWarning, stacklevel=2)
+                self.dirty = True
 
     def get(self, signature: str) -> str | None:
         return self.entries.get(signature)
@@ -90,9 +182,10 @@ class HashIndex:
     def save(self) -> None:
         if not (self.enabled and self.dirty):
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
-        with os.fdopen(fd, "w") as f:
-            json.dump(self.entries, f)
-        os.replace(tmp, self.path)
+        data = json.dumps(self.entries).encode()
+        try:
+            atomic_write(self.path, lambda f: f.write(data))
+        except OSError as e:
+            warnings.warn(f"feature cache: could not write {self.path} ({e})", CacheWarning,
+                          stacklevel=2)
         self.dirty = False

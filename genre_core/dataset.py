@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import signal
 import sys
 import zipfile
+import zlib
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from genre_core.audio import AUDIO_EXTENSIONS, load_audio
-from genre_core.cache import FeatureCache, HashIndex, content_hash
+from genre_core.audio import AUDIO_EXTENSIONS, CHUNK, MAX_FILE_BYTES, load_audio, open_checked
+from genre_core.cache import FeatureCache, HashIndex, stream_hash
 from genre_core.config import FeatureConfig
-from genre_core.errors import AudioError, GenreError
+from genre_core.errors import AudioError, GenreError, printable
+
+# What reading a track may raise besides AudioError: a vanished or unreadable file, a
+# damaged or encrypted zip member. Reported per track, never fatal for the dataset.
+READ_ERRORS = (OSError, KeyError, EOFError, zipfile.BadZipFile, zlib.error, RuntimeError,
+               NotImplementedError)
 
 SHARED_ROOT = Path(__file__).resolve().parents[2] / "shared" / "gtzan"
 
@@ -38,11 +45,33 @@ class Track:
     def filename(self) -> str:
         return PurePosixPath(self.source).name
 
-    def read_bytes(self) -> bytes:
-        if self.archive:
-            with zipfile.ZipFile(self.archive) as zf:
-                return zf.read(self.source)
-        return Path(self.source).read_bytes()
+    def open(self):
+        """A binary file object on the track, read lazily (a zip member is decompressed as
+        it is read, never unpacked whole). Members over MAX_FILE_BYTES are refused."""
+        if not self.archive:
+            return open_checked(self.source, self.display())
+        with zipfile.ZipFile(self.archive) as zf:   # the member keeps the file open
+            info = zf.getinfo(self.source)
+            if info.file_size > MAX_FILE_BYTES:
+                raise AudioError(f"{self.display()}: zip member is {info.file_size >> 20} MiB, "
+                                 f"over the {MAX_FILE_BYTES >> 20} MiB limit; refused")
+            return zf.open(info)
+
+    def read_bytes(self, limit: int = MAX_FILE_BYTES) -> bytes:
+        """The whole file (to play it), read in chunks and refused beyond `limit` bytes."""
+        out = bytearray()
+        with self.open() as f:
+            while chunk := f.read(CHUNK):
+                out += chunk
+                if len(out) > limit:
+                    raise AudioError(f"{self.display()}: larger than {limit >> 20} MiB; "
+                                     "too large to play here")
+        return bytes(out)
+
+    def content_hash(self) -> str:
+        """Hash of the file's bytes, read in bounded chunks."""
+        with self.open() as f:
+            return stream_hash(f)
 
     def signature(self) -> str:
         """Cheap identity of the file's current content: path, size and modification time
@@ -56,14 +85,15 @@ class Track:
         return f"{os.path.abspath(self.source)}|{st.st_size}|{st.st_mtime_ns}"
 
     def display(self) -> str:
-        return f"{self.archive}::{self.source}" if self.archive else self.source
+        return printable(f"{self.archive}::{self.source}" if self.archive else self.source)
 
 
 @dataclass
 class Dataset:
-    root: str
+    root: str                       # the roots joined with os.pathsep
     tracks: list[Track]
     skipped: list[str] = field(default_factory=list)
+    roots: list[str] = field(default_factory=list)
 
     @property
     def genres(self) -> list[str]:
@@ -77,11 +107,22 @@ def _is_audio(name: str) -> bool:
     return name.lower().endswith(AUDIO_EXTENSIONS)
 
 
+def _listdir(folder: Path, skipped: list[str] | None = None) -> list[Path]:
+    """Sorted entries of a folder; one that cannot be entered is reported, not fatal."""
+    try:
+        return sorted(folder.iterdir())
+    except OSError as e:
+        if skipped is not None:
+            skipped.append(f"{printable(folder)}: cannot be listed "
+                           f"({e.strerror or type(e).__name__})")
+        return []
+
+
 def _resolve_folder(path: Path) -> Path:
     for candidate in (path / "Data" / "genres_original", path / "genres_original", path):
         if candidate.is_dir() and any(
-                d.is_dir() and any(_is_audio(f.name) for f in d.iterdir())
-                for d in candidate.iterdir()):
+                d.is_dir() and any(_is_audio(f.name) for f in _listdir(d))
+                for d in _listdir(candidate)):
             return candidate
     raise GenreError(f"{path}: no genre folders with audio files found (expected the Kaggle "
                      f"'Data' folder, its parent, 'genres_original', or the .zip download)")
@@ -91,50 +132,60 @@ def _header_problem(opener) -> str | None:
     """Return why the file cannot be decoded, or None. Reads only the header."""
     import soundfile as sf
 
+    from genre_core.audio import _reason
+
     try:
         with opener() as f:
             info = sf.info(f)
         if info.frames == 0:
             return "contains no audio samples"
         return None
+    except AudioError as e:
+        return str(e)
     except Exception as e:  # noqa: BLE001 - any decoder failure is a reportable file problem
-        return f"could not be decoded as audio ({str(e).splitlines()[0]})"
+        return f"could not be decoded as audio ({_reason(e)})"
 
 
-def index_dataset(path, check: bool = True) -> Dataset:
-    """Find labelled clips: label = the name of the folder holding the file.
+def unsafe_member(name: str) -> bool:
+    """True for zip member names that climb out of the archive or are absolute."""
+    p = PurePosixPath(name.replace("\\", "/"))
+    return p.is_absolute() or ".." in p.parts or (len(name) > 1 and name[1] == ":")
 
-    `path` is one dataset root or a list of them (say GTZAN plus a folder of your own
-    labelled music); a track id present in two roots is an error naming both files.
+
+def index_dataset(path: str | os.PathLike | list | tuple, check: bool = True) -> Dataset:
+    """Find labelled clips in one dataset root or several (a list): label = the name of the
+    folder holding the file. A root is a folder or a .zip in the Kaggle layout (or just
+    genre folders); any format the loader reads. Several roots: say GTZAN plus a folder of
+    your own labelled music.
+
     Undecodable files (GTZAN's jazz.00054.wav) are reported in `skipped` and left out;
-    stray non-audio files are ignored.
+    stray non-audio files are ignored. The same track id twice (in one root or across
+    roots) is a GenreError naming both files: features and splits are keyed by id.
     """
-    if isinstance(path, (list, tuple)):
-        return _index_roots(list(path), check)
-    return _index_root(path, check)
-
-
-def _index_roots(paths: list, check: bool) -> Dataset:
+    paths = [path] if isinstance(path, (str, os.PathLike)) else list(path)
     if not paths:
         raise GenreError("no dataset path given")
     parts = [_index_root(p, check) for p in paths]
-    if len(parts) == 1:
-        return parts[0]
+    tracks = [t for ds in parts for t in ds.tracks]
     seen: dict[str, Track] = {}
-    for part in parts:
-        for t in part.tracks:
-            if t.id in seen:
-                raise GenreError(f"track id {t.id!r} is in two dataset roots: "
-                                 f"{seen[t.id].display()} and {t.display()}")
-            seen[t.id] = t
-    return Dataset(os.pathsep.join(str(p.root) for p in parts),
-                   [t for p in parts for t in p.tracks], [s for p in parts for s in p.skipped])
+    for t in tracks:
+        if t.id in seen:
+            raise GenreError(f"duplicate track id {t.id!r}: {seen[t.id].display()} and "
+                             f"{t.display()} (rename one, or leave one root out)")
+        seen[t.id] = t
+    roots = [r for ds in parts for r in ds.roots]
+    return Dataset(os.pathsep.join(roots), tracks, [s for ds in parts for s in ds.skipped],
+                   roots)
 
 
 def _index_root(path: str | os.PathLike, check: bool = True) -> Dataset:
     path = Path(path).expanduser()
-    if not path.exists():
-        raise GenreError(f"{path}: dataset path not found")
+    try:
+        exists = path.exists()
+    except OSError:
+        exists = False
+    if not exists:
+        raise GenreError(f"{printable(path)}: dataset path not found")
     tracks: list[Track] = []
     skipped: list[str] = []
     if path.is_file():
@@ -145,6 +196,10 @@ def _index_root(path: str | os.PathLike, check: bool = True) -> Dataset:
             if any("genres_original/" in m for m in members):
                 members = [m for m in members if "genres_original/" in m]
             for m in sorted(members):
+                if unsafe_member(m):
+                    skipped.append(f"{printable(path)}::{printable(m)}: member name is "
+                                   "absolute or contains '..'; refused")
+                    continue
                 p = PurePosixPath(m)
                 if len(p.parts) < 2 or p.name.startswith("."):
                     continue
@@ -156,20 +211,20 @@ def _index_root(path: str | os.PathLike, check: bool = True) -> Dataset:
                 tracks.append(Track(p.stem, p.parent.name, m, str(path)))
     else:
         folder = _resolve_folder(path)
-        for genre_dir in sorted(d for d in folder.iterdir() if d.is_dir()):
-            for f in sorted(genre_dir.iterdir()):
+        for genre_dir in (d for d in _listdir(folder, skipped) if d.is_dir()):
+            for f in _listdir(genre_dir, skipped):
                 if not f.is_file() or not _is_audio(f.name) or f.name.startswith("."):
                     continue
                 if check:
-                    problem = ("file is empty (0 bytes)" if f.stat().st_size == 0
-                               else _header_problem(lambda: open(f, "rb")))
+                    problem = _header_problem(lambda: open_checked(f))
                     if problem:
-                        skipped.append(f"{f}: {problem}")
+                        skipped.append(problem if problem.startswith(printable(f))
+                                       else f"{printable(f)}: {problem}")
                         continue
                 tracks.append(Track(f.stem, genre_dir.name, str(f)))
     if not tracks:
-        raise GenreError(f"{path}: no decodable audio files found")
-    return Dataset(str(path), tracks, skipped)
+        raise GenreError(f"{printable(path)}: no decodable audio files found")
+    return Dataset(str(path), tracks, skipped, [str(path)])
 
 
 def load_artist_index(path: str | os.PathLike | None = None) -> dict[str, str]:
@@ -201,14 +256,70 @@ def _extract_one(track: Track, file_hash: str, kind: str, config: FeatureConfig,
 
     cache = FeatureCache(cache_root, cache_enabled)
     try:
-        clip = load_audio(track.read_bytes(), config, name=track.display())
+        with track.open() as f:      # streamed: only the first max_seconds are decoded
+            clip = load_audio(f, config, name=track.display())
         units = extract(kind, clip.samples, config)
     except AudioError as e:
         return track.id, None, str(e)
-    except OSError as e:
-        return track.id, None, f"{track.display()}: {e}"
+    except READ_ERRORS as e:
+        return track.id, None, f"{track.display()}: cannot be read ({e})"
     cache.put(cache.key(file_hash, kind, config), units)
     return track.id, units, None
+
+
+def unit_check(kind: str, config: FeatureConfig):
+    """What a cached array of `kind` must look like: at least one unit, and the unit shape
+    the extractor makes (where it is fixed by the config)."""
+    tail = {"mfcc": (config.frames_per_segment, config.n_mfcc),
+            "mfcc_aug": (config.frames_per_segment, config.n_mfcc),
+            "kaggle": (57,)}.get(kind)
+
+    def check(value: np.ndarray) -> bool:
+        if value.ndim < 2 or value.shape[0] < 1 or value.dtype.kind != "f":
+            return False
+        return tail is None or tuple(value.shape[1:]) == tail
+    return check
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """Pool initializer: a worker must not outlive the process that started it (a kill -9
+    of `train` left them running forever). Linux: the kernel sends SIGKILL when the parent
+    dies (prctl PR_SET_PDEATHSIG); elsewhere a watchdog thread polls the parent id."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
+            if os.getppid() != parent:      # the parent died before prctl took effect
+                os._exit(1)
+            return
+    except (OSError, AttributeError):
+        pass
+    import threading
+    import time
+
+    def _watch():
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=_watch, name="parent-watchdog", daemon=True).start()
+
+
+def make_pool(n_jobs: int) -> ProcessPoolExecutor:
+    """A process pool whose workers die with this process (see _die_with_parent)."""
+    ctx = _pool_context()
+    # the workers' parent is this process (fork) or the forkserver (which exits with us)
+    parent = os.getpid() if ctx.get_start_method() == "fork" else None
+    return ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx,
+                               initializer=_die_with_parent_of, initargs=(parent,))
+
+
+def _die_with_parent_of(parent: int | None) -> None:
+    _die_with_parent(os.getppid() if parent is None else parent)
 
 
 def _pool_context():
@@ -229,6 +340,7 @@ def extract_dataset(tracks: list[Track], kind: str = "mfcc",
     from genre_core.features import FEATURE_KINDS
 
     cache = cache or FeatureCache()
+    check = unit_check(kind, config)
     features: dict[str, np.ndarray] = {}
     problems: list[str] = []
     todo: list[tuple[Track, str]] = []
@@ -238,12 +350,15 @@ def extract_dataset(tracks: list[Track], kind: str = "mfcc",
             signature = t.signature()
             h = hashes.get(signature)
             if h is None:
-                h = content_hash(t.read_bytes())
+                h = t.content_hash()
                 hashes.put(signature, h)
-        except (OSError, KeyError) as e:
-            problems.append(f"{t.display()}: {e}")
+        except AudioError as e:
+            problems.append(str(e))
             continue
-        hit = cache.get(cache.key(h, kind, config))
+        except READ_ERRORS as e:
+            problems.append(f"{t.display()}: cannot be read ({e})")
+            continue
+        hit = cache.get(cache.key(h, kind, config), check)
         if hit is not None:
             features[t.id] = hit
         else:
@@ -257,8 +372,7 @@ def extract_dataset(tracks: list[Track], kind: str = "mfcc",
     bar = tqdm(total=len(todo), desc=f"extracting {kind}", unit="clip", disable=not progress)
     args = (kind, config, str(cache.root), cache.enabled)
     if parallel:
-        with ProcessPoolExecutor(max_workers=min(n_jobs, len(todo)),
-                                 mp_context=_pool_context()) as pool:
+        with make_pool(min(n_jobs, len(todo))) as pool:
             futures = [pool.submit(_extract_one, t, h, *args) for t, h in todo]
             for fut in as_completed(futures):
                 tid, units, problem = fut.result()

@@ -252,7 +252,7 @@ def test_table_model_mlp_and_vote_save_load(tmp_path):
     m.pre = m._pre_candidates
     p = m.predict_proba(X)
     m.save(tmp_path / "b")
-    assert (tmp_path / "b" / "mlp.keras").exists() and (tmp_path / "b" / "model.joblib").exists()
+    assert (tmp_path / "b" / "mlp.keras").exists() and (tmp_path / "b" / "logreg.skops").exists()
     m2 = TableModel.load(tmp_path / "b", labels, "corrected", m.params)
     np.testing.assert_allclose(m2.predict_proba(X), p, rtol=0, atol=1e-6)
     np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-6)

@@ -118,7 +118,8 @@ class KerasSegmentModel(GenreModel):
 
         folder = Path(folder)
         obj = cls(labels, variant, params)
-        obj.net = keras.saving.load_model(folder / "model.keras", compile=False)
+        obj.net = keras.saving.load_model(folder / "model.keras", compile=False,
+                                           safe_mode=True)
         with np.load(folder / "scaler.npz") as s:
             obj.mean, obj.std = s["mean"], s["std"]
         return obj

@@ -56,15 +56,16 @@ class MusicnnTransferModel(GenreModel):
         return out
 
     def save(self, folder: Path) -> None:
-        import joblib
+        """skops format (no pickle: loading runs no code; see genre_core.safe_io)."""
+        from genre_core.safe_io import dump_estimator
 
         Path(folder).mkdir(parents=True, exist_ok=True)
-        joblib.dump(self.pipeline, Path(folder) / "classifier.joblib")
+        dump_estimator(self.pipeline, Path(folder) / "classifier.skops")
 
     @classmethod
     def load(cls, folder: Path, labels, variant, params):
-        import joblib
+        from genre_core.safe_io import load_estimator
 
         obj = cls(labels, variant, params)
-        obj.pipeline = joblib.load(Path(folder) / "classifier.joblib")
+        obj.pipeline = load_estimator(Path(folder) / "classifier.skops")
         return obj

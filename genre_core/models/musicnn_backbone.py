@@ -189,7 +189,7 @@ _LOCK = threading.Lock()
 @functools.lru_cache(maxsize=4)
 def _load(path: str):
     import keras
-    return keras.saving.load_model(path, compile=False)
+    return keras.saving.load_model(path, compile=False, safe_mode=True)
 
 
 def load_backbone(path: str | Path | None = None):

@@ -347,40 +347,61 @@ class TableModel(GenreModel):
 
     # ---------------------------------------------------------------- save/load
     def save(self, folder: Path) -> None:
-        import joblib
+        """Preprocessing and classes as npz, sklearn members in skops format, the MLP as
+        .keras: nothing that runs code when loaded (see genre_core.safe_io)."""
+        import json
+
+        from genre_core.safe_io import dump_estimator
 
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        sk = {n: m for n, m in self.members.items() if n != "mlp"}
-        joblib.dump({"pre": self.pre, "classes": self.classes_, "sklearn": sk,
-                     "order": list(self.members)}, folder / "model.joblib")
+        np.savez(folder / "preprocess.npz", var_mask=self.pre.var_mask, mean=self.pre.mean,
+                 std=self.pre.std, classes=np.asarray(self.classes_))
+        order = list(self.members)
+        for name, m in self.members.items():
+            if name != "mlp":
+                dump_estimator(m.est, folder / f"{name}.skops")
+        (folder / "members.json").write_text(json.dumps(
+            {"order": order, "n_classes": int(len(self.classes_))}))
         if "mlp" in self.members:
             self.members["mlp"].save(folder / "mlp.keras")
 
     @classmethod
     def load(cls, folder: Path, labels, variant, params) -> "TableModel":
-        import joblib
+        import json
+
+        from genre_core.safe_io import load_estimator
 
         folder = Path(folder)
         obj = cls(labels, variant, params)
+        if not (folder / "members.json").exists():
+            old = " (an old pickle-based bundle: convert it with tools/convert_bundle_safe.py " \
+                  "if you trust it)" if (folder / "model.joblib").exists() else ""
+            raise GenreError(f"{folder / 'members.json'}: missing from the model bundle{old}")
         try:
-            blob = joblib.load(folder / "model.joblib")
-        except FileNotFoundError:
-            raise GenreError(f"{folder / 'model.joblib'}: missing from the model bundle") from None
-        except Exception as exc:  # corrupt or incompatible pickle
-            raise GenreError(f"{folder / 'model.joblib'}: cannot be loaded ({exc})") from None
-        obj.pre, obj.classes_ = blob["pre"], np.asarray(blob["classes"])
+            spec = json.loads((folder / "members.json").read_text())
+            with np.load(folder / "preprocess.npz", allow_pickle=False) as z:
+                pre = _Preprocess.__new__(_Preprocess)
+                pre.var_mask, pre.mean, pre.std = (z["var_mask"].astype(bool), z["mean"],
+                                                   z["std"])
+                obj.classes_ = z["classes"].astype(np.int64)
+        except (OSError, ValueError, KeyError) as exc:
+            raise GenreError(f"{folder}: table model cannot be loaded ({exc})") from None
+        obj.pre = pre
         members = {}
-        for name in blob["order"]:
+        for name in spec["order"]:
             if name == "mlp":
                 import keras
 
                 path = folder / "mlp.keras"
                 if not path.exists():
                     raise GenreError(f"{path}: missing from the model bundle")
-                members[name] = keras.saving.load_model(path, compile=False)
+                members[name] = keras.saving.load_model(path, compile=False, safe_mode=True)
+            elif name in CANDIDATES:
+                members[name] = _PadClasses(load_estimator(folder / f"{name}.skops"),
+                                            int(spec["n_classes"]))
             else:
-                members[name] = blob["sklearn"][name]
+                raise GenreError(f"{folder / 'members.json'}: unknown member {name!r}")
         obj.members = members
         return obj
 
