@@ -1,8 +1,10 @@
 """Genre Studio: Streamlit router. Run with `streamlit run app.py`.
 
 Only the page list and the shared sidebar live here; each page is a file in pages/ and the
-cached loaders are in ui_state.py. Environment: GENRE_DATA (dataset folder shown in the
-sidebar), GENRE_BUNDLE (model bundle folder; default assets/models/default)."""
+cached loaders are in ui_state.py. The operator sets what the app may read when starting it
+(GENRE_DATA, GENRE_BUNDLE, GENRE_BUNDLES, GENRE_LOCAL_MODE; see genre_core/deploy.py and the
+README's "Deploying safely"). No icon or font is fetched from another host: page icons are
+emoji, not Material symbols (whose favicon Streamlit loads from a CDN)."""
 import os
 import sys
 from pathlib import Path
@@ -14,16 +16,16 @@ import streamlit as st  # noqa: E402
 
 import ui_state  # noqa: E402
 
-st.set_page_config(layout="wide", page_title="Genre Studio", page_icon=":material/music_note:")
+st.set_page_config(layout="wide", page_title="Genre Studio", page_icon="🎵")
 
 PAGES = [
-    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("pages/listen.py", title="Listen", icon=":material/headphones:"),
-    st.Page("pages/features.py", title="Features", icon=":material/equalizer:"),
-    st.Page("pages/compare.py", title="Compare models", icon=":material/compare_arrows:"),
-    st.Page("pages/confusion.py", title="Confusion matrix", icon=":material/grid_on:"),
-    st.Page("pages/misclassified.py", title="Misclassified", icon=":material/help:"),
-    st.Page("pages/model_card.py", title="Model card", icon=":material/description:"),
+    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+    st.Page("pages/listen.py", title="Listen", icon="🎧"),
+    st.Page("pages/features.py", title="Features", icon="🎚️"),
+    st.Page("pages/compare.py", title="Compare models", icon="⚖️"),
+    st.Page("pages/confusion.py", title="Confusion matrix", icon="🔢"),
+    st.Page("pages/misclassified.py", title="Misclassified", icon="❓"),
+    st.Page("pages/model_card.py", title="Model card", icon="📄"),
 ]
 
 # less empty space above the title, so the main chart fits a 1280x800 projector screen
@@ -42,7 +44,7 @@ except Exception as e:  # noqa: BLE001 - last resort: a message, never a traceba
         raise
 
     if isinstance(e, GenreError):
-        st.error(str(e))
+        st.error(ui_state.md(e))
     else:
-        st.error(f"Something went wrong on this page ({type(e).__name__}: {e}). "
+        st.error(f"Something went wrong on this page ({type(e).__name__}: {ui_state.md(e)}). "
                  "The other pages still work.")

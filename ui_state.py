@@ -6,6 +6,7 @@ Every loader reports a GenreError as st.error/st.warning and returns None, so on
 piece (no bundle, no dataset) never stops the rest of the app."""
 from __future__ import annotations
 
+import functools
 import json
 import os
 from pathlib import Path
@@ -16,18 +17,49 @@ from genre_core.cache import content_hash
 from genre_core.config import FeatureConfig
 from genre_core.errors import GenreError
 
-DATA_KEY = "data_path"
-BUNDLE_KEY = "bundle_path"
+DATA_KEY = "data_path"          # local mode: the typed path(s); else the chosen dataset name
+BUNDLE_KEY = "bundle_path"      # local mode: the typed folder; else the chosen bundle name
 CLIP_BYTES, CLIP_NAME, CLIP_HASH, CLIP_SOURCE = "clip_bytes", "clip_name", "clip_hash", "clip_source"
-CONNECT_HINT = ("Connect the GTZAN dataset by typing its folder in the sidebar "
-                "(*Dataset folder*) or by starting the app with the environment variable "
-                "`GENRE_DATA=/path/to/gtzan`.")
+DECODED = "clip_decoded"        # (key, Clip or error text): the current clip only
+CONNECT_HINT = ("No dataset is offered by this server. The operator sets the dataset roots "
+                "when starting the app, e.g. `GENRE_DATA=/path/to/gtzan streamlit run app.py` "
+                "(several separated by `:`), or runs it in local mode (`GENRE_LOCAL_MODE=1`) to "
+                "type a folder in the sidebar.")
+
+
+def md(text) -> str:
+    """User-named text (file names, track ids, paths, error messages) made inert for
+    Markdown: shown literally, never as a link, image, HTML or formatting."""
+    from genre_core.app_support import md_escape
+
+    return md_escape(str(text))
+
+
+def _current_settings():
+    """The operator's settings (see genre_core.deploy), read from the environment and the
+    script's arguments; memoised on those, so reading them costs nothing per run."""
+    import sys
+
+    return _settings_for(tuple(os.environ.get(k, "") for k in SETTINGS_ENV),
+                         tuple(sys.argv[1:]))
+
+
+SETTINGS_ENV = ("GENRE_DATA", "GENRE_BUNDLE", "GENRE_BUNDLES", "GENRE_LOCAL_MODE")
+
+
+@functools.lru_cache(maxsize=8)
+def _settings_for(env: tuple, argv: tuple):
+    from genre_core.deploy import server_settings
+
+    return server_settings(dict(zip(SETTINGS_ENV, env)), list(argv))
+
+
+def local_mode() -> bool:
+    return _current_settings().local_mode
 
 
 def default_bundle_path() -> str:
-    from genre_core.bundle import DEFAULT_BUNDLE
-
-    return os.environ.get("GENRE_BUNDLE") or str(DEFAULT_BUNDLE)
+    return next(iter(_current_settings().bundles.values()))
 
 
 _WARMING = False
@@ -58,34 +90,71 @@ def warm_up() -> None:
 
 
 def init_state() -> None:
-    st.session_state.setdefault(DATA_KEY, os.environ.get("GENRE_DATA", ""))
-    st.session_state.setdefault(BUNDLE_KEY, default_bundle_path())
+    s = _current_settings()
+    if s.local_mode:
+        st.session_state.setdefault(DATA_KEY, os.pathsep.join(s.data_roots.values()))
+        st.session_state.setdefault(BUNDLE_KEY, default_bundle_path())
+    else:
+        options = s.dataset_options()
+        if st.session_state.get(DATA_KEY) not in options:
+            st.session_state[DATA_KEY] = next(iter(options), None)
+        if st.session_state.get(BUNDLE_KEY) not in s.bundles:
+            st.session_state[BUNDLE_KEY] = next(iter(s.bundles))
+
+
+def data_paths() -> list[str]:
+    """The dataset roots this session uses (empty: none connected)."""
+    init_state()
+    s = _current_settings()
+    choice = st.session_state.get(DATA_KEY) or ""
+    if s.local_mode:
+        return [p.strip() for p in choice.split(os.pathsep) if p.strip()]
+    return list(s.dataset_options().get(choice, []))
 
 
 def data_path() -> str:
-    init_state()
-    return (st.session_state.get(DATA_KEY) or "").strip()
+    """The dataset roots joined with os.pathsep ('' when none is connected)."""
+    return os.pathsep.join(data_paths())
+
+
+def dataset_label() -> str:
+    """How the chosen dataset is named to the visitor (its path only in local mode)."""
+    return data_path() if local_mode() else (st.session_state.get(DATA_KEY) or "")
 
 
 def bundle_path() -> str:
     init_state()
-    return (st.session_state.get(BUNDLE_KEY) or "").strip() or default_bundle_path()
+    choice = (st.session_state.get(BUNDLE_KEY) or "").strip()
+    if local_mode():
+        return choice or default_bundle_path()
+    return _current_settings().bundles.get(choice) or default_bundle_path()
+
+
+def bundle_label() -> str:
+    return bundle_path() if local_mode() else (st.session_state.get(BUNDLE_KEY) or "default")
+
+
+def _allowed():
+    return _current_settings().allowed_bundle_roots
 
 
 # ---------------------------------------------------------------- bundle
 
-def _stamp(folder: str) -> float:
-    """Changes whenever the bundle is rewritten (bundle.json is renamed into place)."""
+def _stamp(folder: str) -> str:
+    """The bundle's file signature: changes whenever it is rewritten (bundle.json is renamed
+    into place with the rest, so its inode, size and time change)."""
     try:
-        return (Path(folder) / "bundle.json").stat().st_mtime
+        st_ = (Path(folder) / "bundle.json").stat()
+        return f"{st_.st_ino}|{st_.st_size}|{st_.st_mtime_ns}"
     except OSError:
-        return 0.0
+        return ""
 
 
 @st.cache_data(show_spinner=False)
-def _read_meta(folder: str, stamp: float):
-    from genre_core.bundle import read_bundle_meta
+def _read_meta(folder: str, stamp: str, allowed):
+    from genre_core.bundle import check_allowed, read_bundle_meta
 
+    check_allowed(Path(folder), allowed)
     if not Path(folder).exists():
         raise GenreError(f"{folder}: model bundle not found")
     return read_bundle_meta(folder)
@@ -95,18 +164,20 @@ def bundle_meta(show_error: bool = True) -> tuple[dict, dict] | None:
     """(bundle.json, report.json) without loading TensorFlow, or None (error shown)."""
     folder = bundle_path()
     try:
-        return _read_meta(folder, _stamp(folder))
+        return _read_meta(folder, _stamp(folder), _allowed())
     except GenreError as e:
         if show_error:
-            st.error(f"Model bundle unavailable: {e}. Choose another *Model bundle* folder in "
+            st.error(f"Model bundle unavailable: {md(e)}. Choose another *Model bundle* in "
                      "the sidebar, or train one with `python -m genre_core train`.")
         return None
 
 
 @st.cache_resource(show_spinner="Loading the models…", max_entries=2)
-def _load_predictor(folder: str, stamp: float):
+def _load_predictor(folder: str, stamp: str, allowed):
+    from genre_core.bundle import check_allowed
     from genre_core.predict import Predictor
 
+    check_allowed(Path(folder), allowed)
     return Predictor(folder)
 
 
@@ -116,10 +187,10 @@ def predictor(show_error: bool = True):
     try:
         if not Path(folder).exists():
             raise GenreError(f"{folder}: model bundle not found")
-        return _load_predictor(folder, _stamp(folder))
+        return _load_predictor(folder, _stamp(folder), _allowed())
     except GenreError as e:
         if show_error:
-            st.error(f"Models could not be loaded: {e}")
+            st.error(f"Models could not be loaded: {md(e)}")
         return None
 
 
@@ -133,53 +204,82 @@ def feature_config() -> FeatureConfig:
 
 # ---------------------------------------------------------------- dataset
 
+def _dataset_stamp(paths: tuple[str, ...]) -> str:
+    """Signature of the roots' contents (size and time of each root and of the folders two
+    levels down, where genre folders sit), so the cached index is rebuilt when files are
+    added, removed or replaced."""
+    parts = []
+    for p in paths:
+        root = Path(p).expanduser()
+        entries = [root]
+        if root.is_dir():
+            for pattern in ("*", "*/*", "*/*/*"):
+                entries += sorted(root.glob(pattern))[:5000]
+        for f in entries:
+            try:
+                st_ = f.stat()
+                parts.append(f"{f}|{st_.st_size}|{st_.st_mtime_ns}")
+            except OSError:
+                parts.append(f"{f}|-")
+    return content_hash("\n".join(parts).encode("utf-8", "surrogateescape"))
+
+
 @st.cache_data(show_spinner="Indexing the dataset…", max_entries=4)
-def _index(path: str):
+def _index(paths: tuple[str, ...], stamp: str):
     from genre_core.dataset import index_dataset
 
-    return index_dataset(path)
+    return index_dataset(list(paths))
+
+
+def _index_current():
+    paths = tuple(data_paths())
+    return _index(paths, _dataset_stamp(paths))
 
 
 def dataset(show_error: bool = False):
-    """The indexed dataset at the sidebar's path, or None (no path, or error shown)."""
-    path = data_path()
-    if not path:
+    """The indexed dataset(s) chosen in the sidebar, or None (none, or error shown)."""
+    if not data_paths():
         return None
     try:
-        return _index(path)
+        return _index_current()
     except GenreError as e:
         if show_error:
-            st.error(f"Dataset not connected: {e}")
+            st.error(f"Dataset not connected: {md(e)}")
         return None
 
 
 def dataset_error() -> str | None:
-    path = data_path()
-    if not path:
+    if not data_paths():
         return None
     try:
-        _index(path)
+        _index_current()
         return None
     except GenreError as e:
         return str(e)
 
 
 @st.cache_data(show_spinner=False)
-def _track_index(path: str) -> dict:
+def _track_index(path: str, stamp: str) -> dict:
     from genre_core.dataset import load_track_index
 
-    if path:
-        root = Path(path).expanduser()
-        for candidate in (root, *root.parents[:3]):
-            f = candidate / "metadata" / "GTZANindex.txt"
-            if f.exists():
-                return load_track_index(f)
-    return load_track_index()
+    return load_track_index(path) if path else load_track_index()
 
 
 def track_index() -> dict:
-    """{track id: (artist, title)} from the dataset's GTZANindex.txt (or the default one)."""
-    return _track_index(data_path())
+    """{track id: (artist, title)} from the first GTZANindex.txt beside a chosen root (or the
+    default one); cached by that file's signature."""
+    from genre_core.dataset import default_data_root
+
+    candidates = [c / "metadata" / "GTZANindex.txt" for p in data_paths()
+                  for c in (Path(p).expanduser(), *Path(p).expanduser().parents[:3])]
+    candidates.append(default_data_root() / "metadata" / "GTZANindex.txt")
+    for f in candidates:
+        try:
+            st_ = f.stat()
+        except OSError:
+            continue
+        return _track_index(str(f), f"{st_.st_ino}|{st_.st_size}|{st_.st_mtime_ns}")
+    return {}
 
 
 # ---------------------------------------------------------------- the chosen clip
@@ -197,7 +297,7 @@ def set_clip(data: bytes, name: str, source: str = "upload") -> bool:
 
 
 def clear_clip() -> None:
-    for key in (CLIP_BYTES, CLIP_NAME, CLIP_HASH, CLIP_SOURCE):
+    for key in (CLIP_BYTES, CLIP_NAME, CLIP_HASH, CLIP_SOURCE, DECODED):
         st.session_state.pop(key, None)
 
 
@@ -218,33 +318,38 @@ def clip_bytes() -> bytes | None:
     return st.session_state.get(CLIP_BYTES)
 
 
-@st.cache_data(show_spinner="Decoding the audio…", max_entries=16)
-def _decode(digest: str, name: str, config_json: str, _data: bytes):
-    from genre_core.audio import load_audio
-
-    return load_audio(_data, FeatureConfig.from_dict(json.loads(config_json)), name=name)
-
-
 def current_clip(show_error: bool = True):
-    """The chosen clip decoded (cached by content hash), or None (error shown if unusable)."""
+    """The chosen clip decoded, or None (error shown if unusable). Only this session's
+    current clip is kept decoded (in its session state, keyed by content hash and feature
+    configuration): no decoded copies pile up in a cache shared by every visitor."""
     digest = clip_digest()
     if digest is None:
         return None
     config = feature_config()
-    try:
-        return _decode(digest, clip_name(), json.dumps(config.to_dict(), sort_keys=True),
-                       clip_bytes())
-    except GenreError as e:
+    key = (digest, json.dumps(config.to_dict(), sort_keys=True))
+    held = st.session_state.get(DECODED)
+    if not held or held[0] != key:
+        from genre_core.audio import load_audio
+
+        st.session_state.pop(DECODED, None)     # the old clip goes before the new decode
+        try:
+            with st.spinner("Decoding the audio…"):
+                held = (key, load_audio(clip_bytes(), config, name=clip_name()))
+        except GenreError as e:
+            held = (key, str(e))
+        st.session_state[DECODED] = held
+    if isinstance(held[1], str):
         if show_error:
-            st.error(f"This audio cannot be used: {e}")
+            st.error(f"This audio cannot be used: {md(held[1])}")
         return None
+    return held[1]
 
 
 def require_clip():
     """The decoded clip, or None after telling the user to choose one on the Listen page."""
     if clip_digest() is None:
         st.info("No clip chosen yet: upload, record or pick one on the Listen page.")
-        st.page_link("pages/listen.py", label="Go to Listen", icon=":material/headphones:")
+        st.page_link("pages/listen.py", label="Go to Listen", icon="🎧")
         return None
     return current_clip()
 
@@ -293,72 +398,107 @@ def clip_prediction(clip=None):
     try:
         return _predict(clip_digest(), folder, _stamp(folder), pred, clip)
     except GenreError as e:
-        st.error(f"Prediction failed: {e}")
+        st.error(f"Prediction failed: {md(e)}")
+        return None
+
+
+def _track_signature(track) -> str | None:
+    try:
+        return track.signature()
+    except (OSError, KeyError, ValueError) as e:
+        st.error(f"{md(track.display())}: cannot be read ({md(e)})")
         return None
 
 
 @st.cache_data(show_spinner="Reading the track…", max_entries=8)
-def _track_bytes(path: str, track_id: str, _track) -> bytes:
+def _track_bytes(signature: str, _track) -> bytes:
     return _track.read_bytes()
 
 
 def track_bytes(track) -> bytes | None:
-    try:
-        return _track_bytes(track.display(), track.id, track)
-    except OSError as e:
-        st.error(f"{track.display()}: could not be read ({e})")
+    """The track's file (to play it), cached by its file signature (path, size, time; the
+    member's CRC in a zip), so another visitor's file under the same id is never served."""
+    from genre_core.dataset import READ_ERRORS
+
+    signature = _track_signature(track)
+    if signature is None:
         return None
+    try:
+        return _track_bytes(signature, track)
+    except GenreError as e:
+        st.error(md(e))
+    except READ_ERRORS as e:
+        st.error(f"{md(track.display())}: could not be read ({md(e)})")
+    return None
 
 
 @st.cache_data(show_spinner="Analysing the track…", max_entries=8)
-def _analyse_track(track_id: str, folder: str, stamp: float, _predictor, _data: bytes):
+def _analyse_track(signature: str, folder: str, stamp: str, _predictor, _track):
     from genre_core import features
     from genre_core.audio import load_audio
 
-    clip = load_audio(_data, _predictor.config, name=track_id)
+    with _track.open() as f:        # streamed: only the first max_seconds are decoded
+        clip = load_audio(f, _predictor.config, name=_track.display())
     return clip, features.mfcc(clip.samples, _predictor.config), _predictor.predict_clip(clip)
 
 
 def analyse_track(track):
-    """(clip, MFCC matrix, prediction) for a dataset track, or None (error shown)."""
+    """(clip, MFCC matrix, prediction) for a dataset track, or None (error shown). Cached by
+    the track's file signature and the bundle's, never by the track id alone."""
+    from genre_core.dataset import READ_ERRORS
+
     pred = predictor()
-    data = track_bytes(track)
-    if pred is None or data is None:
+    signature = _track_signature(track)
+    if pred is None or signature is None:
         return None
     folder = bundle_path()
     try:
-        return _analyse_track(track.id, folder, _stamp(folder), pred, data)
+        return _analyse_track(signature, folder, _stamp(folder), pred, track)
     except GenreError as e:
-        st.error(str(e))
-        return None
+        st.error(md(e))
+    except READ_ERRORS as e:
+        st.error(f"{md(track.display())}: could not be read ({md(e)})")
+    return None
 
 
 # ---------------------------------------------------------------- sidebar
 
 def sidebar() -> None:
-    """Dataset and bundle settings, shown on every page."""
+    """Dataset and bundle settings, shown on every page: choices among the operator's roots
+    and bundles, or free paths in local mode."""
     init_state()
+    s = _current_settings()
     with st.sidebar:
         st.subheader("Settings")
-        st.text_input("Dataset folder", key=DATA_KEY,
-                      help="The GTZAN folder (Kaggle layout) or its .zip; "
-                           "env GENRE_DATA sets the default.",
-                      placeholder="/path/to/gtzan")
-        if data_path():
+        if s.local_mode:
+            st.text_input("Dataset folder(s)", key=DATA_KEY,
+                          help="Local mode: GTZAN folders (Kaggle layout) or .zip files, "
+                               f"several separated by {os.pathsep!r}; env GENRE_DATA sets "
+                               "the default.",
+                          placeholder="/path/to/gtzan")
+        elif s.dataset_options():
+            st.selectbox("Dataset", list(s.dataset_options()), key=DATA_KEY,
+                         help="The datasets this server offers (set by its operator).")
+        if data_paths():
             ds = dataset()
             if ds is not None:
                 st.success(f"connected: {len(ds.tracks)} tracks")
             else:
-                st.error(dataset_error() or "dataset not connected")
+                st.error(md(dataset_error() or "dataset not connected"))
         else:
             st.caption("No dataset connected (optional).")
-        st.text_input("Model bundle", key=BUNDLE_KEY,
-                      help="Folder with bundle.json; env GENRE_BUNDLE sets the default.")
+        if s.local_mode:
+            st.text_input("Model bundle", key=BUNDLE_KEY,
+                          help="Local mode: folder with bundle.json; env GENRE_BUNDLE sets "
+                               "the default.")
+        else:
+            st.selectbox("Model bundle", list(s.bundles), key=BUNDLE_KEY,
+                         help="The bundles this server offers (set by its operator).")
         meta = bundle_meta(show_error=False)
         if meta is None:
-            st.error("no model bundle at this path")
+            st.error("no model bundle could be read here")
         else:
             names = ", ".join(meta[0].get("models", {}))
-            st.caption(f"models: {names}")
+            st.caption(f"models: {md(names)}")
         if clip_digest():
-            st.caption(f"clip: **{clip_name()}**")
+            st.caption(f"clip: **{md(clip_name())}**")

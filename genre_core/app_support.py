@@ -387,6 +387,20 @@ def describe_track(track_id: str, track_index: Mapping[str, tuple[str, str]] | N
     return track_id
 
 
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|<>~:$&\"'=^])")
+
+
+def md_escape(text: str) -> str:
+    """Text to put inside Markdown (st.markdown, st.caption, st.error, ...) so that it shows
+    literally: every character Markdown, HTML or Streamlit's `:icon:`/`:color[...]`
+    directives could act on is backslash-escaped, a leading "1." does not start a list, and
+    line breaks become spaces. For file names, track ids, paths and error messages, which a
+    visitor may have chosen."""
+    text = " ".join(str(text).splitlines())
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    return re.sub(r"^(\s*\d+)\.", r"\1\\.", text)
+
+
 def audio_mime(name: str) -> str:
     """MIME type for the browser's audio player from a file name."""
     suffix = name.lower().rsplit(".", 1)[-1] if "." in name else ""

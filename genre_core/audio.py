@@ -64,6 +64,10 @@ def _reason(error: Exception) -> str:
     text = str(error).split("\n")[0]
     text = re.sub(r"^Error opening .*?: ", "", text)
     text = re.sub(r"<_io\.\w+ object at 0x[0-9a-f]+>", "the data", text)
+    # libsndfile's words for a file that ends early or is damaged mid-stream are about
+    # pipes and "system" errors; say what it means for an existing regular file
+    if "possibly a pipe" in text or text.startswith(("System error", "Unspecified internal")):
+        return "the data ends early or is damaged"
     return text.strip() or type(error).__name__
 
 

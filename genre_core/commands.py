@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import sys
 import time
 from pathlib import Path
 
 from genre_core.cli_common import eprint, label_order, timed
-from genre_core.errors import AudioError, GenreError
+from genre_core.errors import AudioError, GenreError, printable
 
 
 def _cache(args):
@@ -17,11 +18,13 @@ def _cache(args):
     return FeatureCache(getattr(args, "cache", None), enabled=not getattr(args, "no_cache", False))
 
 
-def index_reported(data: str):
-    """Index a dataset once, reporting the files it skipped on stderr."""
+def index_reported(data):
+    """Index the dataset roots (--data, repeatable, or $GENRE_DATA) once, reporting the files
+    skipped on stderr."""
+    from genre_core.__main__ import data_paths
     from genre_core.dataset import index_dataset
 
-    ds = index_dataset(data)
+    ds = index_dataset(data_paths(data) if not isinstance(data, str) else data_paths([data]))
     for problem in ds.skipped:
         eprint(f"skipped: {problem}")
     return ds
@@ -101,13 +104,16 @@ def train(args) -> int:
     report = {
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "command": "python -m genre_core " + " ".join(sys.argv[1:]) if sys.argv else "",
-        "data": {"source": [str(d) for d in args.data], "n_tracks": len(tracks), "genres": labels,
+        "data": {"source": list(ds.roots), "n_tracks": len(tracks), "genres": labels,
                  "track_ids": sorted(genre_of), "skipped": ds.skipped},
         "train_config": tconf.to_dict(), "timings": timings,
         "environment": {"python": platform.python_version(), "machine": platform.machine()},
         "models": {}, "evaluations": evaluations,
     }
     out = Path(args.out) if args.out else DEFAULT_BUNDLE
+    from genre_core.bundle import recover_bundle
+
+    recover_bundle(out)    # a bundle an interrupted save left aside is kept, not dropped
     if args.evaluations_json:
         Path(args.evaluations_json).write_text(json.dumps(evaluations, default=float))
     if args.no_final:
@@ -236,15 +242,16 @@ def predict(args) -> int:
         config = replace(config, max_seconds=want.max_seconds)
     results, failed = [], 0
     for f in args.files:
+        shown = printable(f)
         try:
             clip = load_audio(f, config)
             pred = predictor.predict_clip(clip)
-        except AudioError as e:
+        except GenreError as e:
             failed += 1
             if args.json:
-                results.append({"file": f, "error": str(e)})
+                results.append({"file": shown, "error": str(e)})
             else:
-                print(f"{f}: error: {e}", flush=True)
+                print(f"{shown}: error: {e}", flush=True)
             continue
         if args.json:
             results.append(pred.to_json())
@@ -254,7 +261,7 @@ def predict(args) -> int:
             if "ensemble" in pred.models:
                 parts.insert(0, f"Genre Studio says: {pred.models['ensemble'].verdict()} |")
             note = f"  [{'; '.join(clip.warnings)}]" if clip.warnings else ""
-            print(f"{f}: " + ", ".join(parts) + note, flush=True)
+            print(f"{shown}: " + ", ".join(parts) + note, flush=True)
     if args.json:
         print(json.dumps(results, indent=1))
     return 1 if failed else 0

@@ -93,6 +93,9 @@ def train_table(args) -> int:
     if len(table.labels) < 10:
         raise GenreError(f"{args.csv}: only {len(table.labels)} usable rows; too few to train")
     out = Path(args.out) if args.out else DEFAULT_BUNDLE
+    from genre_core.bundle import recover_bundle
+
+    recover_bundle(out)
     keep, old_report, labels = {}, {}, label_order(table.labels)
     feature_config = FeatureConfig()
     if (out / "bundle.json").exists():

@@ -18,7 +18,7 @@ verdict = sup.headline(prediction)
 if verdict:
     st.header(verdict)
 st.subheader(sup.agreement_sentence(prediction))
-st.caption(f"Clip: **{ui_state.clip_name()}** — "
+st.caption(f"Clip: **{ui_state.md(ui_state.clip_name())}** — "
            + ", ".join(f"{sup.display_name(n)}: {mp.genre} ({mp.probabilities[mp.genre]:.0%})"
                        for n, mp in prediction.models.items()))
 for w in clip.warnings:
@@ -38,7 +38,7 @@ columns = st.columns(min(len(names), 3))
 for i, name in enumerate(names):
     mp = prediction.models[name]
     with columns[i % len(columns)]:
-        st.markdown(f"#### {sup.display_name(name)}: **{mp.genre}**")
+        st.markdown(f"#### {sup.display_name(name)}: **{ui_state.md(mp.genre)}**")
         st.dataframe(sup.top_k_rows(mp, 3), hide_index=True, width="stretch",
                      column_config={"probability": st.column_config.ProgressColumn(
                          "probability", format="percent", min_value=0.0, max_value=1.0)})

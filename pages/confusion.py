@@ -65,6 +65,7 @@ if level == "track":
     true = d1.selectbox("True genre", evaluated, key="cm_true")
     pred = d2.selectbox("Predicted genre", labels, key="cm_pred")
     rows = sup.cell_rows(sup.tracks_in_cell(ev, true, pred), ui_state.track_index())
-    st.markdown(f"**{len(rows)}** {true} track(s) predicted as **{pred}**")
+    st.markdown(f"**{len(rows)}** {ui_state.md(true)} track(s) predicted as "
+                f"**{ui_state.md(pred)}**")
     if rows:
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")

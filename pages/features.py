@@ -11,7 +11,7 @@ clip = ui_state.require_clip()
 if clip is None:
     st.stop()
 config = ui_state.feature_config()
-st.caption(f"Clip: **{ui_state.clip_name()}** — {clip.loaded_seconds:.1f} s analysed, "
+st.caption(f"Clip: **{ui_state.md(ui_state.clip_name())}** — {clip.loaded_seconds:.1f} s analysed, "
            f"{config.n_mfcc} MFCCs, hop {config.hop_length} samples at {config.sample_rate} Hz")
 
 tab_mfcc, tab_mel, tab_chroma, tab_tempo, tab_block = st.tabs(

@@ -26,7 +26,7 @@ with left:
         for r in rows:
             if r["split description"]:
                 st.caption(f"**{r['model']}** — {r['split']} split: {r['split description']}")
-        st.caption(f"Bundle: `{ui_state.bundle_path()}`")
+        st.caption(f"Bundle: {ui_state.md(ui_state.bundle_label())}")
 
 with right:
     st.subheader("Dataset")
@@ -38,9 +38,9 @@ with right:
         if ds is not None:
             summary = sup.dataset_summary(ds)
             st.metric("tracks connected", summary["n_tracks"])
-            st.caption(f"`{ds.root}` — {len(summary['genres'])} genres"
+            st.caption(f"{ui_state.md(ui_state.dataset_label())} — {len(summary['genres'])} genres"
                        + (f", {summary['skipped']} unreadable file(s) skipped"
                           if summary["skipped"] else ""))
             st.plotly_chart(plots.genre_counts(summary["genres"]), width="stretch",
                             key="home_genre_counts")
-    st.page_link("pages/listen.py", label="Start: choose a clip on the Listen page", icon=":material/headphones:")
+    st.page_link("pages/listen.py", label="Start: choose a clip on the Listen page", icon="🎧")

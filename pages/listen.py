@@ -17,7 +17,7 @@ if source == SOURCES[0]:
     if upload is not None:
         data = upload.getvalue()
         if not data:
-            st.error(f"{upload.name}: the file is empty (0 bytes).")
+            st.error(f"{ui_state.md(upload.name)}: the file is empty (0 bytes).")
         else:
             ui_state.set_clip(data, upload.name, "upload")
 elif source == SOURCES[1]:
@@ -44,7 +44,7 @@ else:
         if number is not None:
             track = sup.find_track(ds, genre, number)
             if track is not None:
-                st.caption(sup.describe_track(track.id, index))
+                st.caption(ui_state.md(sup.describe_track(track.id, index)))
 
 if ui_state.clip_digest() is None:
     st.info("No clip chosen yet.")
@@ -52,7 +52,7 @@ if ui_state.clip_digest() is None:
 
 clip = ui_state.current_clip()
 name = ui_state.clip_name()
-st.subheader(f"Chosen clip: {name}")
+st.subheader(f"Chosen clip: {ui_state.md(name)}")
 data = ui_state.clip_bytes()
 if clip is None:
     if st.button("Forget this clip", key="listen_forget"):
@@ -78,4 +78,4 @@ st.plotly_chart(plots.waveform(clip.samples, clip.sample_rate, config.segment_se
                                title=f"Waveform: {n} segment(s) of {config.segment_seconds:g} s "
                                      "(red dashed lines)"),
                 width="stretch", key="listen_waveform")
-st.page_link("pages/compare.py", label="See what the models say", icon=":material/compare_arrows:")
+st.page_link("pages/compare.py", label="See what the models say", icon="⚖️")

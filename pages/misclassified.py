@@ -48,10 +48,10 @@ track_id = st.selectbox("Track", ids, key="mis_track",
                         format_func=lambda t: sup.describe_track(t, index))
 
 entries = sup.track_entries(report, track_id, split)
-st.subheader(sup.describe_track(track_id, index))
+st.subheader(ui_state.md(sup.describe_track(track_id, index)))
 st.markdown("True genre **{}**. {}".format(
-    next(iter(entries.values()))["genre"] if entries else "?",
-    sup.agreement_sentence({m: e["predicted"] for m, e in entries.items()})))
+    ui_state.md(next(iter(entries.values()))["genre"] if entries else "?"),
+    ui_state.md(sup.agreement_sentence({m: e["predicted"] for m, e in entries.items()}))))
 
 left, right = st.columns(2, gap="medium")
 with left:
@@ -76,7 +76,7 @@ track = sup.find_track_by_id(ds, track_id)
 if ds is None:
     st.info("The audio is not available. " + ui_state.CONNECT_HINT)
 elif track is None:
-    st.warning(f"{track_id} is not in the connected dataset.")
+    st.warning(f"{ui_state.md(track_id)} is not in the connected dataset.")
 else:
     data = ui_state.track_bytes(track)
     if data:

@@ -70,4 +70,5 @@ with right:
                                for n, e in meta.get("models", {}).items()]),
                  hide_index=True, width="stretch")
     if report.get("command"):
-        st.caption(f"Command: `{report['command']}`")
+        st.caption("Command:")
+        st.code(str(report["command"]), language="bash")
