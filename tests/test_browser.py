@@ -36,6 +36,16 @@ PAGES = [("Home", "home", "Genre Studio"), ("Listen", "listen", "Listen"),
 SLOW = 240_000   # ms: the machine may be busy training; TensorFlow loads on first predict
 
 
+EVIL_NAME = "![x](http://evil.invalid/a.png) <img src=http://evil.invalid/b.png> **b**.wav"
+
+
+def _local(url: str) -> bool:
+    from urllib.parse import urlparse
+
+    u = urlparse(url)
+    return u.scheme in ("data", "blob", "about") or u.hostname in ("127.0.0.1", "localhost")
+
+
 def _skip_or_fail(reason: str):
     if os.environ.get("GENRE_REQUIRE_BROWSER") == "1":
         pytest.fail(reason + " but GENRE_REQUIRE_BROWSER=1")
@@ -168,6 +178,12 @@ def test_every_page_in_chromium(playwright_api, server):
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
+        # offline: nothing may be requested from another host (fonts, icons, images,
+        # telemetry); such requests are recorded and aborted
+        foreign: list[str] = []
+        page.route(lambda u: not _local(u), lambda route: (
+            foreign.append(route.request.url), route.abort()))
+        page.on("request", lambda r: None if _local(r.url) else foreign.append(r.url))
         page.goto(url, timeout=SLOW)
         _heading(page, "Genre Studio")
         page.get_by_text("Models loaded").wait_for(timeout=SLOW)
@@ -212,7 +228,14 @@ def test_every_page_in_chromium(playwright_api, server):
         _goto(page, "Listen")
         page.get_by_text("Chosen clip: tone.wav").wait_for(timeout=SLOW)
         assert page.locator('[data-testid="stException"]').count() == 0
+        # a file named like Markdown/HTML is shown literally: no image, no request
+        page.locator('input[type="file"]').first.set_input_files(
+            files=[{"name": EVIL_NAME, "mimeType": "audio/wav", "buffer": tone_wav(4.0)}])
+        page.get_by_text(f"Chosen clip: {EVIL_NAME}").first.wait_for(timeout=SLOW)
+        _settle(page)
+        assert page.locator('img[src*="evil.invalid"]').count() == 0
         assert not errors, errors
+        assert not foreign, f"requests to other hosts: {sorted(set(foreign))}"
     finally:
         browser.close()
         ARTIFACTS.mkdir(exist_ok=True)
