@@ -53,8 +53,9 @@ class Track:
         with zipfile.ZipFile(self.archive) as zf:   # the member keeps the file open
             info = zf.getinfo(self.source)
             if info.file_size > MAX_FILE_BYTES:
-                raise AudioError(f"{self.display()}: zip member is {info.file_size >> 20} MiB, "
-                                 f"over the {MAX_FILE_BYTES >> 20} MiB limit; refused")
+                raise AudioError(f"{self.display()}: zip member is {info.file_size / 2**20:.1f} "
+                                 f"MiB, over the {MAX_FILE_BYTES / 2**20:g} MiB limit "
+                                 "(GENRE_MAX_FILE_MB); refused")
             return zf.open(info)
 
     def read_bytes(self, limit: int = MAX_FILE_BYTES) -> bytes:

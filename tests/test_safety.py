@@ -272,6 +272,12 @@ def test_converter_keeps_predictions(tmp_path):
 # ---------------------------------------------------------------- D: bounded reads
 
 def _peak_mib(fn) -> float:
+    """Peak Python/numpy allocation while fn runs, after librosa's one-off first-call costs
+    (JIT compilation, filter banks) were paid on a short clip."""
+    from genre_core.audio import load_audio
+    from genre_core.features import mfcc_segments
+
+    mfcc_segments(load_audio(wav_bytes(tone(3.5)), name="warm-up.wav").samples)
     tracemalloc.start()
     try:
         fn()
@@ -651,3 +657,26 @@ def test_upload_errors_name_the_upload(source):
     with pytest.raises(AudioError) as e:
         load_audio(b"x" * 100)
     assert "BytesIO" not in str(e.value) and str(e.value).startswith("uploaded audio: ")
+
+
+# ---------------------------------------------------------------- the operator's settings
+
+def test_server_settings_from_environment_and_arguments(tmp_path):
+    from genre_core.bundle import DEFAULT_BUNDLE
+    from genre_core.deploy import server_settings
+
+    tiny_bundle(tmp_path / "bundles" / "small")
+    (tmp_path / "bundles" / "not-a-bundle").mkdir()
+    env = {"GENRE_DATA": os.pathsep.join(["/srv/gtzan", "/srv/gtzan/extra", "/x/Data"]),
+           "GENRE_BUNDLES": str(tmp_path / "bundles")}
+    s = server_settings(env, [])
+    assert s.data_roots == {"gtzan": "/srv/gtzan", "extra": "/srv/gtzan/extra",
+                            "x": "/x/Data"}
+    assert list(s.dataset_options()) == ["all 3 datasets", "gtzan", "extra", "x"]
+    assert s.bundles == {"default": str(DEFAULT_BUNDLE),
+                         "small": str(tmp_path / "bundles" / "small")}
+    assert not s.local_mode and s.allowed_bundle_roots == list(s.bundles.values())
+    s = server_settings({"GENRE_LOCAL_MODE": "1"}, ["--data", "/a", "--data", "/b/a"])
+    assert s.local_mode and s.allowed_bundle_roots is None
+    assert s.data_roots == {"a": "/a", "a (2)": "/b/a"}
+    assert server_settings({}, ["--local"]).local_mode
