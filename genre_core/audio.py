@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import shutil
 import stat
 import tempfile
 from dataclasses import dataclass, field

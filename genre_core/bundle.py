@@ -101,7 +101,7 @@ def recover_bundle(folder: str | os.PathLike) -> Path:
 
 def _sync_tree(root: Path) -> None:
     """fsync every file and folder under root, so a rename publishes complete files."""
-    from genre_core.cache import fsync_dir
+    from genre_core.atomic import fsync_dir
 
     for dirpath, _dirs, files in os.walk(root):
         for name in files:
@@ -190,7 +190,7 @@ def save_bundle(folder: str | os.PathLike, models: dict[str, GenreModel], labels
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(tmp, folder)
-        from genre_core.cache import fsync_dir
+        from genre_core.atomic import fsync_dir
 
         fsync_dir(folder.parent)
     except BaseException:

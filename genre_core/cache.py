@@ -12,13 +12,13 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 import warnings
 from pathlib import Path
 from typing import BinaryIO, Callable
 
 import numpy as np
 
+from genre_core.atomic import atomic_write
 from genre_core.config import FeatureConfig
 
 CACHE_VERSION = 1
@@ -52,41 +52,6 @@ def _clear(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
     else:
         path.unlink(missing_ok=True)
-
-
-def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
-    """Write through `write(file)` to a temporary sibling, flush, fsync, rename into place,
-    then fsync the folder so the rename itself survives a power cut."""
-    path = Path(path)
-    if path.parent.exists() and not path.parent.is_dir():
-        path.parent.unlink()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        if path.is_dir() and not path.is_symlink():
-            _clear(path)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
-
-
-def fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 class FeatureCache:

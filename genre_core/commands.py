@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import json
-import os
 import platform
 import sys
 import time
 from pathlib import Path
 
 from genre_core.cli_common import eprint, label_order, timed
-from genre_core.errors import AudioError, GenreError, printable
+from genre_core.errors import GenreError, printable
 
 
 def _cache(args):

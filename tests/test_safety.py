@@ -11,7 +11,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 import tracemalloc
 import warnings
@@ -442,13 +441,14 @@ def test_hash_index_as_a_folder_or_garbage_does_not_crash(tmp_path):
 
 
 def test_cache_writes_are_synced_before_the_rename(tmp_path, monkeypatch):
+    from genre_core import atomic
     from genre_core import cache as cache_mod
 
     events = []
     real_fsync, real_replace = os.fsync, os.replace
-    monkeypatch.setattr(cache_mod.os, "fsync", lambda fd: (events.append("fsync"),
+    monkeypatch.setattr(atomic.os, "fsync", lambda fd: (events.append("fsync"),
                                                            real_fsync(fd))[1])
-    monkeypatch.setattr(cache_mod.os, "replace", lambda a, b: (events.append("rename"),
+    monkeypatch.setattr(atomic.os, "replace", lambda a, b: (events.append("rename"),
                                                                real_replace(a, b))[1])
     c = cache_mod.FeatureCache(tmp_path)
     c.put("ab" * 16, np.ones((1, 130, 13), np.float32))
