@@ -410,9 +410,14 @@ def _track_signature(track) -> str | None:
         return None
 
 
-@st.cache_data(show_spinner="Reading the track…", max_entries=8)
+# A dataset track is sent whole to the browser to be played; beyond this it is not (the
+# analysis still streams its first 30 s).
+PLAY_LIMIT = 100 * 2**20
+
+
+@st.cache_data(show_spinner="Reading the track…", max_entries=4)
 def _track_bytes(signature: str, _track) -> bytes:
-    return _track.read_bytes()
+    return _track.read_bytes(PLAY_LIMIT)
 
 
 def track_bytes(track) -> bytes | None:
