@@ -194,6 +194,22 @@ def test_skops_file_with_untrusted_type_refused(tmp_path):
     assert not (tmp_path / "never").exists()
 
 
+@pytest.mark.parametrize("candidate", ["logreg", "svm", "gbm"])
+def test_every_table_candidate_round_trips_through_skops(tmp_path, candidate):
+    """Each sklearn candidate the table model may keep needs only TRUSTED types."""
+    from genre_core.models.table import TableModel, _PadClasses, _Preprocess
+
+    rng = np.random.default_rng(0)
+    X = np.abs(rng.standard_normal((100, 57))) + 0.1
+    k = np.arange(100) % 5
+    m = TableModel([str(i) for i in range(5)])
+    m.pre, m.classes_ = _Preprocess(X), np.arange(5)
+    m.members = {candidate: _PadClasses(m._fit_sklearn(candidate, m.pre(X), k, 0), 5)}
+    m.save(tmp_path)
+    m2 = TableModel.load(tmp_path, m.labels, "corrected", {})
+    np.testing.assert_allclose(m2.predict_proba(X), m.predict_proba(X), atol=1e-12)
+
+
 def test_keras_models_load_in_safe_mode(tmp_path):
     """A Lambda layer (arbitrary Python in the file) is refused."""
     import keras
