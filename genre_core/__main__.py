@@ -67,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--artists", default=None, help="artist index (GTZANindex.txt format)")
     p.add_argument("--splits-dir", default=None, help="folder with {train,valid,test}_filtered.txt")
+    p.add_argument("--distill-from", default=None, metavar="FAMILY",
+                   help="teacher for the 'distilled' variant of the MFCC models (e.g. "
+                        "musicnn4): soft targets = half the label, half the teacher's "
+                        "out-of-fold probabilities")
+    p.add_argument("--final-variant", default="corrected", choices=["corrected", "distilled"],
+                   help="variant of the MFCC models fitted for the bundle (default corrected)")
     p.add_argument("--augment", action="store_true",
                    help="also evaluate the MFCC models with training-set augmentation")
     p.add_argument("--augment-only", action="store_true",

@@ -69,8 +69,9 @@ def train(args) -> int:
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     timings: dict[str, float] = {}
     ds = index_reported(args.data)
+    teacher_kind = model_class(args.distill_from).feature if args.distill_from else None
     feats_by_kind = {kind: load_features(ds, kind, config, _cache(args), args.jobs, timings)
-                     for kind in sorted(set(kinds.values()))}
+                     for kind in sorted(set(kinds.values()) | ({teacher_kind} - {None}))}
     usable = set.intersection(*(set(f) for f in feats_by_kind.values()))
     tracks = [t for t in ds.tracks if t.id in usable]
     labels = label_order(t.genre for t in tracks)
@@ -83,6 +84,9 @@ def train(args) -> int:
         augmenters.append(Augmenter(copies))
         if args.augment_only:
             augmenters = augmenters[1:]
+    teacher = _teacher(args, feats_by_kind.get(teacher_kind), genre_of, labels, tconf)
+    if "distilled" in variants + [args.final_variant] and teacher is None:
+        raise GenreError("the distilled variant needs --distill-from FAMILY (e.g. musicnn4)")
     evaluations = []
     for split_name in [s.strip() for s in args.split.split(",") if s.strip() not in ("", "none")]:
         split = make_split(split_name, tracks, seed=args.seed, k=args.folds,
@@ -95,7 +99,8 @@ def train(args) -> int:
                 for aug in (augmenters if kinds[family] == "mfcc" else [None]):
                     start = time.perf_counter()
                     ev = cross_validate(family, variant, split, feats, genre_of, labels, tconf,
-                                        progress=True, augment=aug, log=eprint)
+                                        progress=True, augment=aug, log=eprint,
+                                        teacher=teacher if variant == "distilled" else None)
                     ev["seconds"] = round(time.perf_counter() - start, 1)
                     evaluations.append(ev)
                     print(summary_line(ev) + (" +aug" if aug else ""), flush=True)
@@ -123,13 +128,15 @@ def train(args) -> int:
     train_ids, valid_ids = _carve_valid(ids, [genre_of[i] for i in ids],
                                         tconf.validation_fraction, tconf.seed)
     for family in families:
-        model, history, secs = fit_model(family, "corrected", train_ids, valid_ids,
+        variant = args.final_variant if kinds[family] == "mfcc" else "corrected"
+        model, history, secs = fit_model(family, variant, train_ids, valid_ids,
                                          feats_by_kind[kinds[family]], genre_of, labels, tconf,
-                                         progress=True)
+                                         progress=True,
+                                         teacher=teacher if variant == "distilled" else None)
         eprint(f"final {family}: {len(history.get('loss', []))} epochs, {secs:.1f} s")
         final_models[family] = model
         report["models"][family] = {
-            "family": family, "variant": "corrected", "feature": kinds[family],
+            "family": family, "variant": variant, "feature": kinds[family],
             "trained_on": f"all {len(ids)} tracks: {len(train_ids)} fit, {len(valid_ids)} "
                           "held out for early stopping",
             "history": history, "train_seconds": round(secs, 2)}
@@ -158,6 +165,20 @@ def train(args) -> int:
     save_bundle(out, final_models, labels, config, report, keep=keep)
     eprint(f"bundle written to {out}")
     return 0
+
+
+def _teacher(args, teacher_features, genre_of, labels, tconf):
+    """For --distill-from: a function giving, for a fold's training tracks, the teacher's
+    out-of-fold probabilities (artist-grouped folds within those tracks)."""
+    if not args.distill_from:
+        return None
+    from genre_core.dataset import load_artist_index
+    from genre_core.training import teacher_probabilities
+
+    artists = load_artist_index(args.artists)
+    groups = {t: artists.get(t) or f"(unknown {g} artist)" for t, g in genre_of.items()}
+    return lambda ids: teacher_probabilities(args.distill_from, ids, teacher_features,
+                                             genre_of, labels, groups, tconf)
 
 
 def _merge_evaluations(out: Path, evaluations: list[dict], labels: list[str]) -> int:

@@ -23,11 +23,48 @@ def stack(ids: list[str], features: dict[str, np.ndarray], genre_of: dict[str, s
     return X, y.astype(np.int64)
 
 
+def soft_targets(ids: list[str], features, genre_of, labels, teacher: dict[str, np.ndarray],
+                 weight: float = 0.5) -> np.ndarray:
+    """Per unit: (1 - weight) x the one-hot label + weight x the teacher's probabilities for
+    its track (Hinton et al. 2015, "Distilling the Knowledge in a Neural Network")."""
+    eye = np.eye(len(labels), dtype=np.float32)
+    rows = [np.repeat(((1 - weight) * eye[labels.index(genre_of[i])]
+                       + weight * teacher[i])[None], len(features[i]), axis=0) for i in ids]
+    return np.concatenate(rows).astype(np.float32) if rows else np.zeros((0, len(labels)))
+
+
+def teacher_probabilities(teacher_family: str, ids: list[str], teacher_features, genre_of,
+                          labels, groups: dict[str, str], config: TrainConfig,
+                          folds: int = 5) -> dict[str, np.ndarray]:
+    """Out-of-fold track probabilities of `ids` from the teacher family, folds grouped by
+    artist *within* these ids: a student fold's test tracks never shape its targets, and no
+    training track's target comes from a teacher that saw it."""
+    from sklearn.model_selection import GroupKFold
+
+    ids = list(ids)
+    out: dict[str, np.ndarray] = {}
+    k = min(folds, len({groups[i] for i in ids}))
+    for a, b in GroupKFold(k).split(ids, groups=[groups[i] for i in ids]):
+        model, _, _ = fit_model(teacher_family, "corrected", [ids[j] for j in a], [],
+                                teacher_features, genre_of, labels, config)
+        out.update({t: p.mean(axis=0) for t, p in
+                    predict_tracks(model, [ids[j] for j in b], teacher_features).items()})
+    return out
+
+
 def fit_model(family: str, variant: str, train_ids, valid_ids, features, genre_of, labels,
-              config: TrainConfig, progress=False, augment=None) -> tuple[GenreModel, dict, float]:
-    """Fit one model; returns (model, history, seconds)."""
+              config: TrainConfig, progress=False, augment=None,
+              teacher=None) -> tuple[GenreModel, dict, float]:
+    """Fit one model; returns (model, history, seconds). `teacher(train_ids + valid_ids)`
+    gives track probabilities to distil (soft targets) into the model."""
     Xtr, ytr = stack(train_ids, features, genre_of, labels)
     Xva, yva = stack(valid_ids, features, genre_of, labels)
+    if teacher is not None:
+        if augment is not None:
+            raise ValueError("distillation with augmentation is not supported")
+        probs = teacher(list(train_ids) + list(valid_ids))
+        ytr = soft_targets(list(train_ids), features, genre_of, labels, probs)
+        yva = np.eye(len(labels), dtype=np.float32)[yva]
     if augment is not None:   # training tracks only: test/valid units are never augmented
         n_before = len(Xtr)
         Xtr, ytr = augment(list(train_ids), Xtr, ytr,
@@ -55,7 +92,8 @@ def predict_tracks(model: GenreModel, ids: list[str],
 
 
 def cross_validate(family: str, variant: str, split: Split, features, genre_of, labels,
-                   config: TrainConfig, progress=False, augment=None, log=print) -> dict:
+                   config: TrainConfig, progress=False, augment=None, log=print,
+                   teacher=None) -> dict:
     """Out-of-fold predictions for every test track of the split, then metrics on them."""
     oof: dict[str, np.ndarray] = {}
     fold_of: dict[str, int] = {}
@@ -66,7 +104,7 @@ def cross_validate(family: str, variant: str, split: Split, features, genre_of, 
         test = [i for i in fold.test if i in features]
         assert not set(test) & (set(train) | set(valid)), "test track leaked into training"
         model, history, secs = fit_model(family, variant, train, valid, features, genre_of,
-                                         labels, config, augment=augment)
+                                         labels, config, augment=augment, teacher=teacher)
         oof.update(predict_tracks(model, test, features))
         fold_of.update({tid: k for tid in test})
         curves.append(history)

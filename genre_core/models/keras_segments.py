@@ -57,7 +57,9 @@ class KerasSegmentModel(GenreModel):
 
     @property
     def corrected(self) -> bool:
-        return self.variant == "corrected"
+        """Dropout, L2 and early stopping: the corrected variant and the distilled one
+        (corrected, trained on soft targets)."""
+        return self.variant in ("corrected", "distilled")
 
     def _scale(self, X: np.ndarray) -> np.ndarray:
         """Standardise each MFCC coefficient with the training statistics."""
@@ -71,8 +73,11 @@ class KerasSegmentModel(GenreModel):
         self.mean = X_train.mean(axis=axes).astype(np.float32)
         self.std = (X_train.std(axis=axes) + 1e-6).astype(np.float32)
         self.net = self.build_network(X_train.shape[1:], len(self.labels), config)
+        soft = np.ndim(y_train) == 2   # rows of target probabilities (distillation)
         self.net.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
-                         loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+                         loss="categorical_crossentropy" if soft
+                         else "sparse_categorical_crossentropy",
+                         metrics=["categorical_accuracy" if soft else "accuracy"])
         callbacks = []
         has_valid = X_valid is not None and len(X_valid) > 0
         epochs = config.epochs if self.corrected else min(config.epochs, self.default_epochs_plain)
@@ -89,7 +94,8 @@ class KerasSegmentModel(GenreModel):
             validation_data=(self._scale(X_valid), y_valid) if has_valid else None,
             epochs=epochs, batch_size=config.batch_size, shuffle=True, verbose=0,
             callbacks=callbacks)
-        return {k: [float(v) for v in vals] for k, vals in history.history.items()}
+        return {k.replace("categorical_accuracy", "accuracy"): [float(v) for v in vals]
+                for k, vals in history.history.items()}
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         if len(X) == 0:
