@@ -49,7 +49,7 @@ def test_matches_scikit_learn(tmp_path):
     from sklearn.preprocessing import StandardScaler
 
     X, y = _clips(seed=3)
-    model = MusicnnMultiModel(LABELS, "corrected", {"C": 0.03})
+    model = MusicnnMultiModel(LABELS, "corrected", {"C": 0.03, "class_weight": None})
     model.fit(X, y, None, None, TrainConfig())
     cols = chosen_columns(model.params)
     ref = make_pipeline(StandardScaler(), LogisticRegression(C=0.03, max_iter=5000,
