@@ -1,0 +1,108 @@
+"""Plotly figures for the newer views: the map of music and saliency over a segment's model
+input. Plain functions returning go.Figure (no Streamlit), in plots.py's classroom style."""
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from genre_core.plots import FONT_SIZE, _style
+from genre_core.view_support import genre_colours
+
+# exported charts: PNG at twice the screen size, named after the chart (Streamlit passes this
+# to plotly's modebar "Download plot as png" button)
+CHART_CONFIG = {"displaylogo": False, "displayModeBar": True,
+                "toImageButtonOptions": {"format": "png", "scale": 2}}
+
+
+def chart_config(filename: str) -> dict:
+    return {**CHART_CONFIG, "toImageButtonOptions": {**CHART_CONFIG["toImageButtonOptions"],
+                                                     "filename": filename}}
+
+
+def music_map(music_map, highlight: Mapping[str, str] | None = None,
+              clip: tuple[float, float] | None = None, clip_label: str = "your clip",
+              neighbours: Sequence[str] = (), title: str | None = None,
+              height: int = 560) -> go.Figure:
+    """Every training track as a point coloured by genre (hover: artist, title, id).
+    `highlight` {track id: note} rings those tracks (e.g. misclassified: 'predicted metal');
+    `clip` is the chosen clip's place (a star) and `neighbours` its nearest tracks (ringed
+    and joined to the star)."""
+    m = music_map
+    colours = genre_colours(sorted(set(m.genres)))
+    fig = go.Figure()
+    for genre in sorted(set(m.genres)):
+        idx = [i for i, g in enumerate(m.genres) if g == genre]
+        fig.add_trace(go.Scatter(
+            x=m.coords[idx, 0], y=m.coords[idx, 1], mode="markers", name=genre,
+            marker=dict(size=11, color=colours[genre], line=dict(width=0.5, color="white")),
+            customdata=[[m.ids[i], m.artists[i] or "unknown artist",
+                         m.titles[i] or "unknown title",
+                         (highlight or {}).get(m.ids[i], "")] for i in idx],
+            hovertemplate="%{customdata[1]} – %{customdata[2]}<br>%{customdata[0]} ("
+                          + genre + ")<br>%{customdata[3]}<extra></extra>"))
+    if highlight:
+        idx = [i for i, t in enumerate(m.ids) if t in highlight]
+        fig.add_trace(go.Scatter(
+            x=m.coords[idx, 0], y=m.coords[idx, 1], mode="markers", name="misclassified",
+            marker=dict(size=19, color="rgba(0,0,0,0)", line=dict(width=2.5, color="#111")),
+            customdata=[[m.ids[i], highlight[m.ids[i]]] for i in idx],
+            hovertemplate="%{customdata[0]}: %{customdata[1]}<extra></extra>"))
+    if clip is not None:
+        idx = [m.ids.index(t) for t in neighbours if t in m.ids]
+        for i in idx:
+            fig.add_trace(go.Scatter(x=[clip[0], m.coords[i, 0]], y=[clip[1], m.coords[i, 1]],
+                                     mode="lines", line=dict(color="#555", width=1, dash="dot"),
+                                     hoverinfo="skip", showlegend=False))
+        fig.add_trace(go.Scatter(
+            x=[clip[0]], y=[clip[1]], mode="markers+text", name=clip_label,
+            text=[clip_label], textposition="top center", textfont=dict(size=FONT_SIZE),
+            marker=dict(symbol="star", size=24, color="#111", line=dict(width=1.5, color="white")),
+            hovertemplate=clip_label + "<extra></extra>"))
+    fig.update_xaxes(showticklabels=False, zeroline=False, showgrid=False)
+    fig.update_yaxes(showticklabels=False, zeroline=False, showgrid=False, scaleanchor="x")
+    fig = _style(fig, title, height, f"{m.method.upper()} 1", f"{m.method.upper()} 2")
+    fig.update_layout(legend=dict(itemsizing="constant"))
+    return fig
+
+
+# blue = occluding it *raises* the genre (evidence against), red = lowers it (evidence for),
+# transparent near zero so the feature view shows through
+_SALIENCY_SCALE = [[0.0, "rgba(33,102,172,0.85)"], [0.4, "rgba(33,102,172,0.15)"],
+                   [0.5, "rgba(255,255,255,0)"], [0.6, "rgba(214,47,39,0.15)"],
+                   [1.0, "rgba(214,47,39,0.9)"]]
+
+
+def saliency_overlay(s, title: str | None = None, height: int = 430) -> go.Figure:
+    """Two panels (top genre, runner-up): the segment's model input in grey with the
+    occlusion saliency on top (red: this region pushed the model toward the genre)."""
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
+                        subplot_titles=[f"toward {g} ({p:.0%})"
+                                        for g, p in zip(s.genres, s.probabilities)])
+    z = np.asarray(s.input).T
+    t = np.round(np.asarray(s.times), 3)
+    y = list(range(z.shape[0]))
+    lim = float(np.max(np.abs(s.maps))) or 1e-6
+    unit = "MFCC" if s.feature == "mfcc" else "mel band (Hz)"
+    for k in range(len(s.genres)):
+        fig.add_trace(go.Heatmap(z=z, x=t, y=y, colorscale="Greys", reversescale=s.feature == "mel",
+                                 showscale=False, hoverinfo="skip"), row=1, col=k + 1)
+        custom = np.repeat(np.array([str(b) for b in s.bins])[:, None], z.shape[1], axis=1)
+        fig.add_trace(go.Heatmap(
+            z=np.asarray(s.maps[k]).T, x=t, y=y, colorscale=_SALIENCY_SCALE, zmin=-lim, zmax=lim,
+            showscale=k == 1, customdata=custom,
+            colorbar=dict(title=dict(text="probability drop<br>when hidden", side="right"),
+                          tickformat=".0%", thickness=14),
+            hovertemplate=("t = %{x} s<br>" + unit + " %{customdata}<br>hiding it changes "
+                           + s.genres[k] + " by −%{z:.1%}<extra></extra>")), row=1, col=k + 1)
+    if s.feature == "mel":
+        step = max(1, len(s.bins) // 8)
+        fig.update_yaxes(tickmode="array", tickvals=y[::step], ticktext=[str(b) for b in s.bins[::step]])
+    fig = _style(fig, title, height)
+    fig.update_xaxes(title_text="time (s)")
+    fig.update_yaxes(title_text="MFCC coefficient" if s.feature == "mfcc" else "frequency (Hz)",
+                     row=1, col=1)
+    fig.update_annotations(font=dict(size=FONT_SIZE + 1))
+    return fig

@@ -1,0 +1,135 @@
+"""Small computations behind the newer views (timeline, batch, downloads, bookmarkable
+URLs, presentation mode), kept out of Streamlit so they can be unit-tested."""
+from __future__ import annotations
+
+import io
+from typing import Mapping, Sequence
+
+# one colour per GTZAN genre, the same in the timeline, the map and the saliency captions
+# (Tableau 10, readable on a projector)
+GENRE_COLOURS = {
+    "blues": "#4E79A7", "classical": "#B07AA1", "country": "#F28E2B", "disco": "#FF9DA7",
+    "hiphop": "#9C755F", "jazz": "#59A14F", "metal": "#E15759", "pop": "#EDC948",
+    "reggae": "#76B7B2", "rock": "#BAB0AC",
+}
+EXTRA_COLOURS = ["#1F77B4", "#FF7F0E", "#2CA02C", "#D62728", "#9467BD", "#8C564B"]
+# models whose lane colours the timeline's waveform regions, best first
+REGION_PREFERENCE = ("ensemble", "musicnn", "cnn")
+
+
+def genre_colours(labels: Sequence[str]) -> dict[str, str]:
+    extra = iter(EXTRA_COLOURS * 4)
+    return {g: GENRE_COLOURS.get(g) or next(extra) for g in labels}
+
+
+def timeline_lanes(prediction, names: Mapping[str, str] | None = None,
+                   whole_clip: Mapping[str, bool] | None = None, segment_seconds: float = 3.0,
+                   duration: float | None = None) -> tuple[list[dict], int]:
+    """One lane per model for the playing timeline: {'name', 'starts', 'ends', 'probs'};
+    a whole-clip model (the table model) is one unit spanning the clip. Returns (lanes,
+    index of the lane that colours the waveform's regions)."""
+    duration = float(duration if duration is not None else prediction.clip.loaded_seconds)
+    lanes, keys = [], []
+    for key, mp in prediction.models.items():
+        starts = [float(s) for s in mp.segment_starts]
+        if (whole_clip or {}).get(key):
+            ends = [duration] * len(starts)
+        else:
+            ends = [min(duration, s + segment_seconds) for s in starts]
+        lanes.append({"name": (names or {}).get(key, key), "starts": starts, "ends": ends,
+                      "probs": [[round(float(p), 4) for p in row]
+                                for row in mp.segment_probabilities]})
+        keys.append(key)
+    region = next((keys.index(k) for k in REGION_PREFERENCE if k in keys), 0)
+    return lanes, region
+
+
+def prediction_rows(prediction, names: Mapping[str, str] | None = None,
+                    segments: bool = True) -> list[dict]:
+    """Long-format rows for a CSV: file, model, unit (track or segment start), genre,
+    probability."""
+    rows = []
+    for key, mp in prediction.models.items():
+        model = (names or {}).get(key, key)
+        for g in prediction.labels:
+            rows.append({"file": prediction.clip.name, "model": model, "unit": "track",
+                         "start_s": "", "genre": g, "probability": round(mp.probabilities[g], 5),
+                         "top": g == mp.genre})
+        if segments and len(mp.segment_starts) > 1:
+            for s, row in zip(mp.segment_starts, mp.segment_probabilities):
+                top = prediction.labels[int(row.argmax())]
+                for g, p in zip(prediction.labels, row):
+                    rows.append({"file": prediction.clip.name, "model": model,
+                                 "unit": "segment", "start_s": s, "genre": g,
+                                 "probability": round(float(p), 5), "top": g == top})
+    return rows
+
+
+def to_csv(rows: list[dict]) -> bytes:
+    import pandas as pd
+
+    buf = io.StringIO()
+    pd.DataFrame(rows).to_csv(buf, index=False)
+    return buf.getvalue().encode("utf-8")
+
+
+def batch_row(name: str, prediction=None, error: str | None = None,
+              names: Mapping[str, str] | None = None, domain=None) -> dict:
+    """One row of the batch table: file, each model's genre and confidence, agreement,
+    out-of-domain note; or the file's one-line error."""
+    row = {"file": name}
+    if prediction is None:
+        row["error"] = error or "could not be analysed"
+        return row
+    row["duration (s)"] = round(prediction.clip.duration, 1)
+    genres = []
+    for key, mp in prediction.models.items():
+        shown = (names or {}).get(key, key)
+        row[shown] = mp.genre
+        row[f"{shown} conf."] = round(mp.probabilities[mp.genre], 3)
+        genres.append(mp.genre)
+    top = max(set(genres), key=genres.count) if genres else ""
+    row["majority"] = top
+    row["agreement"] = f"{genres.count(top)}/{len(genres)}"
+    if domain is not None:
+        row["warning"] = "; ".join(domain.messages()) if domain.out_of_domain else ""
+    row["error"] = ""
+    return row
+
+
+# ---------------------------------------------------------------- bookmarkable URLs
+
+URL_KEYS = ("track", "model", "true", "pred")
+
+
+def url_state(params: Mapping[str, str], labels: Sequence[str], models: Sequence[str]
+              ) -> dict[str, str]:
+    """The valid parts of a URL's query (?track=rock.00007&model=cnn&true=rock&pred=metal):
+    unknown models and genres are dropped, a track id must look like 'genre.00042'."""
+    import re
+
+    out = {}
+    track = str(params.get("track", "") or "")
+    if re.fullmatch(r"[A-Za-z0-9_-]+\.\d{1,6}", track):
+        out["track"] = track
+    if params.get("model") in models:
+        out["model"] = str(params["model"])
+    for key in ("true", "pred"):
+        if params.get(key) in labels:
+            out[key] = str(params[key])
+    return out
+
+
+# ---------------------------------------------------------------- presentation mode
+
+PRESENTATION_CSS = """
+<style>
+/* presentation mode: large type, the essentials only */
+html, body, [data-testid="stAppViewContainer"] { font-size: 22px; }
+[data-testid="stMainBlockContainer"] h1 { font-size: 3rem; }
+[data-testid="stMainBlockContainer"] h3 { font-size: 2rem; }
+[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.25rem; }
+[data-testid="stCaptionContainer"], [data-testid="stExpander"], [data-testid="stToolbar"],
+[data-testid="stDecoration"], .gs-secondary { display: none !important; }
+</style>
+"""
