@@ -15,6 +15,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import streamlit as st  # noqa: E402
 
 import ui_state  # noqa: E402
+import ui_views  # noqa: E402
 
 st.set_page_config(layout="wide", page_title="Genre Studio", page_icon="🎵")
 
@@ -26,6 +27,9 @@ PAGES = [
     st.Page("pages/confusion.py", title="Confusion matrix", icon="🔢"),
     st.Page("pages/misclassified.py", title="Misclassified", icon="❓"),
     st.Page("pages/model_card.py", title="Model card", icon="📄"),
+    st.Page("pages/map.py", title="Map of music", icon="🗺️"),
+    st.Page("pages/saliency.py", title="What the model heard", icon="👂"),
+    st.Page("pages/batch.py", title="Batch", icon="📚"),
 ]
 
 # less empty space above the title, so the main chart fits a 1280x800 projector screen
@@ -33,6 +37,8 @@ st.markdown("<style>[data-testid='stMainBlockContainer'], .block-container "
             "{padding-top: 2.5rem;}</style>", unsafe_allow_html=True)
 page = st.navigation(PAGES)
 ui_state.sidebar()
+ui_views.sidebar_extras()
+ui_views.url_restore()
 try:
     page.run()
     # after the page is drawn, so the imports do not delay the first render
@@ -48,3 +54,5 @@ except Exception as e:  # noqa: BLE001 - last resort: a message, never a traceba
     else:
         st.error(f"Something went wrong on this page ({type(e).__name__}: {ui_state.md(e)}). "
                  "The other pages still work.")
+finally:
+    ui_views.url_write(page)   # even after st.stop(): the address shows what is on screen

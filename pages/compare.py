@@ -3,6 +3,7 @@ segment, and whether they agree."""
 import streamlit as st
 
 import ui_state
+import ui_views
 from genre_core import app_support as sup
 from genre_core import plots
 
@@ -23,6 +24,9 @@ st.caption(f"Clip: **{ui_state.md(ui_state.clip_name())}** — "
                        for n, mp in prediction.models.items()))
 for w in clip.warnings:
     st.warning(w)
+ui_views.ood_notice(clip)
+ui_views.timeline(clip, prediction, ui_state.clip_bytes(), ui_state.clip_name(),
+                  ui_state.clip_digest(), key="compare_timeline")
 
 names = list(prediction.models)
 st.plotly_chart(plots.probability_bars(
@@ -57,4 +61,5 @@ if prediction.tag_sets:
     for column, (vocabulary, tags) in zip(tag_columns, prediction.tag_sets.items()):
         column.plotly_chart(plots.tag_bars(tags, title=f"{vocabulary} tags"), width="stretch",
                             key=f"compare_tags_{vocabulary}")
+ui_views.predictions_download(prediction, key="compare_csv")
 st.caption("Timing: " + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in prediction.timings.items()))

@@ -3,10 +3,12 @@
 import streamlit as st
 
 import ui_state
+import ui_views
 from genre_core import app_support as sup
 from genre_core import plots
 
 st.title("Features")
+ui_views.feature_explainer()
 clip = ui_state.require_clip()
 if clip is None:
     st.stop()

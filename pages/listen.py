@@ -3,6 +3,7 @@ models will cut it into 3-second segments."""
 import streamlit as st
 
 import ui_state
+import ui_views
 from genre_core import app_support as sup
 from genre_core import plots
 
@@ -48,6 +49,7 @@ else:
 
 if ui_state.clip_digest() is None:
     st.info("No clip chosen yet.")
+    ui_views.genre_examples()
     st.stop()
 
 clip = ui_state.current_clip()
@@ -79,3 +81,5 @@ st.plotly_chart(plots.waveform(clip.samples, clip.sample_rate, config.segment_se
                                      "(red dashed lines)"),
                 width="stretch", key="listen_waveform")
 st.page_link("pages/compare.py", label="See what the models say", icon="⚖️")
+ui_views.listen_timeline(clip)
+ui_views.genre_examples()

@@ -3,6 +3,7 @@ thought instead; choose one to hear it and see why."""
 import streamlit as st
 
 import ui_state
+import ui_views
 from genre_core import app_support as sup
 from genre_core import plots
 
@@ -100,3 +101,5 @@ else:
                        width="stretch", key="mis_live")
         st.caption("The shipped models were trained on all tracks, this one included, so their "
                    "live answer here is usually right; the table above shows held-out answers.")
+        st.subheader("What the model listened to")
+        ui_views.saliency_section(clip, f"track:{track.id}", key="mis_sal")

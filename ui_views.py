@@ -1,0 +1,393 @@
+"""Streamlit glue for the newer views, shared by several pages: the playing timeline, the
+out-of-domain notice, saliency, the map's loader, downloads, bookmarkable URLs and the
+presentation mode. Computations live in genre_core (music_map, ood, saliency, teaching,
+view_support, view_plots); this module only caches them and lays them out.
+
+User-supplied names (file names, track ids) are only shown through st.text/st.dataframe/
+widget labels or plain st.caption text with Markdown escaped, never as HTML."""
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import streamlit as st
+
+import ui_state
+from genre_core import app_support as sup
+from genre_core import view_plots
+from genre_core import view_support as vs
+from genre_core.errors import GenreError
+
+PRESENT_KEY = "presentation"
+
+
+def plain(text: str) -> str:
+    """Text safe to put inside Markdown: every Markdown/HTML special character escaped."""
+    import re
+
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", str(text))
+
+
+def chart(fig, key: str, name: str | None = None, **kw):
+    """st.plotly_chart with the modebar's "Download plot as png" configured (2x, named)."""
+    return st.plotly_chart(fig, width="stretch", key=key,
+                           config=view_plots.chart_config(name or key), **kw)
+
+
+# ---------------------------------------------------------------- presentation mode
+
+def presenting() -> bool:
+    return bool(st.session_state.get(PRESENT_KEY))
+
+
+def sidebar_extras() -> None:
+    """The presentation-mode toggle (large type, captions and side notes hidden)."""
+    with st.sidebar:
+        st.toggle("Presentation mode", key=PRESENT_KEY,
+                  help="Large type and the essentials only, for a projector.")
+    if presenting():
+        st.html(vs.PRESENTATION_CSS)
+
+
+# ---------------------------------------------------------------- bookmarkable URLs
+
+def url_restore() -> None:
+    """On a session's first run, restore what the URL names: ?track=<dataset track id>,
+    &model=<model> (confusion matrix), &true=<genre>&pred=<genre> (its cell), &present=1."""
+    if st.session_state.get("_url_restored"):
+        return
+    st.session_state["_url_restored"] = True
+    params = st.query_params.to_dict()
+    if params.get("present") == "1":
+        st.session_state[PRESENT_KEY] = True
+    meta = ui_state.bundle_meta(show_error=False)
+    if meta is None:
+        return
+    state = vs.url_state(params, sup.bundle_labels(*meta), sup.report_models(*meta))
+    if "model" in state:
+        st.session_state["cm_model"] = state["model"]
+        st.session_state["sal_model"] = state["model"]
+    if "true" in state and "pred" in state:
+        st.session_state["cm_true"], st.session_state["cm_pred"] = state["true"], state["pred"]
+        st.session_state["cm_clicked"] = (state["true"], state["pred"])
+    if "track" in state:
+        track = sup.find_track_by_id(ui_state.dataset(), state["track"])
+        data = ui_state.track_bytes(track) if track is not None else None
+        if data:
+            ui_state.set_clip(data, track.filename, "dataset")
+
+
+def url_write(page) -> None:
+    """Keep the URL's query in step with what is shown, so the address can be bookmarked."""
+    want = {}
+    name = ui_state.clip_name() if ui_state.clip_digest() else ""
+    if st.session_state.get(ui_state.CLIP_SOURCE) == "dataset" and name:
+        want["track"] = name.rsplit(".", 1)[0]
+    if getattr(page, "url_path", "") == "confusion":
+        for key, session in (("model", "cm_model"), ("true", "cm_true"), ("pred", "cm_pred")):
+            if st.session_state.get(session):
+                want[key] = str(st.session_state[session])
+    if presenting():
+        want["present"] = "1"
+    if st.query_params.to_dict() != want:
+        st.query_params.from_dict(want)
+
+
+# ---------------------------------------------------------------- the map and the clip's place
+
+@st.cache_data(show_spinner=False)
+def _load_map(folder: str, stamp: float):
+    from genre_core.music_map import load_map
+
+    return load_map(folder)
+
+
+def music_map():
+    """The bundle's map of music, or None (no map in this bundle, or unreadable: said once)."""
+    folder = ui_state.bundle_path()
+    try:
+        from pathlib import Path
+
+        f = Path(folder) / "map" / "map.json"
+        return _load_map(folder, f.stat().st_mtime if f.exists() else 0.0)
+    except GenreError as e:
+        st.warning(str(e))
+        return None
+
+
+@st.cache_data(show_spinner="Listening with musicnn…", max_entries=32)
+def _embedding(digest: str, rate: int, _samples) -> np.ndarray:
+    from genre_core.features import extract
+    from genre_core.music_map import clip_embedding
+
+    return clip_embedding(extract("musicnn", _samples, ui_state.feature_config()))
+
+
+def clip_embedding(clip, digest: str | None = None) -> np.ndarray:
+    return _embedding(digest or ui_state.clip_digest(), clip.sample_rate, clip.samples)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _domain(digest: str, has_map: bool, _samples, rate: int, _embedding, _map):
+    from genre_core.ood import check_domain
+
+    return check_domain(_samples, rate, _embedding, _map)
+
+
+def domain_check(clip, digest: str | None = None):
+    m = music_map()
+    digest = digest or ui_state.clip_digest()
+    emb = clip_embedding(clip, digest) if m is not None else None
+    return _domain(digest, m is not None, clip.samples, clip.sample_rate, emb, m)
+
+
+def ood_notice(clip) -> None:
+    """Beside the answer: a warning when the clip is unlike the training music."""
+    check = domain_check(clip)
+    for message in check.messages():
+        st.warning(message, icon=":material/travel_explore:")
+    if not check.out_of_domain:
+        near = (f" Nearest training track: {check.nearest[0]['track']} "
+                f"({check.nearest[0]['genre']})." if check.nearest else "")
+        score = "" if check.score is None else f" (distance {check.score:.2f}x the limit)"
+        st.caption(plain("In domain: this sounds like the music the models were trained on"
+                         + score + "." + near))
+
+
+# ---------------------------------------------------------------- the playing timeline
+
+def _timeline_audio(clip, data: bytes, name: str) -> tuple[bytes, str]:
+    """The file itself when small; else the analysed part re-encoded as WAV (30 s ≈ 1.3 MB),
+    so the page never ships megabytes of base64."""
+    if len(data) <= 3_000_000:
+        return data, sup.audio_mime(name)
+    import soundfile as sf
+
+    buf = io.BytesIO()
+    sf.write(buf, clip.samples, clip.sample_rate, format="WAV", subtype="PCM_16")
+    return buf.getvalue(), "audio/wav"
+
+
+def timeline(clip, prediction, data: bytes, name: str, digest: str, key: str) -> None:
+    """Waveform + per-segment probabilities of every model, following playback."""
+    from components.timeline import timeline as component
+
+    predictor = ui_state.predictor(show_error=False)
+    features_of = ({n: m.feature for n, m in predictor.bundle.models.items()}
+                   if predictor else {})
+    whole = {n: sup.is_whole_clip_model(mp, features_of.get(n))
+             for n, mp in prediction.models.items()}
+    config = ui_state.feature_config()
+    lanes, region = vs.timeline_lanes(prediction, {n: sup.display_name(n) for n in whole},
+                                      whole, config.segment_seconds, clip.loaded_seconds)
+    audio, mime = _timeline_audio(clip, data, name)
+    component(audio, mime, digest, lanes, prediction.labels, vs.genre_colours(prediction.labels),
+              clip.loaded_seconds, region, large=presenting(), key=key)
+
+
+def predictions_download(prediction, key: str) -> None:
+    rows = vs.prediction_rows(prediction, {n: sup.display_name(n) for n in prediction.models})
+    st.download_button("Download the predictions (CSV)", vs.to_csv(rows),
+                       file_name=f"{prediction.clip.name.rsplit('.', 1)[0]}-predictions.csv",
+                       mime="text/csv", key=key, icon=":material/download:")
+
+
+# ---------------------------------------------------------------- saliency
+
+def saliency_models() -> list[str]:
+    """Bundle models saliency can be computed for: MFCC Keras models and musicnn."""
+    meta = ui_state.bundle_meta(show_error=False)
+    if meta is None:
+        return []
+    out = [n for n, e in meta[0]["models"].items()
+           if e.get("feature") in ("mfcc", "musicnn") and e.get("family") != "features"]
+    return sorted(out, key=lambda n: (n not in ("cnn", "musicnn"), n))
+
+
+@st.cache_data(show_spinner="Hiding parts of the input one by one (occlusion)…", max_entries=32)
+def _saliency(digest: str, model: str, index: int, folder: str, _predictor, _samples, rate: int):
+    from genre_core import features, saliency
+
+    net = _predictor.bundle.models[model]
+    config = _predictor.config
+    if net.feature == "musicnn":
+        return saliency.musicnn_saliency(net, _samples, rate, index)
+    blocks = features.mfcc_segments(_samples, config)
+    index = min(index, len(blocks) - 1)
+    return saliency.mfcc_saliency(net, blocks[index], index * config.segment_seconds,
+                                  config.sample_rate, config.hop_length)
+
+
+def saliency_section(clip, digest: str, key: str, segment_hint: int | None = None) -> None:
+    """Model + segment choice and the occlusion maps for the segment's top two genres."""
+    from genre_core import saliency
+
+    predictor = ui_state.predictor()
+    models = saliency_models()
+    if predictor is None or not models:
+        st.info("This bundle has no CNN, MFCC or musicnn model to explain.")
+        return
+    config = ui_state.feature_config()
+    n = sup.segment_count(clip, config)
+    c1, c2 = st.columns([1, 2])
+    if st.session_state.get(f"{key}_model") not in models:
+        st.session_state[f"{key}_model"] = models[0]
+    model = c1.selectbox("Model", models, format_func=sup.display_name, key=f"{key}_model")
+    k = 0
+    if n > 1:
+        k = c2.slider("Segment", 1, n, min(n, (segment_hint or 0) + 1), key=f"{key}_segment") - 1
+    s = _saliency(digest, model, k, ui_state.bundle_path(), predictor, clip.samples,
+                  clip.sample_rate)
+    start = k * config.segment_seconds
+    chart(view_plots.saliency_overlay(
+        s, title=f"{sup.display_name(model)}, segment {k + 1} ({start:g}–"
+                 f"{start + config.segment_seconds:g} s): what pushed it toward each genre"),
+        key=f"{key}_chart", name=f"saliency-{model}-segment{k + 1}")
+    st.markdown("- " + saliency.summary(s, 0) + "\n- " + saliency.summary(s, 1))
+    st.caption("Occlusion: each small rectangle of the model's input (" +
+               ("MFCCs" if s.feature == "mfcc" else "musicnn's mel spectrogram") +
+               ") is hidden in turn and the model asked again; red = hiding it lowers the "
+               "genre's probability (evidence for it), blue = raises it (evidence against). "
+               "Chosen because it works the same for every model, including musicnn whose "
+               "classifier is not a neural network, and its unit (probability points) is "
+               "easy to read.")
+
+
+# ---------------------------------------------------------------- teaching aids
+
+def feature_explainer(key: str = "feat_explain") -> None:
+    """Plain-language notes with synthesized examples (tone, chord, drum loop)."""
+    from genre_core import features, plots, teaching
+
+    config = ui_state.feature_config()
+    with st.expander("What is this feature? Hear and see simple examples", expanded=False):
+        c1, c2 = st.columns(2)
+        name = c1.radio("Example sound", teaching.EXAMPLES, horizontal=True, key=f"{key}_sound")
+        kind = c2.radio("Feature", list(teaching.FEATURE_NOTES), horizontal=True,
+                        key=f"{key}_kind", format_func=lambda k: {
+                            "mfcc": "MFCC", "mel": "Mel spectrogram", "chroma": "Chroma",
+                            "tempogram": "Tempogram"}[k])
+        y = teaching.example(name, config.sample_rate)
+        st.audio(y, sample_rate=config.sample_rate)
+        st.markdown(teaching.FEATURE_NOTES[kind])
+        sr, hop = config.sample_rate, config.hop_length
+        if kind == "mfcc":
+            fig = plots.mfcc_heatmap(features.mfcc(y, config), sr, hop, title=f"MFCCs: {name}",
+                                     height=320)
+        elif kind == "mel":
+            fig = plots.mel_heatmap(features.mel_db(y, config), sr, hop, title=f"Mel: {name}",
+                                    height=320)
+        elif kind == "chroma":
+            fig = plots.chroma_heatmap(features.chroma(y, config), sr, hop,
+                                       title=f"Chroma: {name}", height=320)
+        else:
+            tg, tempo = features.tempogram(y, config)
+            fig = plots.tempogram_heatmap(tg, sr, hop, tempo, title=f"Tempogram: {name}",
+                                          height=320)
+        chart(fig, key=f"{key}_chart", name=f"{kind}-{name}")
+
+
+def genre_examples(key: str = "examples") -> None:
+    """Per-genre example tracks: playable from the connected dataset; without it, the
+    bundle's map still names them (artist, title)."""
+    from genre_core import teaching
+
+    st.subheader("Examples of each genre")
+    m = music_map()
+    ds = ui_state.dataset()
+    meta = ui_state.bundle_meta(show_error=False)
+    correct = set()
+    if meta is not None:
+        evaluated = sup.evaluated_models(*meta)
+        if evaluated:
+            best = "musicnn" if "musicnn" in evaluated else evaluated[0]
+            ev = sup.preferred_evaluation(meta[1], best, split="kfold")
+            correct = {t["track"] for t in (ev or {}).get("per_track", []) if t.get("correct")}
+    if m is not None:
+        ids, genres = m.ids, m.genres
+    elif ds is not None:
+        ids, genres = [t.id for t in ds.tracks], [t.genre for t in ds.tracks]
+    else:
+        st.info("No examples: this bundle has no map and no dataset is connected. "
+                + ui_state.CONNECT_HINT)
+        return
+    examples = teaching.genre_examples(ids, genres, 3, correct)
+    index = ui_state.track_index()
+    c1, c2 = st.columns([1, 2])
+    genre = c1.selectbox("Genre", list(examples), key=f"{key}_genre")
+    choices = examples[genre]
+    track_id = c2.radio("Track", choices, key=f"{key}_track", horizontal=True,
+                        format_func=lambda t: sup.describe_track(t, index))
+    st.caption(plain("Picked among the tracks the models classify correctly on held-out "
+                     "folds, so each sounds typical of its genre."))
+    track = sup.find_track_by_id(ds, track_id)
+    if track is None:
+        st.info("Connect the dataset to hear the examples. " + ui_state.CONNECT_HINT)
+        return
+    data = ui_state.track_bytes(track)
+    if data:
+        st.audio(data, format=sup.audio_mime(track.filename))
+        if st.button("Use this track as the clip", key=f"{key}_use"):
+            ui_state.set_clip(data, track.filename, "dataset")
+            st.rerun()
+
+
+def map_highlights(model: str, split: str | None = None) -> dict[str, str]:
+    """{track id: 'predicted X (held out)'} for the tracks `model` got wrong out of fold."""
+    meta = ui_state.bundle_meta(show_error=False)
+    if meta is None:
+        return {}
+    ev = sup.preferred_evaluation(meta[1], model, split=split)
+    return {t["track"]: f"{model} predicted {t['predicted']} (held out, {ev.get('split')} split)"
+            for t in (ev or {}).get("per_track", []) if not t.get("correct")}
+
+
+def as_json(obj) -> str:
+    return json.dumps(obj, default=float)
+
+
+# ---------------------------------------------------------------- batch
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _batch_answer(digest: str, name: str, folder: str, stamp: float, _data: bytes,
+                  _predictor, _map) -> dict:
+    from genre_core.audio import load_audio
+    from genre_core.features import extract
+    from genre_core.music_map import clip_embedding as embed
+    from genre_core.ood import check_domain
+
+    try:
+        clip = load_audio(_data, _predictor.config, name=name)
+    except GenreError as e:
+        return vs.batch_row(name, error=str(e))
+    feats = _predictor.features(clip)
+    pred = _predictor.predict_clip(clip, feats)
+    emb = None
+    if _map is not None:
+        units = feats.get("musicnn")
+        emb = embed(units if units is not None else extract("musicnn", clip.samples,
+                                                            _predictor.config))
+    domain = check_domain(clip.samples, clip.sample_rate, emb, _map)
+    return vs.batch_row(name, pred, names={n: sup.display_name(n) for n in pred.models},
+                        domain=domain)
+
+
+def batch_answer(data: bytes, name: str, predictor) -> dict:
+    """One batch-table row for an uploaded file (cached by content)."""
+    from genre_core.cache import content_hash
+
+    if not data:
+        return vs.batch_row(name, error=f"{name}: the file is empty (0 bytes)")
+    folder = ui_state.bundle_path()
+    return _batch_answer(content_hash(data), name, folder, ui_state._stamp(folder), data,
+                         predictor, music_map())
+
+
+def listen_timeline(clip) -> None:
+    """On Listen, the playing timeline on request (it needs every model's prediction)."""
+    if st.toggle("Play it with every model's answer, segment by segment", key="listen_timeline"):
+        prediction = ui_state.clip_prediction(clip)
+        if prediction is not None:
+            timeline(clip, prediction, ui_state.clip_bytes(), ui_state.clip_name(),
+                     ui_state.clip_digest(), key="listen_timeline_component")
