@@ -36,9 +36,9 @@ PAGES = [
 st.markdown("<style>[data-testid='stMainBlockContainer'], .block-container "
             "{padding-top: 2.5rem;}</style>", unsafe_allow_html=True)
 page = st.navigation(PAGES)
+ui_views.url_restore()   # first run of a session: what a bookmarked URL names
 ui_state.sidebar()
 ui_views.sidebar_extras()
-ui_views.url_restore()
 try:
     page.run()
     # after the page is drawn, so the imports do not delay the first render
