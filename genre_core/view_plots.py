@@ -81,7 +81,9 @@ def saliency_overlay(s, title: str | None = None, height: int = 430) -> go.Figur
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
                         subplot_titles=[f"toward {g} ({p:.0%})"
                                         for g, p in zip(s.genres, s.probabilities)])
-    z = np.asarray(s.input).T
+    z = np.asarray(s.input, dtype=float).T
+    if s.feature == "mfcc":   # each coefficient on its own scale, or row 0 (loudness) hides the rest
+        z = (z - z.mean(axis=1, keepdims=True)) / (z.std(axis=1, keepdims=True) + 1e-9)
     t = np.round(np.asarray(s.times), 3)
     y = list(range(z.shape[0]))
     lim = float(np.max(np.abs(s.maps))) or 1e-6

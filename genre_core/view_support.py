@@ -81,19 +81,20 @@ def batch_row(name: str, prediction=None, error: str | None = None,
     if prediction is None:
         row["error"] = error or "could not be analysed"
         return row
-    row["duration (s)"] = round(prediction.clip.duration, 1)
-    genres = []
+    per_model, genres = {}, []
     for key, mp in prediction.models.items():
         shown = (names or {}).get(key, key)
-        row[shown] = mp.genre
-        row[f"{shown} conf."] = round(mp.probabilities[mp.genre], 3)
+        per_model[shown] = mp.genre
+        per_model[f"{shown} conf."] = round(mp.probabilities[mp.genre], 3)
         genres.append(mp.genre)
-    top = max(set(genres), key=genres.count) if genres else ""
+    top = max(genres, key=genres.count) if genres else ""
     row["majority"] = top
     row["agreement"] = f"{genres.count(top)}/{len(genres)}"
     if domain is not None:
         row["warning"] = "; ".join(domain.messages()) if domain.out_of_domain else ""
     row["error"] = ""
+    row["duration (s)"] = round(prediction.clip.duration, 1)
+    row.update(per_model)
     return row
 
 
