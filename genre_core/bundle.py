@@ -85,6 +85,9 @@ def save_bundle(folder: str | os.PathLike, models: dict[str, GenreModel], labels
             order.index(kv[1]["family"]) if kv[1].get("family") in order else len(order),
             kv[0])))
         _save_ensemble(folder, tmp, ensemble, set(meta["models"]), set(models))
+        from genre_core.music_map import carry_map
+
+        carry_map(folder, tmp, report)   # the map of music survives when the tracks are the same
         _write_json(tmp / "report.json", report)
         _write_json(tmp / "bundle.json", meta)
         sync_tree(tmp)

@@ -215,3 +215,21 @@ def build_for_bundle(bundle_dir: str | os.PathLike, data: str | os.PathLike,
                   [index.get(t, ("", ""))[1] for t in ids], method=method)
     save_map(m, bundle_dir)
     return m
+
+
+def carry_map(old_bundle: str | os.PathLike, new_bundle: str | os.PathLike, report: dict) -> bool:
+    """When a bundle is rewritten (a model added or retrained), keep its map if the new
+    report lists the same training tracks: the map depends only on those tracks' audio."""
+    import shutil
+
+    old, new = Path(old_bundle), Path(new_bundle)
+    if not (old / MAP_FOLDER / "map.json").exists() or old.resolve() == new.resolve():
+        return False
+    try:
+        before = json.loads((old / "report.json").read_text())["data"]["track_ids"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    if sorted(before) != sorted((report.get("data") or {}).get("track_ids") or []):
+        return False
+    shutil.copytree(old / MAP_FOLDER, new / MAP_FOLDER, dirs_exist_ok=True)
+    return True

@@ -102,14 +102,9 @@ def mfcc_saliency(model, block: np.ndarray, start: float, sample_rate: int, hop_
 
 def musicnn_patch(samples: np.ndarray, sample_rate: int, index: int) -> tuple[np.ndarray, float]:
     """The musicnn input (187 frames x 96 log-mel bands) of 3-s segment `index`, and its start."""
-    import librosa
-
     from genre_core.models import musicnn_backbone as mb
 
-    y = np.asarray(samples, dtype=np.float32)
-    if sample_rate != mb.SR:
-        y = librosa.resample(y, orig_sr=sample_rate, target_sr=mb.SR).astype(np.float32)
-    x = mb.patches(mb.musicnn_melspectrogram(y))
+    x = mb.log_mel_patches(samples, sample_rate)
     index = int(min(max(index, 0), len(x) - 1))
     return x[index], index * mb.PATCH_FRAMES * mb.HOP / float(mb.SR)
 
@@ -128,8 +123,8 @@ def musicnn_saliency(model, samples: np.ndarray, sample_rate: int, index: int,
     patch, start = musicnn_patch(samples, sample_rate, index)
 
     def predict(batch: np.ndarray) -> np.ndarray:
-        tags, emb = net.predict_on_batch(batch)[:2]
-        return model.predict_proba(np.concatenate([np.asarray(tags), np.asarray(emb)], axis=1))
+        tags, emb = mb.run_batched(net, batch)
+        return model.predict_proba(np.concatenate([tags, emb], axis=1))
 
     sal, p0 = occlusion(patch, predict, window, stride, 0.0)
     maps, genres, probs = _top_two(sal, p0, model.labels)

@@ -284,3 +284,29 @@ def test_url_state_keeps_only_valid_values():
     assert ok == {"track": "rock.00007", "model": "cnn", "true": "rock", "pred": "metal"}
     assert vs.url_state({"track": "<script>", "model": "svm", "true": "polka"}, labels,
                         models) == {}
+
+
+def test_rewriting_a_bundle_keeps_its_map_only_for_the_same_tracks(small_map, tmp_path):
+    m, _, _ = small_map
+    old = tmp_path / "bundle"
+    old.mkdir()
+    (old / "report.json").write_text(json.dumps({"data": {"track_ids": m.ids}}))
+    mm.save_map(m, old)
+    same, other = tmp_path / "same", tmp_path / "other"
+    same.mkdir(), other.mkdir()
+    assert mm.carry_map(old, same, {"data": {"track_ids": list(reversed(m.ids))}})
+    assert mm.load_map(same).ids == m.ids
+    assert not mm.carry_map(old, other, {"data": {"track_ids": m.ids[:-1]}})
+    assert mm.load_map(other) is None
+
+
+def test_save_bundle_carries_the_map(small_map, tmp_path):
+    from genre_core.bundle import save_bundle
+    from genre_core.config import FeatureConfig
+
+    m, _, _ = small_map
+    report = {"data": {"track_ids": m.ids}}
+    folder = save_bundle(tmp_path / "b", {}, ["a", "b", "c"], FeatureConfig(), report)
+    mm.save_map(m, folder)
+    save_bundle(folder, {}, ["a", "b", "c"], FeatureConfig(), report)   # rewritten
+    assert mm.load_map(folder).ids == m.ids
