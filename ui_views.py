@@ -317,8 +317,10 @@ def genre_examples(key: str = "examples") -> None:
     c1, c2 = st.columns([1, 2])
     genre = c1.selectbox("Genre", list(examples), key=f"{key}_genre")
     choices = examples[genre]
-    track_id = c2.radio("Track", choices, key=f"{key}_track", horizontal=True,
-                        format_func=lambda t: sup.describe_track(t, index))
+    if st.session_state.get(f"{key}_track") not in choices:
+        st.session_state[f"{key}_track"] = choices[0]
+    track_id = c2.selectbox("Track", choices, key=f"{key}_track",   # plain text, not Markdown
+                            format_func=lambda t: sup.describe_track(t, index))
     st.caption(plain("Picked among the tracks the models classify correctly on held-out "
                      "folds, so each sounds typical of its genre."))
     track = sup.find_track_by_id(ds, track_id)

@@ -111,7 +111,7 @@ def test_listen_shows_examples_without_dataset(app, bundle_dir):  # noqa: F811
     at = app("listen")
     assert "Examples of each genre" in texts(at.subheader)
     if has_map(bundle_dir):
-        assert len(at.radio(key="examples_track").options) == 3
+        assert len(at.selectbox(key="examples_track").options) == 3
         assert "Connect the dataset to hear the examples" in texts(at.info)
 
 

@@ -5,13 +5,14 @@ mode enlarges the type; batch answers several files. Screenshots of every new vi
 1280x800 go to test-artifacts/screenshots/views_*.png."""
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from test_app import tone_wav  # noqa: E402
+from test_app import DATA_ROOT, tone_wav  # noqa: E402
 from test_browser import (CHROME_ARGS, CHROMIUM, SHOTS, SLOW, _goto, _heading,  # noqa: E402
                           _settle, _wait_charts, playwright_api, server)  # noqa: F401
 
@@ -103,6 +104,26 @@ def test_new_views_in_chromium(playwright_api, server):  # noqa: F811
                 with page.expect_download(timeout=60_000) as download:
                     chart.locator('.modebar-btn[data-title*="PNG" i]').click()
                 assert download.value.suggested_filename == "music-map.png"
+
+        # Map: ring the tracks a model got wrong out of fold
+        _goto(page, "Map of music")
+        _heading(page, "Map of music")
+        page.get_by_text("Ring misclassified tracks").first.click()
+        page.get_by_text("misclassified by (held-out predictions)").first.wait_for(timeout=SLOW)
+        _settle(page)
+        shot(page, "map_misclassified")
+
+        # Misclassified: saliency for the chosen track (needs the dataset's audio)
+        if "GENRE_DATA" in os.environ or (DATA_ROOT / "Data" / "genres_original").is_dir():
+            _goto(page, "Misclassified")
+            _heading(page, "Misclassified tracks")
+            sub = page.locator("h3").filter(has_text="What the model listened to").first
+            sub.wait_for(timeout=SLOW)
+            _settle(page)
+            sub.scroll_into_view_if_needed()
+            page.mouse.wheel(0, 250)
+            page.wait_for_timeout(500)
+            shot(page, "misclassified_saliency")
 
         # Features: the explainer with a synthesized chord
         _goto(page, "Features")
