@@ -8,7 +8,6 @@ widget labels or plain st.caption text with Markdown escaped, never as HTML."""
 from __future__ import annotations
 
 import io
-import json
 
 import numpy as np
 import streamlit as st
@@ -142,16 +141,18 @@ def domain_check(clip, digest: str | None = None):
     return _domain(digest, m is not None, clip.samples, clip.sample_rate, emb, m)
 
 
-def ood_notice(clip) -> None:
-    """Beside the answer: a warning when the clip is unlike the training music."""
+def ood_notice(clip, where=None) -> None:
+    """Beside the answer (`where`: a container placed there, filled last so the rest of the
+    page does not wait): a warning when the clip is unlike the training music."""
     check = domain_check(clip)
+    where = where if where is not None else st.container()
     for message in check.messages():
-        st.warning(message, icon=":material/travel_explore:")
+        where.warning(message, icon=":material/travel_explore:")
     if not check.out_of_domain:
         near = (f" Nearest training track: {check.nearest[0]['track']} "
                 f"({check.nearest[0]['genre']})." if check.nearest else "")
         score = "" if check.score is None else f" (distance {check.score:.2f}x the limit)"
-        st.caption(plain("In domain: this sounds like the music the models were trained on"
+        where.caption(plain("In domain: this sounds like the music the models were trained on"
                          + score + "." + near))
 
 
@@ -343,10 +344,6 @@ def map_highlights(model: str, split: str | None = None) -> dict[str, str]:
     ev = sup.preferred_evaluation(meta[1], model, split=split)
     return {t["track"]: f"{model} predicted {t['predicted']} (held out, {ev.get('split')} split)"
             for t in (ev or {}).get("per_track", []) if not t.get("correct")}
-
-
-def as_json(obj) -> str:
-    return json.dumps(obj, default=float)
 
 
 # ---------------------------------------------------------------- batch

@@ -12,8 +12,9 @@ than integrated gradients or Grad-CAM:
 * its unit is the one a class can read: "hide these 0.3 s of these bands and the metal
   probability falls by 20 points" - positive = evidence *for* the genre, negative =
   evidence against it;
-* it costs one batch of a few hundred forward passes: 0.1-0.2 s for the CNN, 5-10 s for
-  musicnn (measured on the 2-core development machine), fine for one segment.
+* it costs one batch of forward passes: 0.1-0.35 s for the CNN (234 variants), 11-17 s for
+  musicnn (121 variants; measured on the shared 2-core development machine), fine for one
+  segment on demand.
 
 Neutral values: for MFCC models the training mean of each coefficient (the "average frame",
 which standardises to 0); for musicnn's log-compressed mel, 0, i.e. silence in that
@@ -113,7 +114,7 @@ def musicnn_saliency(model, samples: np.ndarray, sample_rate: int, index: int,
                      window: tuple[int, int] = (32, 16), stride: tuple[int, int] = (16, 8),
                      backbone=None) -> Saliency:
     """The musicnn transfer model on segment `index`'s mel patch: rectangles of 32 frames
-    (0.5 s) x 16 mel bands, half-overlapping (121 variants: about 5-10 s on two CPU cores),
+    (0.5 s) x 16 mel bands, half-overlapping (121 variants: 11-17 s on two busy CPU cores),
     occluded with silence; each variant goes through the backbone and the genre classifier."""
     import librosa
 

@@ -59,7 +59,8 @@ def drum_loop(seconds: float = 4.0, rate: int = 22050, bpm: float = 120.0,
     tk = np.arange(int(0.25 * rate)) / rate
     kick = np.sin(2 * np.pi * (50 + 80 * np.exp(-tk * 30)) * tk) * np.exp(-tk * 12)
     ts = np.arange(int(0.2 * rate)) / rate
-    snare = (0.6 * rng.standard_normal(len(ts)) + 0.4 * np.sin(2 * np.pi * 190 * ts)) * np.exp(-ts * 20)
+    snare = ((0.6 * rng.standard_normal(len(ts)) + 0.4 * np.sin(2 * np.pi * 190 * ts))
+             * np.exp(-ts * 20))
     th = np.arange(int(0.05 * rate)) / rate
     hat = np.diff(rng.standard_normal(len(th) + 1)) * 0.25 * np.exp(-th * 80)
     for k in range(int(seconds / beat) + 1):

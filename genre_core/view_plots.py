@@ -82,7 +82,7 @@ def saliency_overlay(s, title: str | None = None, height: int = 430) -> go.Figur
                         subplot_titles=[f"toward {g} ({p:.0%})"
                                         for g, p in zip(s.genres, s.probabilities)])
     z = np.asarray(s.input, dtype=float).T
-    if s.feature == "mfcc":   # each coefficient on its own scale, or row 0 (loudness) hides the rest
+    if s.feature == "mfcc":   # each coefficient on its own scale: row 0 (loudness) hides the rest
         z = (z - z.mean(axis=1, keepdims=True)) / (z.std(axis=1, keepdims=True) + 1e-9)
     t = np.round(np.asarray(s.times), 3)
     y = list(range(z.shape[0]))
@@ -101,7 +101,8 @@ def saliency_overlay(s, title: str | None = None, height: int = 430) -> go.Figur
                            + s.genres[k] + " by −%{z:.1%}<extra></extra>")), row=1, col=k + 1)
     if s.feature == "mel":
         step = max(1, len(s.bins) // 8)
-        fig.update_yaxes(tickmode="array", tickvals=y[::step], ticktext=[str(b) for b in s.bins[::step]])
+        fig.update_yaxes(tickmode="array", tickvals=y[::step],
+                         ticktext=[str(b) for b in s.bins[::step]])
     fig = _style(fig, title, height)
     fig.update_xaxes(title_text="time (s)")
     fig.update_yaxes(title_text="MFCC coefficient" if s.feature == "mfcc" else "frequency (Hz)",

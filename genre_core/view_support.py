@@ -129,7 +129,8 @@ PRESENTATION_CSS = """
 html, body, [data-testid="stAppViewContainer"] { font-size: 22px; }
 [data-testid="stMainBlockContainer"] h1 { font-size: 3rem; }
 [data-testid="stMainBlockContainer"] h3 { font-size: 2rem; }
-[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.25rem; }
+[data-testid="stMarkdownContainer"] p,
+[data-testid="stMarkdownContainer"] li { font-size: 1.25rem; }
 [data-testid="stCaptionContainer"], [data-testid="stExpander"], [data-testid="stToolbar"],
 [data-testid="stDecoration"], .gs-secondary { display: none !important; }
 </style>

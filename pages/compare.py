@@ -24,7 +24,7 @@ st.caption(f"Clip: **{ui_state.md(ui_state.clip_name())}** — "
                        for n, mp in prediction.models.items()))
 for w in clip.warnings:
     st.warning(w)
-ui_views.ood_notice(clip)
+ood_slot = st.container()   # filled last: the check runs musicnn again (about 2 s)
 ui_views.timeline(clip, prediction, ui_state.clip_bytes(), ui_state.clip_name(),
                   ui_state.clip_digest(), key="compare_timeline")
 
@@ -62,4 +62,5 @@ if prediction.tag_sets:
         column.plotly_chart(plots.tag_bars(tags, title=f"{vocabulary} tags"), width="stretch",
                             key=f"compare_tags_{vocabulary}")
 ui_views.predictions_download(prediction, key="compare_csv")
+ui_views.ood_notice(clip, ood_slot)
 st.caption("Timing: " + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in prediction.timings.items()))

@@ -3,7 +3,6 @@ Compare (timeline, out-of-domain notice, CSV), Listen (examples), Features (note
 Misclassified (saliency), presentation mode and bookmarkable URLs."""
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 

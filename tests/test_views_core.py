@@ -143,7 +143,8 @@ def test_silence_is_out_of_domain():
 
 def test_speech_like_signal_is_flagged_and_music_like_is_not():
     assert ood.check_domain(speech_like(), SR).speech_like
-    loop = np.tile(teaching.drum_loop(rate=SR), 3) + 0.5 * np.resize(teaching.chord(rate=SR), 12 * SR)
+    loop = (np.tile(teaching.drum_loop(rate=SR), 3)
+            + 0.5 * np.resize(teaching.chord(rate=SR), 12 * SR))
     check = ood.check_domain(loop.astype(np.float32), SR)
     assert not check.speech_like and not check.silent and not check.out_of_domain
 
