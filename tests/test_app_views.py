@@ -176,3 +176,11 @@ def test_misclassified_track_gets_saliency(app):
     at = app("misclassified", data=root)
     assert not at.error, texts(at.error)
     assert any("toward" in c.proto.spec for c in charts(at))
+
+
+def test_listen_plays_the_timeline_on_request(app):
+    at = app("listen", clip=tone_wav(7.0))
+    assert not _in_tree(at, "genre_timeline")
+    at.toggle(key="listen_timeline").set_value(True).run()
+    assert not at.exception and not at.error, texts(at.error)
+    assert _in_tree(at, "genre_timeline")
