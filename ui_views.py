@@ -202,8 +202,8 @@ def saliency_models() -> list[str]:
     if meta is None:
         return []
     out = [n for n, e in meta[0]["models"].items()
-           if e.get("feature") in ("mfcc", "musicnn") and e.get("family") != "features"]
-    return sorted(out, key=lambda n: (n not in ("cnn", "musicnn"), n))
+           if e.get("feature") in ("mfcc", "musicnn", "musicnn4")]
+    return sorted(out, key=lambda n: (n not in ("cnn", "musicnn", "musicnn4"), n))
 
 
 @st.cache_data(show_spinner="Hiding parts of the input one by one (occlusion)…", max_entries=32)
@@ -212,7 +212,7 @@ def _saliency(digest: str, model: str, index: int, folder: str, _predictor, _sam
 
     net = _predictor.bundle.models[model]
     config = _predictor.config
-    if net.feature == "musicnn":
+    if net.feature in ("musicnn", "musicnn4"):
         return saliency.musicnn_saliency(net, _samples, rate, index)
     blocks = features.mfcc_segments(_samples, config)
     index = min(index, len(blocks) - 1)
@@ -365,6 +365,8 @@ def _batch_answer(digest: str, name: str, folder: str, stamp: float, _data: byte
     emb = None
     if _map is not None:
         units = feats.get("musicnn")
+        if units is None and "musicnn4" in feats:   # its first 250 columns are "musicnn"
+            units = feats["musicnn4"][:, :250]
         emb = embed(units if units is not None else extract("musicnn", clip.samples,
                                                             _predictor.config))
     domain = check_domain(clip.samples, clip.sample_rate, emb, _map)

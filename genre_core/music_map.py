@@ -183,31 +183,38 @@ def load_map(bundle_dir: str | os.PathLike) -> MusicMap | None:
                     int(meta.get("k", K)), float(meta.get("ood_threshold", float("inf"))))
 
 
-def build_for_bundle(bundle_dir: str | os.PathLike, data: str | os.PathLike,
-                     method: str = "umap", progress: bool = True) -> MusicMap:
+def build_for_bundle(bundle_dir: str | os.PathLike, data, method: str = "umap",
+                     progress: bool = True) -> MusicMap:
     """Build and save the map of the tracks a bundle was trained on (report.json's
-    data.track_ids) from the dataset at `data` (musicnn features go through the cache)."""
+    data.track_ids) from the dataset folder(s) `data` (one path or a list, as `train
+    --data A --data B`); musicnn features go through the cache."""
     from genre_core.bundle import read_bundle_meta
     from genre_core.config import FeatureConfig
     from genre_core.dataset import extract_dataset, index_dataset, load_track_index
 
     meta, report = read_bundle_meta(bundle_dir)
     wanted = list((report.get("data") or {}).get("track_ids") or [])
-    ds = index_dataset(data)
-    by_id = ds.by_id()
-    tracks = [by_id[t] for t in wanted if t in by_id] if wanted else ds.tracks
+    roots = [data] if isinstance(data, (str, os.PathLike)) else list(data)
+    by_id = {}
+    for root in roots:
+        by_id.update(index_dataset(root).by_id())
+    tracks = [by_id[t] for t in wanted if t in by_id] if wanted else list(by_id.values())
     missing = [t for t in wanted if t not in by_id]
     if missing:
-        raise GenreError(f"{data}: {len(missing)} of the bundle's training tracks are missing "
+        raise GenreError(f"{', '.join(map(str, roots))}: {len(missing)} of the bundle's "
+                         f"training tracks are missing "
                          f"(first: {missing[0]})")
     feats, problems = extract_dataset(tracks, "musicnn", FeatureConfig(), progress=progress)
     if problems:
         raise GenreError(problems[0])
-    root = Path(data).expanduser()
     index = {}
-    for candidate in (root, *root.parents[:3]):
-        if (candidate / "metadata" / "GTZANindex.txt").exists():
-            index = load_track_index(candidate / "metadata" / "GTZANindex.txt")
+    for root in roots:
+        root = Path(root).expanduser()
+        for candidate in (root, *root.parents[:3]):
+            if (candidate / "metadata" / "GTZANindex.txt").exists():
+                index = load_track_index(candidate / "metadata" / "GTZANindex.txt")
+                break
+        if index:
             break
     ids = [t.id for t in tracks]
     m = build_map(np.stack([clip_embedding(feats[t]) for t in ids]), ids,

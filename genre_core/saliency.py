@@ -110,22 +110,43 @@ def musicnn_patch(samples: np.ndarray, sample_rate: int, index: int) -> tuple[np
     return x[index], index * mb.PATCH_FRAMES * mb.HOP / float(mb.SR)
 
 
+def _patch_units(feature: str, backbone=None):
+    """mel patches (batch, 187, 96) -> the units a musicnn-family model was trained on:
+    'musicnn' = MSD_musicnn's taggram + embedding; 'musicnn4' = all four networks' (the
+    same front end feeds them all)."""
+    from genre_core.models import musicnn_backbone as mb
+
+    if feature == "musicnn":
+        net = backbone if backbone is not None else mb.load_backbone()
+        return lambda batch: np.concatenate(mb.run_batched(net, batch), axis=1)
+    if feature == "musicnn4":
+        from genre_core.models import musicnn_zoo as zoo
+
+        nets = [zoo.load_network(name) for name in zoo.NETWORKS]
+        return lambda batch: np.concatenate(
+            [block for net in nets for block in mb.run_batched(net, batch)], axis=1)
+    raise ValueError(f"no mel-patch saliency for feature {feature!r}")
+
+
 def musicnn_saliency(model, samples: np.ndarray, sample_rate: int, index: int,
-                     window: tuple[int, int] = (32, 16), stride: tuple[int, int] = (16, 8),
+                     window: tuple[int, int] = (32, 16), stride: tuple[int, int] | None = None,
                      backbone=None) -> Saliency:
-    """The musicnn transfer model on segment `index`'s mel patch: rectangles of 32 frames
-    (0.5 s) x 16 mel bands, half-overlapping (121 variants: 11-17 s on two busy CPU cores),
-    occluded with silence; each variant goes through the backbone and the genre classifier."""
+    """A musicnn-family transfer model on segment `index`'s mel patch: rectangles of 32
+    frames (0.5 s) x 16 mel bands occluded with silence; each variant goes through the
+    backbone(s) and the genre classifier. Half-overlapping for one network (121 variants:
+    11-17 s on two busy CPU cores), side by side for the four-network model (36 variants
+    through four networks)."""
     import librosa
 
     from genre_core.models import musicnn_backbone as mb
 
-    net = backbone if backbone is not None else mb.load_backbone()
+    if stride is None:
+        stride = (window[0] // 2, window[1] // 2) if model.feature == "musicnn" else window
+    units = _patch_units(model.feature, backbone)
     patch, start = musicnn_patch(samples, sample_rate, index)
 
     def predict(batch: np.ndarray) -> np.ndarray:
-        tags, emb = mb.run_batched(net, batch)
-        return model.predict_proba(np.concatenate([tags, emb], axis=1))
+        return model.predict_proba(units(batch))
 
     sal, p0 = occlusion(patch, predict, window, stride, 0.0)
     maps, genres, probs = _top_two(sal, p0, model.labels)

@@ -311,3 +311,49 @@ def test_save_bundle_carries_the_map(small_map, tmp_path):
     mm.save_map(m, folder)
     save_bundle(folder, {}, ["a", "b", "c"], FeatureConfig(), report)   # rewritten
     assert mm.load_map(folder).ids == m.ids
+
+
+def test_build_for_bundle_reads_several_roots(gtzan, tmp_path):
+    from genre_core.errors import GenreError
+
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    (bundle / "bundle.json").write_text((SHIPPED / "bundle.json").read_text())
+    ids = [f"{g}.0000{i}" for g in ("blues", "metal") for i in range(3)] + \
+        ["classical.00030", "classical.00031", "hiphop.00021", "metal.00035"]   # from extra/
+    (bundle / "report.json").write_text(json.dumps({"data": {"track_ids": ids}}))
+    with pytest.raises(GenreError, match="4 of the bundle's training tracks are missing"):
+        mm.build_for_bundle(bundle, gtzan, method="tsne", progress=False)
+    m = mm.build_for_bundle(bundle, [gtzan, gtzan / "extra"], method="tsne", progress=False)
+    assert sorted(m.ids) == sorted(ids) and mm.load_map(bundle).ids == m.ids
+    assert m.track("classical.00030")["artist"] == "Claude Debussy"
+
+
+def test_four_network_patch_units_match_the_feature():
+    from genre_core.features import extract
+    from genre_core.models import musicnn_backbone as mb
+
+    y = teaching.chord(seconds=6.5, rate=SR)
+    units = saliency._patch_units("musicnn4")(mb.log_mel_patches(y, SR))
+    assert np.allclose(units, extract("musicnn4", y), atol=1e-4)
+    one = saliency._patch_units("musicnn")(mb.log_mel_patches(y, SR))
+    assert np.allclose(one, units[:, :250], atol=1e-4)
+
+
+def test_four_network_saliency_runs_on_a_mel_patch():
+    class Fake:                      # a "classifier" on the four networks' first two tags
+        feature = "musicnn4"
+        labels = ["rock", "pop", "other"]
+
+        @staticmethod
+        def predict_proba(X):
+            logits = np.stack([5 * X[:, 0], 5 * X[:, 1], np.zeros(len(X))], axis=1)
+            e = np.exp(logits - logits.max(axis=1, keepdims=True))
+            return e / e.sum(axis=1, keepdims=True)
+
+    y = np.concatenate([teaching.drum_loop(rate=SR), teaching.chord(rate=SR)])
+    s = saliency.musicnn_saliency(Fake(), y, SR, 1)
+    assert s.feature == "mel" and s.maps.shape == (2, 187, 96) and s.input.shape == (187, 96)
+    assert abs(s.times[0] - 187 * 256 / 16000) < 1e-6          # segment 2 starts near 3 s
+    assert set(s.genres) <= set(Fake.labels) and s.probabilities[0] >= s.probabilities[1]
+    assert np.abs(s.maps).max() > 0                            # hiding sound changes the tags

@@ -1,5 +1,5 @@
-"""Build the map of music for a bundle: `python tools/build_map.py [--bundle DIR] [--data DIR]
-[--method umap|tsne]`. Embeds the bundle's training tracks (report.json data.track_ids) with
+"""Build the map of music for a bundle: `python tools/build_map.py [--bundle DIR] [--data DIR
+[--data DIR2]] [--method umap|tsne]`. Embeds the bundle's training tracks (report.json data.track_ids) with
 musicnn (through the feature cache), fits the 2-D map and writes `<bundle>/map/`.
 The shipped one: python tools/build_map.py --bundle assets/models/default --data ../shared/gtzan
 """
@@ -21,12 +21,13 @@ from genre_core.music_map import build_for_bundle  # noqa: E402
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bundle", default=str(DEFAULT_BUNDLE))
-    ap.add_argument("--data", default=str(default_data_root()))
+    ap.add_argument("--data", action="append",
+                    help="dataset folder; repeat for several (default: ../shared/gtzan)")
     ap.add_argument("--method", choices=["umap", "tsne"], default="umap")
     args = ap.parse_args(argv)
     t = time.perf_counter()
     try:
-        m = build_for_bundle(args.bundle, args.data, args.method)
+        m = build_for_bundle(args.bundle, args.data or [str(default_data_root())], args.method)
     except GenreError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

@@ -21,6 +21,8 @@ python -m genre_core train-table --csv "$DATA/Data/features_30_sec.csv" --cv 10 
     --candidates logreg,gbm,mlp,vote --out "$TMP"
 # 4. the calibrated ensemble over the models' out-of-fold track probabilities
 python -m genre_core train-ensemble --bundle "$TMP"
+# 5. the map of music over the training clips (musicnn embeddings + UMAP; no audio stored)
+python tools/build_map.py --bundle "$TMP" "${D[@]}"
 rm -rf "$OUT.old"
 [ -d "$OUT" ] && mv "$OUT" "$OUT.old"
 mv "$TMP" "$OUT"
