@@ -22,10 +22,9 @@ PRESENT_KEY = "presentation"
 
 
 def plain(text: str) -> str:
-    """Text safe to put inside Markdown: every Markdown/HTML special character escaped."""
-    import re
-
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", str(text))
+    """Text safe to put inside Markdown (ui_state.md: shown literally, never as a link,
+    image, HTML or formatting)."""
+    return ui_state.md(text)
 
 
 def chart(fig, key: str, name: str | None = None, **kw):
@@ -147,7 +146,7 @@ def ood_notice(clip, where=None) -> None:
     check = domain_check(clip)
     where = where if where is not None else st.container()
     for message in check.messages():
-        where.warning(message, icon=":material/travel_explore:")
+        where.warning(message, icon="🧭")
     if not check.out_of_domain:
         near = (f" Nearest training track: {check.nearest[0]['track']} "
                 f"({check.nearest[0]['genre']})." if check.nearest else "")
@@ -191,7 +190,7 @@ def predictions_download(prediction, key: str) -> None:
     rows = vs.prediction_rows(prediction, {n: sup.display_name(n) for n in prediction.models})
     st.download_button("Download the predictions (CSV)", vs.to_csv(rows),
                        file_name=f"{prediction.clip.name.rsplit('.', 1)[0]}-predictions.csv",
-                       mime="text/csv", key=key, icon=":material/download:")
+                       mime="text/csv", key=key, icon="⬇️")
 
 
 # ---------------------------------------------------------------- saliency

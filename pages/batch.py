@@ -31,4 +31,4 @@ ok = sum(1 for r in rows if not r.get("error"))
 st.caption(f"{ok} of {len(rows)} files analysed; models: "
            + ", ".join(sup.display_name(n) for n in predictor.bundle.models))
 st.download_button("Download the table (CSV)", vs.to_csv(rows), file_name="genre-batch.csv",
-                   mime="text/csv", key="batch_csv", icon=":material/download:")
+                   mime="text/csv", key="batch_csv", icon="⬇️")
