@@ -35,6 +35,9 @@ def test_new_views_in_chromium(playwright_api, server):  # noqa: F811
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
+        outside: list[str] = []          # nothing may be fetched from the internet
+        page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(
+            (url, "data:", "blob:", "about:")) else None)
         page.goto(url, timeout=SLOW)
         _heading(page, "Genre Studio")
         _settle(page)
@@ -181,6 +184,7 @@ def test_new_views_in_chromium(playwright_api, server):  # noqa: F811
         _settle(page)
         shot(page, "presentation_compare")
         assert not errors, errors
+        assert not outside, outside
     finally:
         browser.close()
     for name in ("compare_timeline", "map", "saliency", "features_explainer",
