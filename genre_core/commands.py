@@ -279,7 +279,8 @@ def predict(args) -> int:
             parts = [f"{name} {mp.genre} ({mp.probabilities[mp.genre]:.0%})"
                      for name, mp in pred.models.items() if name != "ensemble"]
             if "ensemble" in pred.models:
-                parts.insert(0, f"Genre Studio says: {pred.models['ensemble'].verdict()} |")
+                parts = [f"Genre Studio says: {pred.models['ensemble'].verdict()} | "
+                         + (parts[0] if parts else "")] + parts[1:]
             note = f"  [{'; '.join(clip.warnings)}]" if clip.warnings else ""
             print(f"{shown}: " + ", ".join(parts) + note, flush=True)
     if args.json:
