@@ -46,3 +46,24 @@ def test_teacher_probabilities_are_out_of_fold_by_artist():
                                   TrainConfig())
     # artist signatures identify genre only for an artist seen in training: held out, ~chance
     assert np.mean([LABELS[int(blind[t].argmax())] == genre_of[t] for t in ids]) < 0.6
+
+
+def test_saved_keras_model_has_no_optimizer_state(tmp_path):
+    """Bundles ship weights only: Adam's two moment copies would triple the file."""
+    import io
+    import zipfile
+
+    import h5py
+
+    from genre_core.models.mlp import MLPModel
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 130, 13)).astype(np.float32), np.arange(40) % 3
+    model = MLPModel(LABELS, "corrected")
+    model.fit(X, y, X[:9], y[:9], TrainConfig(epochs=2))
+    model.save(tmp_path)
+    with zipfile.ZipFile(tmp_path / "model.keras") as z:
+        names = []
+        h5py.File(io.BytesIO(z.read("model.weights.h5"))).visit(names.append)
+    assert any(n.startswith("layers") for n in names)
+    assert not [n for n in names if n.startswith("optimizer")]
