@@ -113,7 +113,7 @@ class KerasSegmentModel(GenreModel):
         # an uncompiled clone: the optimizer's state (2x the weights) is not needed to predict
         import keras
 
-        clone = keras.models.model_from_json(self.net.to_json())   # never compiled
+        clone = self.net.__class__.from_config(self.net.get_config())   # never compiled
         clone.set_weights(self.net.get_weights())
         clone.save(folder / "model.keras")
         np.savez(folder / "scaler.npz", mean=self.mean, std=self.std)
