@@ -153,6 +153,15 @@ def bundle_models(bundle_dir: Path) -> list[str]:
     return list(read_bundle_meta(bundle_dir)[0]["models"])
 
 
+def answers(bundle_dir: Path) -> list[str]:
+    """What a prediction holds: the calibrated ensemble (when the bundle has one) and each
+    model."""
+    from genre_core.ensemble import ENSEMBLE_FILE
+
+    return (["ensemble"] if (bundle_dir / ENSEMBLE_FILE).exists() else []) + \
+        bundle_models(bundle_dir)
+
+
 # ---------------------------------------------------------------- every page, no dataset
 
 @pytest.mark.parametrize("page", PAGES)
@@ -168,7 +177,7 @@ def test_page_renders_without_dataset_or_clip(make_app, page):
 def test_home_lists_models_with_accuracy_and_split(make_app, bundle_dir):
     at = make_app("home")
     df = at.dataframe[0].value
-    assert len(df) == len(bundle_models(bundle_dir))
+    assert len(df) == len(answers(bundle_dir))
     assert {"model", "track accuracy", "measured on"} <= set(df.columns)
     assert df["measured on"].str.contains("split").all()
     assert "No dataset connected" in texts(at.info)
@@ -180,7 +189,7 @@ def test_home_lists_models_with_accuracy_and_split(make_app, bundle_dir):
 def test_page_renders_with_clip(make_app, bundle_dir, page):
     at = make_app(page, clip=tone_wav())
     assert not at.error, texts(at.error)
-    n_models = len(bundle_models(bundle_dir))
+    n_models = len(answers(bundle_dir))
     expected_charts = {"home": 0, "listen": 1, "features": 5, "compare": 1 + n_models,
                        "confusion": 2, "misclassified": 2, "model_card": 1}[page]
     assert len(charts(at)) >= expected_charts

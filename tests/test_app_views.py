@@ -3,6 +3,7 @@ Compare (timeline, out-of-domain notice, CSV), Listen (examples), Features (note
 Misclassified (saliency), presentation mode and bookmarkable URLs."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -163,7 +164,8 @@ def test_map_plays_neighbours_with_dataset(app, bundle_dir):  # noqa: F811
     root = data_root()
     if not has_map(bundle_dir):
         pytest.skip("bundle without a map of music")
-    at = app("map", data=root, clip=(Path(root) / "Data" / "genres_original" / "metal" /
+    both = os.pathsep.join([str(root), str(Path(root) / "extra")])   # every training track
+    at = app("map", data=both, clip=(Path(root) / "Data" / "genres_original" / "metal" /
                                       "metal.00003.wav").read_bytes(), clip_name="metal.00003.wav")
     near = at.dataframe[0].value
     assert "metal.00003" not in list(near["track"])      # itself left out of "sounds like"
