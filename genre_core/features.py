@@ -101,9 +101,11 @@ def kaggle_units(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.n
 
 def musicnn_units(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.ndarray:
     """musicnn taggram + embedding of each 3-s patch: (n_patches, 50 + D)."""
-    from genre_core.models.musicnn_backbone import embed
+    from genre_core.models.musicnn_backbone import DEFAULT_PATH, embed
+    from genre_core.serving import load_net
 
-    taggram, embedding = embed(y, config.sample_rate)
+    # the ONNX export beside the .keras when there is one: no TensorFlow to predict
+    taggram, embedding = embed(y, config.sample_rate, load_net(DEFAULT_PATH, cache=True))
     return np.concatenate([taggram, embedding], axis=1).astype(np.float32)
 
 

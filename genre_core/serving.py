@@ -1,0 +1,137 @@
+"""Serving runtime: Keras networks exported to ONNX and run with ONNX Runtime.
+
+Why: importing TensorFlow costs ~4 s and ~500 MB of every cold start, and a Keras call has
+milliseconds of dispatch overhead; ONNX Runtime imports in ~0.2 s and runs these small nets in
+a fraction of that. TensorFlow is needed only to *train* and to *export*.
+
+Convention: a network saved as ``X.keras`` is served from ``X.onnx`` beside it. The ONNX file
+records the SHA-256 of the ``.keras`` it was exported from; `load_net` uses it only when that
+hash still matches (a retrained model with a stale export falls back to Keras, never to old
+weights). Any single-input keras.Model works, so a new network (say another musicnn backbone)
+is served by calling `export_keras_file` once on its ``.keras`` file.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import tempfile
+import threading
+from pathlib import Path
+
+import numpy as np
+
+SOURCE_KEY = "keras_sha256"     # ONNX metadata: hash of the .keras file exported
+THREADS_ENV = "GENRE_ORT_THREADS"  # intra-op threads per session (default: ORT's choice)
+
+
+def onnx_path(keras_path: str | os.PathLike) -> Path:
+    return Path(keras_path).with_suffix(".onnx")
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+# ----------------------------------------------------------------------------- export (needs TF)
+
+def export_keras(model, path: str | os.PathLike, source_sha256: str | None = None) -> Path:
+    """Write a keras.Model as ONNX at `path` (atomically), batch axis dynamic.
+
+    `source_sha256` (the hash of the model's .keras file) is stored in the ONNX metadata so a
+    loader can tell whether the export still matches the saved Keras model.
+    """
+    import keras
+    import onnx
+
+    path = Path(path)
+    sig = [keras.InputSpec(shape=t.shape, dtype="float32", name=t.name) for t in model.inputs]
+    fd, tmp = tempfile.mkstemp(suffix=".onnx", dir=path.parent)
+    os.close(fd)
+    try:
+        model.export(tmp, format="onnx", verbose=False, input_signature=sig)
+        proto = onnx.load(tmp)
+        if source_sha256:
+            entry = proto.metadata_props.add()
+            entry.key, entry.value = SOURCE_KEY, source_sha256
+        onnx.save(proto, tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+def export_keras_file(keras_path: str | os.PathLike, model=None) -> Path:
+    """Export the model saved at `keras_path` to the .onnx beside it (the model may be passed
+    when already in memory)."""
+    keras_path = Path(keras_path)
+    if model is None:
+        import keras
+        model = keras.saving.load_model(keras_path, compile=False)
+    return export_keras(model, onnx_path(keras_path), file_sha256(keras_path))
+
+
+# ----------------------------------------------------------------------------- serving (no TF)
+
+class OnnxNet:
+    """An ONNX Runtime session with Keras' `predict_on_batch` contract: a float32 batch in;
+    one array out for a single-output net, a list (in the Keras output order) otherwise."""
+
+    def __init__(self, path: str | os.PathLike, threads: int | None = None):
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        threads = threads or int(os.environ.get(THREADS_ENV, "0") or 0)
+        if threads:
+            opts.intra_op_num_threads = threads
+            opts.inter_op_num_threads = 1
+        opts.log_severity_level = 3
+        self.path = Path(path)
+        self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        self.input_name = self.session.get_inputs()[0].name
+        self.input_shape = tuple(self.session.get_inputs()[0].shape)
+        self.n_outputs = len(self.session.get_outputs())
+        self.metadata = dict(self.session.get_modelmeta().custom_metadata_map)
+
+    def predict_on_batch(self, x: np.ndarray):
+        out = self.session.run(None, {self.input_name: np.ascontiguousarray(x, np.float32)})
+        return out[0] if self.n_outputs == 1 else out
+
+
+_LOCK = threading.Lock()
+
+
+@functools.lru_cache(maxsize=16)
+def _load_cached(path: str, mtime: float):
+    return _load_uncached(Path(path))
+
+
+def _load_uncached(keras_path: Path):
+    onnx_file = onnx_path(keras_path)
+    if onnx_file.is_file():
+        net = OnnxNet(onnx_file)
+        expected = net.metadata.get(SOURCE_KEY)
+        if not keras_path.is_file() or expected is None or expected == file_sha256(keras_path):
+            return net
+    import keras   # no (current) export: the Keras model itself, TensorFlow imported
+
+    return keras.saving.load_model(keras_path, compile=False)
+
+
+def load_net(keras_path: str | os.PathLike, cache: bool = False):
+    """The network saved at `keras_path`, for prediction: an `OnnxNet` when a current .onnx
+    lies beside it (no TensorFlow import), else the keras.Model. Either has
+    `predict_on_batch`. `cache=True` shares one instance per file and modification time
+    across the process (for large shared backbones)."""
+    keras_path = Path(keras_path)
+    if not cache:
+        return _load_uncached(keras_path)
+    probe = onnx_path(keras_path) if onnx_path(keras_path).is_file() else keras_path
+    with _LOCK:
+        return _load_cached(str(keras_path.resolve()), probe.stat().st_mtime)
