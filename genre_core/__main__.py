@@ -93,8 +93,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cache", default=None)
     p.add_argument("--jobs", type=int, default=None)
 
-    p = sub.add_parser("predict", help="predict the genre of audio files")
-    p.add_argument("files", nargs="+", metavar="FILE")
+    p = sub.add_parser("predict", help="predict the genre of audio files or folders")
+    p.add_argument("files", nargs="+", metavar="FILE_OR_DIR",
+                   help="audio files; a folder is searched recursively for audio files")
+    p.add_argument("--csv", default=None, metavar="OUT",
+                   help="write one row per file (each model's genre and top probability, or "
+                        "the error) to OUT instead of printing lines")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="processes for several files (default: one per core; 1 = no pool)")
     p.add_argument("--bundle", default=None, help="bundle folder (default: the shipped one)")
     p.add_argument("--json", action="store_true", help="print a JSON list with probabilities "
                    "and per-segment probabilities")

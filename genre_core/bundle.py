@@ -17,6 +17,8 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -40,7 +42,7 @@ class Bundle:
     path: Path
     labels: list[str]
     feature_config: FeatureConfig
-    models: dict[str, GenreModel]
+    models: Mapping[str, GenreModel]      # a dict, or LazyModels (load_bundle(lazy=True))
     report: dict = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
     ensemble: "Ensemble | None" = None     # the calibrated combination of the models
@@ -48,6 +50,11 @@ class Bundle:
     @property
     def model_names(self) -> list[str]:
         return list(self.models)
+
+    def feature_of(self, name: str) -> str:
+        """The feature kind model `name` consumes, without waiting for it to load."""
+        entry = self.meta.get("models", {}).get(name, {})
+        return entry["feature"] if "feature" in entry else self.models[name].feature
 
 
 def _write_json(path: Path, data) -> None:
@@ -147,10 +154,42 @@ def read_bundle_meta(folder: str | os.PathLike) -> tuple[dict, dict]:
     return meta, report
 
 
+class LazyModels(Mapping):
+    """name -> GenreModel, each loading in its own background thread from construction on;
+    reading a model waits for it (and raises its GenreError). Names and order are known at
+    once, so a caller can start on audio and features while the models load."""
+
+    def __init__(self, loaders: dict[str, Callable[[], GenreModel]]):
+        self._pool = ThreadPoolExecutor(max(1, len(loaders)), thread_name_prefix="load-model")
+        self._futures = {name: self._pool.submit(fn) for name, fn in loaders.items()}
+        self._pool.shutdown(wait=False)
+
+    def __getitem__(self, name: str) -> GenreModel:
+        return self._futures[name].result()
+
+    def __iter__(self):
+        return iter(self._futures)
+
+    def __len__(self) -> int:
+        return len(self._futures)
+
+    def ready(self, name: str) -> bool:
+        return self._futures[name].done()
+
+    def wait(self) -> "LazyModels":
+        """Wait for every model; raise the first load error."""
+        for name in self._futures:
+            self[name]
+        return self
+
+
 def load_bundle(folder: str | os.PathLike | None = None, names: list[str] | None = None,
-                allowed=None) -> Bundle:
-    """Load every model of a bundle (or only `names`). Raises GenreError for a missing or
-    corrupt bundle, one outside the `allowed` roots, or one naming files outside itself."""
+                allowed=None, lazy: bool = False) -> Bundle:
+    """Load every model of a bundle (or only `names`), concurrently (one thread each: the
+    imports and file reads overlap). Raises GenreError for a missing or corrupt bundle, one
+    outside the `allowed` roots, or one naming files outside itself; with `lazy=True` it
+    returns at once and a model's load error is raised when that model is first read from
+    `bundle.models`."""
     folder = Path(folder) if folder else DEFAULT_BUNDLE
     check_allowed(folder, allowed)
     if not folder.exists():
@@ -158,30 +197,36 @@ def load_bundle(folder: str | os.PathLike | None = None, names: list[str] | None
     if not folder.exists():
         raise GenreError(f"{folder}: model bundle not found")
     meta, report = read_bundle_meta(folder)
-    models: dict[str, GenreModel] = {}
     from genre_core.models import FAMILIES
 
     order = list(FAMILIES)
     entries = sorted(meta["models"].items(), key=lambda kv: (
         order.index(kv[1]["family"]) if kv[1].get("family") in order else len(order), kv[0]))
-    for name, entry in entries:
-        if names and name not in names:
-            continue
-        path = model_folder(folder, entry, name)
-        try:
-            models[name] = model_class(entry["family"]).load(
-                path, meta["labels"], entry.get("variant", "corrected"),
-                entry.get("params", {}))
-        except GenreError:
-            raise
-        except Exception as e:  # a truncated/corrupt weight file is the user's to fix
-            raise GenreError(f"{folder / entry['folder']}: model {name!r} could not be loaded "
-                             f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})"
-                             ) from None
-    if not models:
+
+    def loader(name: str, entry: dict) -> Callable[[], GenreModel]:
+        path = model_folder(folder, entry, name)     # checked here, before any thread
+
+        def load() -> GenreModel:
+            try:
+                return model_class(entry["family"]).load(
+                    path, meta["labels"], entry.get("variant", "corrected"),
+                    entry.get("params", {}))
+            except GenreError:
+                raise
+            except Exception as e:  # a truncated/corrupt weight file is the user's to fix
+                raise GenreError(f"{folder / entry['folder']}: model {name!r} could not be "
+                                 f"loaded ({type(e).__name__}: "
+                                 f"{str(e).splitlines()[0] if str(e) else ''})") from None
+        return load
+
+    loaders = {name: loader(name, entry) for name, entry in entries
+               if not names or name in names}
+    if not loaders:
         raise GenreError(f"{folder}: bundle holds none of the requested models")
+    models = LazyModels(loaders)
     return Bundle(folder, meta["labels"], FeatureConfig.from_dict(meta["feature_config"]),
-                  models, report, meta, _load_ensemble(folder, meta["labels"], set(models)))
+                  models if lazy else dict(models.wait()), report, meta,
+                  _load_ensemble(folder, meta["labels"], set(models)))
 
 
 def _load_ensemble(folder: Path, labels: list[str], loaded: set[str]):

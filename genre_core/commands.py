@@ -249,42 +249,66 @@ def evaluate(args) -> int:
 
 
 def predict(args) -> int:
-    from genre_core.audio import load_audio
-    from genre_core.predict import Predictor
+    from dataclasses import replace
+
+    from genre_core.batch_predict import (csv_header, expand_paths, predict_files,
+                                          skip_optional_pandas)
+
+    skip_optional_pandas()
+    from genre_core.bundle import DEFAULT_BUNDLE, read_bundle_meta, recover_bundle
+    from genre_core.config import FeatureConfig
     from genre_core.__main__ import _feature_config
 
     names = [m.strip() for m in args.models.split(",")] if args.models else None
-    predictor = Predictor(args.bundle, names)
-    config = predictor.config
-    want = _feature_config(args)
-    if want.max_seconds != config.max_seconds:
-        from dataclasses import replace
-        config = replace(config, max_seconds=want.max_seconds)
+    folder = Path(args.bundle) if args.bundle else DEFAULT_BUNDLE
+    if not folder.exists():
+        recover_bundle(folder)                   # an interrupted save leaves it aside
+    if not folder.exists():
+        raise GenreError(f"{folder}: model bundle not found")
+    meta, _ = read_bundle_meta(folder)           # cheap: no model loaded in this process yet
+    models = [n for n in meta["models"] if not names or n in names]
+    if not models:
+        raise GenreError(f"{folder}: bundle holds none of the requested models")
+    from genre_core.ensemble import ENSEMBLE_FILE, Ensemble
+
+    if (folder / ENSEMBLE_FILE).exists() and set(Ensemble.load(folder).members) <= set(models):
+        models = ["ensemble", *models]               # the Predictor answers with it first
+    config = replace(FeatureConfig.from_dict(meta["feature_config"]),
+                     max_seconds=_feature_config(args).max_seconds)
+    files = expand_paths(args.files)
     results, failed = [], 0
-    for f in args.files:
-        shown = printable(f)
-        try:
-            clip = load_audio(f, config)
-            pred = predictor.predict_clip(clip)
-        except GenreError as e:
-            failed += 1
+    out_csv = writer = None
+    if args.csv:
+        import csv
+
+        out_csv = open(args.csv, "w", newline="", encoding="utf-8")
+        writer = csv.writer(out_csv)
+        writer.writerow(csv_header(models))
+    from tqdm.auto import tqdm
+
+    tqdm.monitor_interval = 0      # no monitor thread: worker processes are forked
+    bar = tqdm(total=len(files), unit="file", disable=None if len(files) > 1 else True,
+               file=sys.stderr)
+    try:
+        for res in predict_files(files, folder, names, config, args.jobs):
+            bar.update()
+            failed += res.error is not None
+            if writer:
+                writer.writerow(res.csv_row(models))
+                out_csv.flush()
             if args.json:
-                results.append({"file": shown, "error": str(e)})
-            else:
-                print(f"{shown}: error: {e}", flush=True)
-            continue
-        if args.json:
-            results.append(pred.to_json())
-        else:
-            parts = [f"{name} {mp.genre} ({mp.probabilities[mp.genre]:.0%})"
-                     for name, mp in pred.models.items() if name != "ensemble"]
-            if "ensemble" in pred.models:
-                parts = [f"Genre Studio says: {pred.models['ensemble'].verdict()} | "
-                         + (parts[0] if parts else "")] + parts[1:]
-            note = f"  [{'; '.join(clip.warnings)}]" if clip.warnings else ""
-            print(f"{shown}: " + ", ".join(parts) + note, flush=True)
+                results.append(res.prediction if res.error is None
+                               else {"file": res.file, "error": res.error})
+            elif not args.csv:
+                bar.write(res.line(), file=sys.stdout)
+    finally:
+        bar.close()
+        if out_csv:
+            out_csv.close()
     if args.json:
         print(json.dumps(results, indent=1))
+    if args.csv:
+        eprint(f"{len(files)} files ({failed} failed) written to {args.csv}")
     return 1 if failed else 0
 
 

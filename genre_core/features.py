@@ -99,13 +99,18 @@ def kaggle_units(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.n
     return extract_kaggle_features(y, config.sample_rate)[None, :].astype(np.float32)
 
 
+MUSICNN_SERVING_BATCH = 2
+
+
 def musicnn_units(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.ndarray:
     """musicnn taggram + embedding of each 3-s patch: (n_patches, 50 + D)."""
     from genre_core.models.musicnn_backbone import DEFAULT_PATH, embed
     from genre_core.serving import load_net
 
-    # the ONNX export beside the .keras when there is one: no TensorFlow to predict
-    taggram, embedding = embed(y, config.sample_rate, load_net(DEFAULT_PATH, cache=True))
+    # the ONNX export beside the .keras when there is one: no TensorFlow to predict; two
+    # patches a run keep its activations ~100 MB (10 patches at once: ~550 MB, no faster)
+    net = load_net(DEFAULT_PATH, cache=True, max_batch=MUSICNN_SERVING_BATCH)
+    taggram, embedding = embed(y, config.sample_rate, net)
     return np.concatenate([taggram, embedding], axis=1).astype(np.float32)
 
 

@@ -65,17 +65,20 @@ def centered_median(S: np.ndarray, size: int, axis: int) -> np.ndarray:
     return np.take(moved, np.arange(size - 1, moved.shape[axis]), axis=axis)
 
 
-def hpss(D: np.ndarray, S_mag: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def hpss(D: np.ndarray):
     """librosa.decompose.hpss(D) with its defaults (kernel 31, power 2, margin 1), same
-    result, with the two median filters computed by `centered_median`."""
+    result, with the two median filters computed by `centered_median`. Yields the harmonic
+    then the percussive STFT (one at a time: less memory held)."""
     import librosa
 
     S, phase = librosa.magphase(D)
     harm = centered_median(S, HPSS_KERNEL, axis=-1).astype(S.dtype, copy=False)
     perc = centered_median(S, HPSS_KERNEL, axis=-2).astype(S.dtype, copy=False)
-    mask_harm = librosa.util.softmask(harm, perc, power=2.0, split_zeros=True)
-    mask_perc = librosa.util.softmask(perc, harm, power=2.0, split_zeros=True)
-    return (S * mask_harm) * phase, (S * mask_perc) * phase
+    mask = librosa.util.softmask(harm, perc, power=2.0, split_zeros=True)
+    yield (S * mask) * phase
+    mask = librosa.util.softmask(perc, harm, power=2.0, split_zeros=True)
+    del harm, perc
+    yield (S * mask) * phase
 
 
 def extract_kaggle_features(y: np.ndarray, sr: int = 22050) -> np.ndarray:
@@ -122,13 +125,11 @@ def extract_kaggle_features(y: np.ndarray, sr: int = 22050) -> np.ndarray:
                                                hop_length=HOP_LENGTH))
     out += mv(librosa.feature.zero_crossing_rate(y, frame_length=N_FFT, hop_length=HOP_LENGTH))
 
-    # Old librosa.effects.hpss: istft without `length`, then fix_length (zero tail); both
-    # components inverted in one batched call (the same arithmetic per channel).
-    H, P = hpss(D, S_mag)
-    y_harm, y_perc = librosa.util.fix_length(
-        librosa.istft(np.stack([H, P]), hop_length=HOP_LENGTH, n_fft=N_FFT), size=len(y))
-    out += mv(y_harm)
-    out += mv(y_perc)
+    # Old librosa.effects.hpss: istft without `length`, then fix_length (zero tail).
+    for part in hpss(D):
+        out += mv(librosa.util.fix_length(librosa.istft(part, hop_length=HOP_LENGTH,
+                                                         n_fft=N_FFT), size=len(y)))
+    del D, S_mag
 
     mel = librosa.feature.melspectrogram(S=S_pow, sr=sr, n_fft=N_FFT, hop_length=HOP_LENGTH)
     log_mel = librosa.power_to_db(mel)

@@ -83,7 +83,8 @@ class OnnxNet:
     """An ONNX Runtime session with Keras' `predict_on_batch` contract: a float32 batch in;
     one array out for a single-output net, a list (in the Keras output order) otherwise."""
 
-    def __init__(self, path: str | os.PathLike, threads: int | None = None):
+    def __init__(self, path: str | os.PathLike, threads: int | None = None,
+                 max_batch: int | None = None):
         import onnxruntime as ort
 
         opts = ort.SessionOptions()
@@ -93,6 +94,7 @@ class OnnxNet:
             opts.inter_op_num_threads = 1
         opts.log_severity_level = 3
         self.path = Path(path)
+        self.max_batch = max_batch   # split larger batches: bounds the activations' memory
         self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         self.input_name = self.session.get_inputs()[0].name
         self.input_shape = tuple(self.session.get_inputs()[0].shape)
@@ -100,38 +102,45 @@ class OnnxNet:
         self.metadata = dict(self.session.get_modelmeta().custom_metadata_map)
 
     def predict_on_batch(self, x: np.ndarray):
-        out = self.session.run(None, {self.input_name: np.ascontiguousarray(x, np.float32)})
+        x = np.ascontiguousarray(x, np.float32)
+        step = self.max_batch or max(1, len(x))
+        parts = [self.session.run(None, {self.input_name: x[i:i + step]})
+                 for i in range(0, max(1, len(x)), step)]
+        out = parts[0] if len(parts) == 1 else [np.concatenate(o) for o in zip(*parts)]
         return out[0] if self.n_outputs == 1 else out
 
 
 _LOCK = threading.Lock()
+_KERAS_LOCK = threading.Lock()
 
 
 @functools.lru_cache(maxsize=16)
-def _load_cached(path: str, mtime: float):
-    return _load_uncached(Path(path))
+def _load_cached(path: str, mtime: float, max_batch: int | None):
+    return _load_uncached(Path(path), max_batch)
 
 
-def _load_uncached(keras_path: Path):
+def _load_uncached(keras_path: Path, max_batch: int | None = None):
     onnx_file = onnx_path(keras_path)
     if onnx_file.is_file():
-        net = OnnxNet(onnx_file)
+        net = OnnxNet(onnx_file, max_batch=max_batch)
         expected = net.metadata.get(SOURCE_KEY)
         if not keras_path.is_file() or expected is None or expected == file_sha256(keras_path):
             return net
     import keras   # no (current) export: the Keras model itself, TensorFlow imported
 
-    return keras.saving.load_model(keras_path, compile=False)
+    with _KERAS_LOCK:   # bundles load their models in threads; Keras loading is not made for it
+        return keras.saving.load_model(keras_path, compile=False)
 
 
-def load_net(keras_path: str | os.PathLike, cache: bool = False):
+def load_net(keras_path: str | os.PathLike, cache: bool = False, max_batch: int | None = None):
     """The network saved at `keras_path`, for prediction: an `OnnxNet` when a current .onnx
     lies beside it (no TensorFlow import), else the keras.Model. Either has
     `predict_on_batch`. `cache=True` shares one instance per file and modification time
-    across the process (for large shared backbones)."""
+    across the process (for large shared backbones); `max_batch` makes the ONNX session run
+    large batches in slices (a big convnet's activations grow with the batch)."""
     keras_path = Path(keras_path)
     if not cache:
-        return _load_uncached(keras_path)
+        return _load_uncached(keras_path, max_batch)
     probe = onnx_path(keras_path) if onnx_path(keras_path).is_file() else keras_path
     with _LOCK:
-        return _load_cached(str(keras_path.resolve()), probe.stat().st_mtime)
+        return _load_cached(str(keras_path.resolve()), probe.stat().st_mtime, max_batch)

@@ -276,6 +276,6 @@ def test_fast_hpss_is_librosa_hpss_exactly(n_samples):
 
     y = np.random.default_rng(n_samples).standard_normal(n_samples).astype(np.float32)
     D = librosa.stft(y, n_fft=2048, hop_length=512, pad_mode="reflect")
-    for want, got in zip(librosa.decompose.hpss(D), hpss(D)):
+    for want, got in zip(librosa.decompose.hpss(D), hpss(D), strict=True):
         assert got.dtype == want.dtype
         np.testing.assert_array_equal(got, want)

@@ -1,0 +1,131 @@
+"""Predict many files: folders expanded recursively, results in input order, spread over a
+process pool when there are several files (each worker loads the bundle once; one process
+per core is ~2x the throughput of one process, as feature extraction is CPU-bound Python +
+numpy that threads only partly overlap)."""
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from genre_core.audio import AUDIO_EXTENSIONS
+from genre_core.config import FeatureConfig
+from genre_core.errors import GenreError, printable
+
+
+def expand_paths(paths: list[str]) -> list[str]:
+    """Files as given; a folder becomes its audio files, recursively, sorted. A folder with
+    no audio file is a GenreError naming it."""
+    out: list[str] = []
+    for p in paths:
+        if os.path.isdir(p):
+            found = sorted(str(f) for f in Path(p).rglob("*")
+                           if f.suffix.lower() in AUDIO_EXTENSIONS and f.is_file())
+            if not found:
+                raise GenreError(f"{p}: folder holds no audio files "
+                                 f"({', '.join(AUDIO_EXTENSIONS)})")
+            out += found
+        else:
+            out.append(p)
+    return out
+
+
+@dataclass
+class FileResult:
+    file: str
+    prediction: dict | None = None      # Prediction.to_json()
+    error: str | None = None
+
+    def line(self) -> str:
+        if self.error is not None:
+            return f"{self.file}: error: {self.error}"
+        models = self.prediction["models"]
+        parts = [f"{n} {m['genre']} ({m['probabilities'][m['genre']]:.0%})"
+                 for n, m in models.items() if n != "ensemble"]
+        if "verdict" in self.prediction:
+            parts.insert(0, f"Genre Studio says: {self.prediction['verdict']} |")
+        warnings = self.prediction.get("warnings")
+        return f"{self.file}: " + ", ".join(parts) + (f"  [{'; '.join(warnings)}]" if warnings else "")
+
+    def csv_row(self, models: list[str]) -> list:
+        """file, <model>_genre, <model>_probability for each model, error."""
+        row: list = [self.file]
+        for name in models:
+            m = (self.prediction or {}).get("models", {}).get(name)
+            row += [m["genre"], round(m["probabilities"][m["genre"]], 5)] if m else ["", ""]
+        return row + [self.error or ""]
+
+
+def csv_header(models: list[str]) -> list[str]:
+    return ["file"] + [f"{n}_{c}" for n in models for c in ("genre", "probability")] + ["error"]
+
+
+_WORKER: dict = {}
+
+
+def skip_optional_pandas() -> None:
+    """Make `import pandas` fail in this process, unless it is already imported.
+
+    scikit-learn imports pandas *optionally* (try/except ImportError, for DataFrame in/out),
+    which costs a predict process ~80 MB and ~0.5-1 s; unpickling and running the bundle's
+    classifiers never uses it. Only the predict command calls this; nothing else in a
+    predict process imports pandas."""
+    import sys
+
+    if "pandas" not in sys.modules:
+        sys.modules["pandas"] = None     # the import system's "not available" marker
+
+
+def _init_worker(bundle, models, config: FeatureConfig, threads: int) -> None:
+    # one worker per core: keep each one's native thread pools to `threads`
+    os.environ["GENRE_ORT_THREADS"] = str(threads)
+    from threadpoolctl import threadpool_limits
+
+    _WORKER["limits"] = threadpool_limits(threads)
+    from genre_core.predict import Predictor
+
+    _WORKER["predictor"] = Predictor(bundle, models, lazy=True)
+    _WORKER["config"] = config
+
+
+def _predict_one(path: str, predictor=None, config: FeatureConfig | None = None) -> FileResult:
+    """A file's result; a problem with the file (GenreError) is its row's error, while a
+    model that cannot be loaded stops the run (raised)."""
+    from genre_core.audio import load_audio
+
+    predictor = predictor or _WORKER["predictor"]
+    config = config or _WORKER["config"]
+    shown = printable(path)
+    try:
+        clip = load_audio(path, config)
+    except GenreError as e:
+        return FileResult(shown, error=str(e))
+    predictor.wait_models()
+    try:
+        return FileResult(shown, prediction=predictor.predict_clip(clip).to_json())
+    except GenreError as e:
+        return FileResult(shown, error=str(e))
+
+
+def predict_files(files: list[str], bundle, models: list[str] | None, config: FeatureConfig,
+                  jobs: int | None = None) -> Iterator[FileResult]:
+    """Yield one FileResult per file, in order. `jobs` processes (default: one per core,
+    at most one per file); 1 = in this process."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    jobs = min(jobs or cores, len(files))
+    if jobs <= 1:
+        from genre_core.predict import Predictor
+
+        predictor = Predictor(bundle, models, lazy=True)
+        for f in files:
+            yield _predict_one(f, predictor, config)
+        return
+    # fork when possible: this process has loaded nothing heavy yet, and a forked worker
+    # skips re-importing Python; spawn elsewhere
+    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    threads = max(1, cores // jobs)
+    with ctx.Pool(jobs, initializer=_init_worker,
+                  initargs=(bundle, models, config, threads)) as pool:
+        yield from pool.imap(_predict_one, files, chunksize=1)

@@ -1,0 +1,141 @@
+"""Serving without TensorFlow: the ONNX exports give Keras' predictions (within 1e-4) for
+every shipped network and the musicnn backbone; saving exports, a stale export is not used;
+`predict` never imports TensorFlow; timings keep feature and model times apart."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, wav_bytes
+from genre_core.bench import synth_music
+from genre_core.bundle import DEFAULT_BUNDLE, load_bundle, read_bundle_meta
+from genre_core.config import FeatureConfig, TrainConfig
+from genre_core.errors import GenreError
+from genre_core.serving import OnnxNet, load_net, onnx_path
+
+TOL = 1e-4
+
+
+def _music(seconds=12.0, seed=3):
+    return synth_music(seconds, seed=seed)
+
+
+@pytest.mark.parametrize("name", ["mlp", "cnn", "lstm"])
+def test_shipped_network_onnx_matches_keras(name):
+    import keras
+
+    from genre_core.features import mfcc_segments
+
+    folder = DEFAULT_BUNDLE / name
+    if not (folder / "model.keras").exists():
+        pytest.skip(f"shipped bundle has no {name}")
+    model = load_bundle(DEFAULT_BUNDLE, [name]).models[name]
+    assert isinstance(model.net, OnnxNet), "the shipped bundle must be served by ONNX Runtime"
+    X = model._scale(mfcc_segments(_music()))
+    reference = keras.saving.load_model(folder / "model.keras", compile=False)
+    want = np.asarray(reference.predict_on_batch(X))
+    got = model.predict_proba(mfcc_segments(_music()))
+    assert got.shape == want.shape == (4, len(model.labels))
+    np.testing.assert_allclose(got, want, atol=TOL, rtol=0)
+
+
+def test_musicnn_backbone_onnx_matches_keras():
+    from genre_core.models import musicnn_backbone as mb
+
+    keras_net = mb.load_backbone()
+    onnx_net = load_net(mb.DEFAULT_PATH, max_batch=2)
+    assert isinstance(onnx_net, OnnxNet)
+    import librosa
+
+    y16 = librosa.resample(_music(9.0), orig_sr=22050, target_sr=mb.SR)
+    x = mb.patches(mb.musicnn_melspectrogram(y16))
+    want, got = keras_net.predict_on_batch(x), onnx_net.predict_on_batch(x)
+    assert len(got) == len(want) == len(mb.OUTPUT_NAMES)
+    # taggram and embedding (what the models use): absolute 1e-4
+    for k in (0, 1):
+        np.testing.assert_allclose(got[k], np.asarray(want[k]), atol=TOL, rtol=0)
+    # the 753-d pools reach values of ~10-100: 1e-4 relative to the magnitude
+    for k in (2, 3):
+        w = np.asarray(want[k])
+        assert np.max(np.abs(got[k] - w) / np.maximum(1.0, np.abs(w))) < TOL
+    # the features kind goes through the ONNX backbone too
+    from genre_core.features import musicnn_units
+
+    units = musicnn_units(_music(9.0), FeatureConfig())
+    tags, emb = mb.embed(_music(9.0), 22050, keras_net)
+    np.testing.assert_allclose(units, np.concatenate([tags, emb], axis=1), atol=TOL, rtol=0)
+
+
+def test_save_exports_onnx_and_a_stale_export_is_not_used(tmp_path):
+    from genre_core.models.mlp import MLPModel
+
+    cfg = FeatureConfig()
+    model = MLPModel(["a", "b", "c"], "plain")
+    model.net = model.build_network((cfg.frames_per_segment, cfg.n_mfcc), 3, TrainConfig())
+    model.mean, model.std = np.float32(0.0), np.float32(50.0)
+    model.save(tmp_path / "m")
+    assert onnx_path(tmp_path / "m" / "model.keras").is_file()
+    loaded = MLPModel.load(tmp_path / "m", model.labels, "plain", {})
+    assert isinstance(loaded.net, OnnxNet)
+    from genre_core.features import mfcc_segments
+
+    X = mfcc_segments(_music(6.0))
+    np.testing.assert_allclose(loaded.predict_proba(X), model.predict_proba(X), atol=TOL)
+    # retrain (new weights) but keep the old export: the loader must use the new Keras file
+    other = MLPModel(["a", "b", "c"], "plain")
+    other.net = other.build_network((cfg.frames_per_segment, cfg.n_mfcc), 3, TrainConfig())
+    other.net.save(tmp_path / "m" / "model.keras")
+    stale = MLPModel.load(tmp_path / "m", model.labels, "plain", {})
+    assert not isinstance(stale.net, OnnxNet)
+
+
+def test_timings_keep_feature_and_model_times_apart():
+    """The shipped bundle has a model called `features`: its time must not replace the
+    extraction time (the old single 'features' key)."""
+    from genre_core.predict import Predictor
+
+    p = Predictor(DEFAULT_BUNDLE, lazy=True)
+    pred = p.predict(wav_bytes(_music(6.0)), name="x.wav")
+    keys = set(pred.timings)
+    assert {"decode", "extract"} <= keys
+    assert {f"extract:{k}" for k in p.kinds} <= keys
+    assert {f"model:{n}" for n in p.bundle.models} <= keys
+    assert "features" not in keys
+    assert all(v >= 0 for v in pred.timings.values())
+
+
+def test_lazy_predictor_reports_a_broken_model_on_predict(tmp_path):
+    import shutil
+
+    broken = tmp_path / "b"
+    shutil.copytree(DEFAULT_BUNDLE, broken)
+    (broken / "cnn" / "model.onnx").unlink()
+    (broken / "cnn" / "model.keras").write_bytes(b"truncated")
+    from genre_core.predict import Predictor
+
+    p = Predictor(broken, ["mlp", "cnn"], lazy=True)     # returns before the models load
+    with pytest.raises(GenreError, match="cnn.*could not be loaded"):
+        p.predict(wav_bytes(_music(4.0)), name="x.wav")
+
+
+def test_predict_command_never_imports_tensorflow(tmp_path):
+    wav = tmp_path / "x.wav"
+    wav.write_bytes(wav_bytes(_music(7.0)))
+    code = ("import sys, json\n"
+            "from genre_core.__main__ import main\n"
+            f"rc = main(['predict', {str(wav)!r}, '--json'])\n"
+            "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('tensorflow', 'keras', 'tf2onnx'))\n"
+            "print('RESULT', json.dumps({'rc': rc, 'heavy': heavy}))\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                       env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
+    line = next(ln for ln in r.stdout.splitlines() if ln.startswith("RESULT"))
+    result = json.loads(line.split(" ", 1)[1])
+    assert result == {"rc": 0, "heavy": []}, r.stderr[-2000:]
+    preds = json.loads(r.stdout[:r.stdout.index("RESULT")])
+    assert set(preds[0]["models"]) == set(read_bundle_meta(DEFAULT_BUNDLE)[0]["models"])
