@@ -155,3 +155,38 @@ def test_shipped_bundle_holds_no_training_rows():
     features = meta["models"].get("features")
     if features:
         assert "svm" not in features["params"].get("members", [])
+
+
+def test_cli_predict_folder_to_csv_with_a_process_pool(tone_bundle, tmp_path):
+    """A folder is searched recursively; --csv writes one row per file in order (an error is
+    a row too); two worker processes give exactly the rows of one process."""
+    import csv
+
+    songs = tmp_path / "songs"
+    (songs / "b" / "deep").mkdir(parents=True)
+    (songs / "a.wav").write_bytes(wav_bytes(tone(4.0, freq=170)))
+    (songs / "b" / "deep" / "c.flac").write_bytes(wav_bytes(tone(4.0, freq=3300), fmt="FLAC"))
+    (songs / "b" / "broken.wav").write_text("not audio")
+    (songs / "b" / "notes.txt").write_text("ignored: not an audio extension")
+    rows = {}
+    for jobs in ("1", "2"):
+        out = tmp_path / f"out{jobs}.csv"
+        r = run_cli("predict", str(songs), "--bundle", str(tone_bundle), "--csv", str(out),
+                    "--jobs", jobs)
+        assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+        with open(out, newline="") as fh:
+            rows[jobs] = list(csv.DictReader(fh))
+    assert rows["1"] == rows["2"]
+    got = rows["2"]
+    assert [Path(r["file"]).name for r in got] == ["a.wav", "broken.wav", "c.flac"]
+    assert got[0]["mlp_genre"] == "low" and got[2]["cnn_genre"] == "high"
+    assert 0.5 < float(got[0]["mlp_probability"]) <= 1 and got[0]["error"] == ""
+    assert "could not be decoded" in got[1]["error"] and got[1]["mlp_genre"] == ""
+    assert list(got[0]) == ["file", "mlp_genre", "mlp_probability", "cnn_genre",
+                            "cnn_probability", "error"]
+
+
+def test_cli_predict_empty_folder_is_one_line(tone_bundle, tmp_path):
+    (tmp_path / "empty").mkdir()
+    r = run_cli("predict", str(tmp_path / "empty"), "--bundle", str(tone_bundle))
+    assert r.returncode == 2 and "holds no audio files" in r.stderr and "Traceback" not in r.stderr
