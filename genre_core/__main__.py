@@ -147,14 +147,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", help="measure prediction latency, cold start, extraction, "
                        "training and memory against the naive pipeline")
-    p.add_argument("--models", default="mlp,cnn",
-                   help="the bundle's models to time (default mlp,cnn: the latency target; "
-                        "empty = all)")
+    p.add_argument("--models", default="",
+                   help="comma list of the bundle's models to time (default: all, what "
+                        "`predict` runs)")
     p.add_argument("--quick", action="store_true", help="fewer repetitions")
     p.add_argument("--out", default="bench/results.json")
     p.add_argument("--data", default=None)
     p.add_argument("--skip", default="", help="comma list of sections to skip: latency, cold, "
-                   "app, extraction, training, memory, growth")
+                   "batch, app, extraction, training, memory, growth")
     p.add_argument("--bundle", default=None, help="bundle folder (default: the shipped one; a "
                    "quick 2-epoch bundle is fitted when there is none)")
     return parser

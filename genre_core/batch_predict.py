@@ -65,17 +65,46 @@ def csv_header(models: list[str]) -> list[str]:
 _WORKER: dict = {}
 
 
+class _NoPandas:
+    """A meta-path finder that makes `import pandas` raise ModuleNotFoundError."""
+
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name == "pandas" or name.startswith("pandas."):
+            raise ModuleNotFoundError("pandas is not loaded in predict processes", name=name)
+        return None
+
+
 def skip_optional_pandas() -> None:
     """Make `import pandas` fail in this process, unless it is already imported.
 
     scikit-learn imports pandas *optionally* (try/except ImportError, for DataFrame in/out),
     which costs a predict process ~80 MB and ~0.5-1 s; unpickling and running the bundle's
     classifiers never uses it. Only the predict command calls this; nothing else in a
-    predict process imports pandas."""
+    predict process imports pandas. (A finder, not sys.modules["pandas"] = None: sklearn
+    looks pandas up in sys.modules and expects a module or no key.)"""
     import sys
 
-    if "pandas" not in sys.modules:
-        sys.modules["pandas"] = None     # the import system's "not available" marker
+    if "pandas" not in sys.modules and not any(isinstance(f, _NoPandas) for f in sys.meta_path):
+        sys.meta_path.insert(0, _NoPandas())
+
+
+# What every prediction process imports (decoding, features, serving, the classifiers'
+# unpickling). Imported once before the pool forks, they are shared by the workers instead
+# of being imported again in each (none of them starts a thread at import).
+PREIMPORT = ("soundfile", "scipy.signal", "librosa", "librosa.feature", "librosa.core.spectrum",
+             "bottleneck", "onnxruntime", "sklearn.pipeline", "sklearn.linear_model",
+             "sklearn.preprocessing", "threadpoolctl")
+
+
+def _preimport() -> None:
+    import importlib
+
+    for name in PREIMPORT:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
 
 
 def _init_worker(bundle, models, config: FeatureConfig, threads: int) -> None:
@@ -124,7 +153,10 @@ def predict_files(files: list[str], bundle, models: list[str] | None, config: Fe
         return
     # fork when possible: this process has loaded nothing heavy yet, and a forked worker
     # skips re-importing Python; spawn elsewhere
-    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    fork = "fork" in mp.get_all_start_methods()
+    ctx = mp.get_context("fork" if fork else "spawn")
+    if fork:
+        _preimport()
     threads = max(1, cores // jobs)
     with ctx.Pool(jobs, initializer=_init_worker,
                   initargs=(bundle, models, config, threads)) as pool:

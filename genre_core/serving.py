@@ -93,6 +93,9 @@ class OnnxNet:
             opts.intra_op_num_threads = threads
             opts.inter_op_num_threads = 1
         opts.log_severity_level = 3
+        # idle intra-op threads sleep instead of spinning: the Predictor runs ONNX beside
+        # feature threads, and spinning workers would take the cores they need
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.path = Path(path)
         self.max_batch = max_batch   # split larger batches: bounds the activations' memory
         self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])

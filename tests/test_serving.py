@@ -124,13 +124,15 @@ def test_lazy_predictor_reports_a_broken_model_on_predict(tmp_path):
 
 
 def test_predict_command_never_imports_tensorflow(tmp_path):
+    """...nor pandas (scikit-learn's optional import, skipped by the predict command), and
+    the shipped bundle's scikit-learn models still run."""
     wav = tmp_path / "x.wav"
     wav.write_bytes(wav_bytes(_music(7.0)))
     code = ("import sys, json\n"
             "from genre_core.__main__ import main\n"
             f"rc = main(['predict', {str(wav)!r}, '--json'])\n"
             "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
-            "('tensorflow', 'keras', 'tf2onnx'))\n"
+            "('tensorflow', 'keras', 'tf2onnx', 'pandas'))\n"
             "print('RESULT', json.dumps({'rc': rc, 'heavy': heavy}))\n")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
                        env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
