@@ -96,6 +96,15 @@ def load_network(name: str):
     return mb.load_backbone(NETWORKS[name].path)
 
 
+def serving_network(name: str):
+    """One network for prediction, cached per process: its ONNX export when there is one
+    (no TensorFlow; genre_core.serving), else the keras.Model. Two patches a run bound the
+    activations' memory."""
+    from genre_core.serving import load_net
+
+    return load_net(NETWORKS[name].path, cache=True, max_batch=2)
+
+
 def extract_all(y: np.ndarray, sr: int, networks=tuple(NETWORKS),
                 timings: dict | None = None) -> np.ndarray:
     """(n_patches, N_COLUMNS) float32: every network's taggram + embedding per 3-s patch.
@@ -115,7 +124,7 @@ def extract_all(y: np.ndarray, sr: int, networks=tuple(NETWORKS),
     for name in NETWORKS:
         if name not in networks:
             continue
-        model = load_network(name)
+        model = serving_network(name)
         t = time.perf_counter()
         tags, emb = mb.run_batched(model, x)
         if timings is not None:
