@@ -185,18 +185,25 @@ def peak_rss_of(pid: int) -> int | None:
 
 
 def run_timed(cmd: list[str], cwd=ROOT, env=None, timeout: float = 300) -> dict:
-    """Run a process to the end: wall seconds, exit code, peak RSS (bytes, from wait4) and
-    the tail of its output."""
+    """Run a process to the end: wall seconds, exit code, peak RSS (bytes) and the tail of
+    its output.
+
+    The peak is the child's VmHWM polled from /proc while it runs: wait4's ru_maxrss would
+    include the pages of this (large) process that the child mapped between fork and exec,
+    which Linux carries over as its maxrss. Without /proc, wait4's figure is used."""
     with tempfile.TemporaryFile() as out:
         start = time.perf_counter()
         p = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
-        peak = None
+        peak = polled = None
         try:
             deadline = start + timeout
             while True:
                 pid, status, ru = os.wait4(p.pid, os.WNOHANG)
                 if pid:
                     break
+                hwm = peak_rss_of(p.pid)
+                if hwm:
+                    polled = max(polled or 0, hwm)
                 if time.perf_counter() > deadline:
                     p.kill()
                     pid, status, ru = os.wait4(p.pid, 0)
@@ -204,7 +211,7 @@ def run_timed(cmd: list[str], cwd=ROOT, env=None, timeout: float = 300) -> dict:
                 time.sleep(0.005)
             wall = time.perf_counter() - start
             p.returncode = os.waitstatus_to_exitcode(status)
-            peak = ru.ru_maxrss * 1024 if sys.platform != "darwin" else ru.ru_maxrss
+            peak = polled or (ru.ru_maxrss * 1024 if sys.platform != "darwin" else ru.ru_maxrss)
         except ChildProcessError:   # someone else reaped it
             p.wait()
             wall = time.perf_counter() - start
