@@ -51,7 +51,7 @@ HPSS_KERNEL = 31   # librosa.decompose.hpss's default kernel_size
 def centered_median(S: np.ndarray, size: int, axis: int) -> np.ndarray:
     """scipy.ndimage.median_filter(S, size along `axis` only, mode="reflect"), exactly.
 
-    bottleneck's moving median (a double heap, O(n log size)) runs ~20x faster than
+    bottleneck's moving median (a double heap, O(n log size)) runs over 10x faster than
     scipy's generic N-d rank filter; the window is centred by padding `size // 2` samples
     of the same half-sample reflection (numpy's "symmetric") on each side. A median of an
     odd window is one of its samples, so the result is bit-identical.
