@@ -1,7 +1,7 @@
 """Predict many files: folders expanded recursively, results in input order, spread over a
-process pool when there are several files (each worker loads the bundle once; one process
-per core is ~2x the throughput of one process, as feature extraction is CPU-bound Python +
-numpy that threads only partly overlap)."""
+process pool when there are several files (one worker per core, each loading the bundle
+once): one process leaves cores idle in its serial stages (decoding, the parts of feature
+extraction that hold the GIL, the models), a pool keeps them busy when they are free."""
 from __future__ import annotations
 
 import multiprocessing as mp

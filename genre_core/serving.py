@@ -1,8 +1,8 @@
 """Serving runtime: Keras networks exported to ONNX and run with ONNX Runtime.
 
-Why: importing TensorFlow costs ~4 s and ~500 MB of every cold start, and a Keras call has
-milliseconds of dispatch overhead; ONNX Runtime imports in ~0.2 s and runs these small nets in
-a fraction of that. TensorFlow is needed only to *train* and to *export*.
+Why: importing TensorFlow costs seconds and ~500 MB of every cold start, and a Keras call
+has milliseconds of dispatch overhead; ONNX Runtime imports in a fraction of a second and
+runs these nets with less overhead. TensorFlow is needed only to *train* and to *export*.
 
 Convention: a network saved as ``X.keras`` is served from ``X.onnx`` beside it. The ONNX file
 records the SHA-256 of the ``.keras`` it was exported from; `load_net` uses it only when that
