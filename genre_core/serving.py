@@ -129,6 +129,10 @@ def _load_uncached(keras_path: Path, max_batch: int | None = None):
         expected = net.metadata.get(SOURCE_KEY)
         if not keras_path.is_file() or expected is None or expected == file_sha256(keras_path):
             return net
+        import warnings
+
+        warnings.warn(f"{onnx_file} was exported from another {keras_path.name}: running the "
+                      "Keras model (re-export with tools/export_onnx.py)", stacklevel=2)
     import keras   # no (current) export: the Keras model itself, TensorFlow imported
 
     with _KERAS_LOCK:   # bundles load their models in threads; Keras loading is not made for it

@@ -92,7 +92,8 @@ def test_save_exports_onnx_and_a_stale_export_is_not_used(tmp_path):
     other = MLPModel(["a", "b", "c"], "plain")
     other.net = other.build_network((cfg.frames_per_segment, cfg.n_mfcc), 3, TrainConfig())
     other.net.save(tmp_path / "m" / "model.keras")
-    stale = MLPModel.load(tmp_path / "m", model.labels, "plain", {})
+    with pytest.warns(UserWarning, match="re-export"):
+        stale = MLPModel.load(tmp_path / "m", model.labels, "plain", {})
     assert not isinstance(stale.net, OnnxNet)
 
 
