@@ -93,7 +93,7 @@ def skip_optional_pandas() -> None:
 # unpickling). Imported once before the pool forks, they are shared by the workers instead
 # of being imported again in each (none of them starts a thread at import).
 PREIMPORT = ("soundfile", "scipy.signal", "librosa", "librosa.feature", "librosa.core.spectrum",
-             "bottleneck", "onnxruntime", "sklearn.pipeline", "sklearn.linear_model",
+             "bottleneck", "onnxruntime", "skops.io", "sklearn.pipeline", "sklearn.linear_model",
              "sklearn.preprocessing", "threadpoolctl")
 
 

@@ -136,7 +136,7 @@ def _load_uncached(keras_path: Path, max_batch: int | None = None):
     import keras   # no (current) export: the Keras model itself, TensorFlow imported
 
     with _KERAS_LOCK:   # bundles load their models in threads; Keras loading is not made for it
-        return keras.saving.load_model(keras_path, compile=False)
+        return keras.saving.load_model(keras_path, compile=False, safe_mode=True)
 
 
 def load_net(keras_path: str | os.PathLike, cache: bool = False, max_batch: int | None = None):
