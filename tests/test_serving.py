@@ -144,3 +144,24 @@ def test_predict_command_never_imports_tensorflow(tmp_path):
     assert result == {"rc": 0, "heavy": []}, r.stderr[-2000:]
     preds = json.loads(r.stdout[:r.stdout.index("RESULT")])
     assert set(preds[0]["models"]) == set(read_bundle_meta(DEFAULT_BUNDLE)[0]["models"])
+
+
+def test_predict_folder_with_a_broken_model_stops_with_one_line(tmp_path):
+    """A file's problem is its row; a model that cannot be loaded ends the run (exit 2,
+    one line, no traceback), also from the worker processes."""
+    import shutil
+
+    broken = tmp_path / "b"
+    shutil.copytree(DEFAULT_BUNDLE, broken)
+    (broken / "cnn" / "model.onnx").unlink()
+    (broken / "cnn" / "model.keras").write_bytes(b"truncated")
+    songs = tmp_path / "songs"
+    songs.mkdir()
+    for i in range(2):
+        (songs / f"{i}.wav").write_bytes(wav_bytes(_music(4.0, seed=i)))
+    r = subprocess.run([sys.executable, "-m", "genre_core", "predict", str(songs), "--bundle",
+                        str(broken), "--models", "mlp,cnn", "--jobs", "2"],
+                       capture_output=True, text=True, cwd=ROOT, timeout=300,
+                       env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr[-1500:]
+    assert "cnn" in r.stderr and "could not be loaded" in r.stderr
