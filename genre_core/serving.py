@@ -123,16 +123,24 @@ def _load_cached(path: str, mtime: float, max_batch: int | None):
 
 
 def _load_uncached(keras_path: Path, max_batch: int | None = None):
+    import warnings
+
     onnx_file = onnx_path(keras_path)
     if onnx_file.is_file():
-        net = OnnxNet(onnx_file, max_batch=max_batch)
-        expected = net.metadata.get(SOURCE_KEY)
-        if not keras_path.is_file() or expected is None or expected == file_sha256(keras_path):
-            return net
-        import warnings
-
-        warnings.warn(f"{onnx_file} was exported from another {keras_path.name}: running the "
-                      "Keras model (re-export with tools/export_onnx.py)", stacklevel=2)
+        try:
+            net = OnnxNet(onnx_file, max_batch=max_batch)
+        except Exception as e:  # a damaged export: the Keras model is still there to run
+            if not keras_path.is_file():
+                raise
+            warnings.warn(f"{onnx_file}: cannot be loaded ({type(e).__name__}); running the "
+                          "Keras model (re-export with tools/export_onnx.py)", stacklevel=2)
+        else:
+            expected = net.metadata.get(SOURCE_KEY)
+            if (not keras_path.is_file() or expected is None
+                    or expected == file_sha256(keras_path)):
+                return net
+            warnings.warn(f"{onnx_file} was exported from another {keras_path.name}: running "
+                          "the Keras model (re-export with tools/export_onnx.py)", stacklevel=2)
     import keras   # no (current) export: the Keras model itself, TensorFlow imported
 
     with _KERAS_LOCK:   # bundles load their models in threads; Keras loading is not made for it

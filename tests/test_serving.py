@@ -95,6 +95,11 @@ def test_save_exports_onnx_and_a_stale_export_is_not_used(tmp_path):
     with pytest.warns(UserWarning, match="re-export"):
         stale = MLPModel.load(tmp_path / "m", model.labels, "plain", {})
     assert not isinstance(stale.net, OnnxNet)
+    # a damaged export: Keras again, with a warning
+    onnx_path(tmp_path / "m" / "model.keras").write_bytes(b"not onnx")
+    with pytest.warns(UserWarning, match="cannot be loaded"):
+        damaged = MLPModel.load(tmp_path / "m", model.labels, "plain", {})
+    assert not isinstance(damaged.net, OnnxNet)
 
 
 def test_timings_keep_feature_and_model_times_apart():
