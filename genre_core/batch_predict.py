@@ -45,7 +45,8 @@ class FileResult:
         parts = [f"{n} {m['genre']} ({m['probabilities'][m['genre']]:.0%})"
                  for n, m in models.items() if n != "ensemble"]
         if "verdict" in self.prediction:
-            parts.insert(0, f"Genre Studio says: {self.prediction['verdict']} |")
+            parts = [f"Genre Studio says: {self.prediction['verdict']} | "
+                     + (parts[0] if parts else "")] + parts[1:]
         warnings = self.prediction.get("warnings")
         return f"{self.file}: " + ", ".join(parts) + (f"  [{'; '.join(warnings)}]" if warnings else "")
 
