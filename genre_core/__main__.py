@@ -5,42 +5,10 @@ Heavy modules (TensorFlow, librosa) are imported inside the subcommands so --hel
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
-from pathlib import Path
 
+from genre_core.cli_common import add_data_arg, add_feature_args, data_paths  # noqa: F401 (data_paths: API)
 from genre_core.errors import GenreError
-
-
-def _add_feature_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--max-seconds", type=float, default=30.0,
-                   help="read only the first N seconds of each file (0 = whole file; default 30)")
-
-
-def _add_data_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data", action="append", default=None, metavar="PATH",
-                   help="dataset root: a Kaggle GTZAN download (the Data folder, its parent, "
-                        "genres_original, or the .zip) or any folder of genre folders; repeat "
-                        "(--data A --data B) to use several at once (e.g. GTZAN plus a folder "
-                        "of your own labelled music); default $GENRE_DATA "
-                        f"(several separated by {os.pathsep!r})")
-
-
-def data_paths(values: list[str] | None) -> list[str]:
-    """The dataset roots from --data (repeatable) or $GENRE_DATA; each may hold several
-    separated by os.pathsep."""
-    raw = values or ([os.environ["GENRE_DATA"]] if os.environ.get("GENRE_DATA") else [])
-    paths = [p for v in raw for p in v.split(os.pathsep) if p.strip()]
-    if not paths:
-        raise GenreError("no dataset given: pass --data PATH (repeatable) or set GENRE_DATA")
-    return paths
-
-
-def _feature_config(args):
-    from genre_core.config import FeatureConfig
-
-    return FeatureConfig(max_seconds=(args.max_seconds or None))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,7 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="extract features, cross-validate every model variant, "
                        "fit the final models and write a bundle")
-    _add_data_arg(p)
+    add_data_arg(p)
     p.add_argument("--split", default="kfold,artist",
                    help="comma list of random|kfold|artist|filtered, or none to only fit the final models (default kfold,artist; "
                         "artist = leave-one-artist-out)")
@@ -84,11 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also write the evaluations to this JSON file")
     p.add_argument("--no-final", action="store_true", help="only evaluate: add the figures to the existing bundle's report, "
                         "keep its models")
-    _add_feature_args(p)
+    add_feature_args(p)
 
     p = sub.add_parser("evaluate", help="re-evaluate a bundle on a labelled dataset")
     p.add_argument("--bundle", default=None, help="bundle folder (default: the shipped one)")
-    _add_data_arg(p)
+    add_data_arg(p)
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.add_argument("--cache", default=None)
     p.add_argument("--jobs", type=int, default=None)
@@ -106,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "and per-segment probabilities")
     p.add_argument("--models", default=None,
                    help="comma list of the bundle's models to run (default: all)")
-    _add_feature_args(p)
+    add_feature_args(p)
 
     p = sub.add_parser("train-table", help="train the 'features' model on a Kaggle-format "
                        "feature table and add it to a bundle")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from genre_core.config import FeatureConfig
+from genre_core.features import mfcc_segments, register_kind
 
 N_COPIES = 3
 
@@ -34,11 +35,12 @@ def augmented_copies(y: np.ndarray, sr: int, seed: int, n_copies: int = N_COPIES
 
 def mfcc_augmented_units(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.ndarray:
     """MFCC segments of every augmented copy, stacked: (n_copies * n_segments, frames, n_mfcc)."""
-    from genre_core.features import mfcc_segments
-
     seed = zlib.crc32(np.ascontiguousarray(y[:4096]).tobytes())
     return np.concatenate([mfcc_segments(c, config)
                            for c in augmented_copies(y, config.sample_rate, seed)])
+
+
+register_kind("mfcc_aug", mfcc_augmented_units, True)   # cached like any kind; training only
 
 
 def spec_augment(X: np.ndarray, rng: np.random.Generator, time_masks: int = 2,

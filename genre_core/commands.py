@@ -1,4 +1,4 @@
-"""The subcommands' bodies (argument parsing lives in __main__)."""
+"""The subcommands' bodies (argument parsing lives in __main__, shared helpers in cli_common)."""
 from __future__ import annotations
 
 import json
@@ -20,7 +20,7 @@ def _cache(args):
 def index_reported(data):
     """Index the dataset roots (--data, repeatable, or $GENRE_DATA) once, reporting the files
     skipped on stderr."""
-    from genre_core.__main__ import data_paths
+    from genre_core.cli_common import data_paths
     from genre_core.dataset import index_dataset
 
     ds = index_dataset(data_paths(data) if not isinstance(data, str) else data_paths([data]))
@@ -53,9 +53,9 @@ def train(args) -> int:
     from genre_core.evaluation import summary_line
     from genre_core.splits import make_split, _carve_valid
     from genre_core.training import cross_validate, fit_model
-    from genre_core.__main__ import _feature_config
+    from genre_core.cli_common import feature_config
 
-    config = _feature_config(args)
+    config = feature_config(args)
     tconf = TrainConfig(seed=args.seed, **({"epochs": args.epochs} if args.epochs else {}))
     from genre_core.models import model_class
 
@@ -257,7 +257,7 @@ def predict(args) -> int:
     skip_optional_pandas()
     from genre_core.bundle import DEFAULT_BUNDLE, read_bundle_meta, recover_bundle
     from genre_core.config import FeatureConfig
-    from genre_core.__main__ import _feature_config
+    from genre_core.cli_common import feature_config
 
     names = [m.strip() for m in args.models.split(",")] if args.models else None
     folder = Path(args.bundle) if args.bundle else DEFAULT_BUNDLE
@@ -274,7 +274,7 @@ def predict(args) -> int:
     if (folder / ENSEMBLE_FILE).exists() and set(Ensemble.load(folder).members) <= set(models):
         models = ["ensemble", *models]               # the Predictor answers with it first
     config = replace(FeatureConfig.from_dict(meta["feature_config"]),
-                     max_seconds=_feature_config(args).max_seconds)
+                     max_seconds=feature_config(args).max_seconds)
     files = expand_paths(args.files)
     results, failed = [], 0
     out_csv = writer = None

@@ -251,15 +251,13 @@ def load_track_index(path: str | os.PathLike | None = None) -> dict[str, tuple[s
 
 # ---------------------------------------------------------------- feature extraction
 
-def _extract_one(track: Track, file_hash: str, kind: str, config: FeatureConfig,
+def _extract_one(track: Track, file_hash: str, kind: str, extractor, config: FeatureConfig,
                  cache_root: str | None, cache_enabled: bool):
-    from genre_core.features import extract
-
     cache = FeatureCache(cache_root, cache_enabled)
     try:
         with track.open() as f:      # streamed: only the first max_seconds are decoded
             clip = load_audio(f, config, name=track.display())
-        units = extract(kind, clip.samples, config)
+        units = extractor(clip.samples, config)
     except AudioError as e:
         return track.id, None, str(e)
     except READ_ERRORS as e:
@@ -369,9 +367,11 @@ def extract_dataset(tracks: list[Track], kind: str = "mfcc",
         return features, problems
 
     n_jobs = n_jobs or os.cpu_count() or 1
-    parallel = FEATURE_KINDS[kind][1] and n_jobs > 1 and len(todo) > 1
+    extractor, can_fork = FEATURE_KINDS[kind]
+    parallel = can_fork and n_jobs > 1 and len(todo) > 1
     bar = tqdm(total=len(todo), desc=f"extracting {kind}", unit="clip", disable=not progress)
-    args = (kind, config, str(cache.root), cache.enabled)
+    # the extractor travels by reference: a worker imports its module (and so its registration)
+    args = (kind, extractor, config, str(cache.root), cache.enabled)
     if parallel:
         with make_pool(min(n_jobs, len(todo))) as pool:
             futures = [pool.submit(_extract_one, t, h, *args) for t, h in todo]

@@ -2,7 +2,7 @@
 returns an array whose first axis is the model's *unit* (a 3-s segment, or the whole clip)."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -133,20 +133,20 @@ def musicnn4_columns() -> dict[str, slice]:
     return column_layout()
 
 
-def mfcc_augmented(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.ndarray:
-    from genre_core.augment import mfcc_augmented_units
-
-    return mfcc_augmented_units(y, config)
-
-
 # kind -> (extractor, can run in worker processes)
 FEATURE_KINDS: dict[str, tuple[Callable[[np.ndarray, FeatureConfig], np.ndarray], bool]] = {
     "mfcc": (mfcc_segments, True),
-    "mfcc_aug": (mfcc_augmented, True),  # training-only augmented copies
     "kaggle": (kaggle_units, True),
     "musicnn": (musicnn_units, False),   # runs a Keras model: batch in-process
     "musicnn4": (musicnn4_units, False), # all four musicnn networks (musicnn_zoo)
 }
+
+
+def register_kind(kind: str, extractor: Callable[[np.ndarray, FeatureConfig], np.ndarray],
+                  parallel: bool) -> None:
+    """Add a feature kind from a layer above this one (augment registers the training-only
+    "mfcc_aug"), so that features never imports training code."""
+    FEATURE_KINDS[kind] = (extractor, parallel)
 
 
 def extract(kind: str, y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.ndarray:
