@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
 DISPLAY_NAMES = {"mlp": "MLP", "cnn": "CNN", "lstm": "LSTM", "features": "Features table",
                  "musicnn": "musicnn",
-                 "musicnn4": "musicnn x4 (MSD/MTT, musicnn/vgg)", "ensemble": "Genre Studio (calibrated ensemble)"}
+                 "musicnn4": "musicnn x4 (MSD/MTT, musicnn/vgg)",
+                 "ensemble": "Genre Studio (calibrated ensemble)"}
 ENSEMBLE = "ensemble"
 SPLIT_PREFERENCE = ("artist", "filtered", "table-filtered-valid", "kfold", "random")
 APP_INTRO = (

@@ -12,14 +12,14 @@ import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Union
+from typing import BinaryIO
 
 import numpy as np
 
 from genre_core.config import FeatureConfig
 from genre_core.errors import AudioError, printable
 
-AudioSource = Union[str, os.PathLike, bytes, BinaryIO]
+AudioSource = str | os.PathLike | bytes | BinaryIO
 AUDIO_EXTENSIONS = (".wav", ".mp3", ".flac", ".ogg", ".oga", ".au", ".aiff", ".aif", ".m4a")
 
 

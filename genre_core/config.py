@@ -1,7 +1,7 @@
 """Frozen configuration objects: every parameter that changes features or training lives here."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 GENRES: tuple[str, ...] = (
     "blues", "classical", "country", "disco", "hiphop",
@@ -39,7 +39,7 @@ class FeatureConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "FeatureConfig":
+    def from_dict(cls, d: dict) -> FeatureConfig:
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
 
@@ -61,5 +61,5 @@ class TrainConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "TrainConfig":
+    def from_dict(cls, d: dict) -> TrainConfig:
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})

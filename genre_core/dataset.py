@@ -81,7 +81,8 @@ class Track:
             st = os.stat(self.archive)
             with zipfile.ZipFile(self.archive) as zf:
                 info = zf.getinfo(self.source)
-            return f"{os.path.abspath(self.archive)}|{st.st_mtime_ns}|{self.source}|{info.CRC}|{info.file_size}"
+            return (f"{os.path.abspath(self.archive)}|{st.st_mtime_ns}|{self.source}|{info.CRC}|"
+                    f"{info.file_size}")
         st = os.stat(self.source)
         return f"{os.path.abspath(self.source)}|{st.st_size}|{st.st_mtime_ns}"
 
@@ -205,7 +206,7 @@ def _index_root(path: str | os.PathLike, check: bool = True) -> Dataset:
                 if len(p.parts) < 2 or p.name.startswith("."):
                     continue
                 if check:
-                    problem = _header_problem(lambda: zf.open(m))
+                    problem = _header_problem(lambda m=m: zf.open(m))
                     if problem:
                         skipped.append(f"{path}::{m}: {problem}")
                         continue
@@ -217,7 +218,7 @@ def _index_root(path: str | os.PathLike, check: bool = True) -> Dataset:
                 if not f.is_file() or not _is_audio(f.name) or f.name.startswith("."):
                     continue
                 if check:
-                    problem = _header_problem(lambda: open_checked(f))
+                    problem = _header_problem(lambda f=f: open_checked(f))
                     if problem:
                         skipped.append(problem if problem.startswith(printable(f))
                                        else f"{printable(f)}: {problem}")

@@ -116,7 +116,7 @@ class Ensemble:
     info: dict = field(default_factory=dict)   # calibration figures, reliability data
 
     @classmethod
-    def fit(cls, labels: list[str], oof: dict[str, np.ndarray], y: np.ndarray) -> "Ensemble":
+    def fit(cls, labels: list[str], oof: dict[str, np.ndarray], y: np.ndarray) -> Ensemble:
         """oof: member name -> (n_tracks, n_labels) out-of-fold probabilities, rows aligned
         with y (indices into labels)."""
         members = list(oof)
@@ -152,7 +152,7 @@ class Ensemble:
         write_text_atomic(Path(folder) / ENSEMBLE_FILE, json.dumps(self.to_dict(), indent=1))
 
     @classmethod
-    def load(cls, folder: Path) -> "Ensemble":
+    def load(cls, folder: Path) -> Ensemble:
         path = Path(folder) / ENSEMBLE_FILE
         try:
             d = json.loads(path.read_text())

@@ -106,7 +106,7 @@ def training_novelty(embeddings: np.ndarray, mean, scale, k: int = K) -> np.ndar
 def _project(z: np.ndarray, method: str, seed: int) -> tuple[np.ndarray, dict]:
     n = len(z)
     if method == "umap":
-        import umap   # build time only (imports numba; ~12 s)
+        import umap  # build time only (imports numba; ~12 s)
 
         params = {"n_neighbors": min(15, n - 1), "min_dist": 0.3, "metric": "cosine",
                   "random_state": seed}

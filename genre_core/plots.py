@@ -6,7 +6,7 @@ default height of about 450 px so the main chart fits a 1280x800 screen without 
 """
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -192,7 +192,7 @@ def segment_block_heatmap(block: np.ndarray, sample_rate: int, hop_length: int,
     t = start + frame_times(frames, sample_rate, hop_length)
     title = title or f"Model input: {frames} frames × {block.shape[1]} coefficients"
     fig = _heatmap(z, list(range(frames)), list(range(block.shape[1])), "MFCC (dB-scaled)",
-                   title, "frame (hop %d samples)" % hop_length, "MFCC coefficient",
+                   title, f"frame (hop {hop_length:d} samples)", "MFCC coefficient",
                    colorscale="RdBu_r", height=height)
     fig.data[0].customdata = np.repeat(np.round(t, 3)[None, :], block.shape[1], axis=0)
     fig.data[0].hovertemplate = ("frame %{x} (t = %{customdata} s)<br>coefficient %{y}<br>"

@@ -22,8 +22,8 @@ rectangle. Saliency is computed for the segment's own top genre and runner-up.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

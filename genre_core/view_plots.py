@@ -2,7 +2,7 @@
 input. Plain functions returning go.Figure (no Streamlit), in plots.py's classroom style."""
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go

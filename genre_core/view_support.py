@@ -3,7 +3,7 @@ URLs, presentation mode), kept out of Streamlit so they can be unit-tested."""
 from __future__ import annotations
 
 import io
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 # one colour per GTZAN genre, the same in the timeline, the map and the saliency captions
 # (Tableau 10, readable on a projector)

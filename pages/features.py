@@ -4,7 +4,6 @@ import streamlit as st
 
 import ui_state
 import ui_views
-from genre_core import app_support as sup
 from genre_core import plots
 
 st.title("Features")

@@ -1,8 +1,8 @@
 """Augmentation touches training tracks only; the LSTM and musicnn-transfer families honour
 the GenreModel contract (fit, batched predict, save/load round trip)."""
 import numpy as np
-
 from conftest import tone
+
 from genre_core.augment import N_COPIES, Augmenter, augmented_copies, spec_augment
 from genre_core.config import TrainConfig
 from genre_core.models import model_class

@@ -19,8 +19,7 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from test_app import (DATA_ROOT, ROOT, SHIPPED_BUNDLE, _bundle_is_usable,  # noqa: E402
-                      build_tiny_bundle, tone_wav)
+from test_app import DATA_ROOT, ROOT, SHIPPED_BUNDLE, _bundle_is_usable, build_tiny_bundle, tone_wav  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"

@@ -13,8 +13,18 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from test_app import DATA_ROOT, tone_wav  # noqa: E402
-from test_browser import (CHROME_ARGS, CHROMIUM, SHOTS, SLOW, _goto, _heading,  # noqa: E402
-                          _settle, _wait_charts, playwright_api, server)  # noqa: F401
+from test_browser import (  # noqa: E402
+    CHROME_ARGS,
+    CHROMIUM,
+    SHOTS,
+    SLOW,
+    _goto,
+    _heading,
+    _settle,
+    _wait_charts,
+    playwright_api,  # noqa: F401 - a fixture
+    server,  # noqa: F401 - a fixture
+)
 
 TIMELINE = 'iframe[title*="genre_timeline"]'
 

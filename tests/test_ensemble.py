@@ -10,8 +10,13 @@ import sys
 import numpy as np
 import pytest
 
-from genre_core.ensemble import (Ensemble, cross_validate_ensemble, expected_calibration_error,
-                                 fit_temperature, verdict)
+from genre_core.ensemble import (
+    Ensemble,
+    cross_validate_ensemble,
+    expected_calibration_error,
+    fit_temperature,
+    verdict,
+)
 from genre_core.errors import GenreError
 
 LABELS = ["a", "b", "c", "d"]

@@ -1,8 +1,6 @@
 """train-table / evaluate-table on the shared Kaggle table (data test) and on bad tables."""
 import json
 
-import pytest
-
 from test_bundle_predict import run_cli
 
 

@@ -30,9 +30,10 @@ numpy < 2 matters: musicnn computes `np.log10(10000 * mel.astype(np.float16) + 1
 numpy 1.x (musicnn pins numpy<1.17) `10000 * float16_array` is promoted to float32; under
 numpy >= 2 (NEP 50) it stays float16 and overflows to inf for loud bins (mel power > 6.55),
 which turns whole taggrams into NaN (blues.00000 and metal.00001 do). numpy 1.26.4 was used
-(pip warns that ml-dtypes wants numpy>=2; the TF1 graph path used here works regardless). Only output values are written (rounded to 1e-6) plus a description
-of each input: a GTZAN file name (the audio itself is never copied), or the recipe of a
-synthesized clip (`synth_clip` below; tests/test_musicnn_port.py has the identical function).
+(pip warns that ml-dtypes wants numpy>=2; the TF1 graph path used here works regardless).
+Only output values are written (rounded to 1e-6) plus a description of each input: a GTZAN
+file name (the audio itself is never copied), or the recipe of a synthesized clip
+(`synth_clip` below; tests/test_musicnn_port.py has the identical function).
 The synthesized clip is written to a temporary float32 WAV at 16 kHz, so musicnn's
 `librosa.load(..., sr=16000)` reads back exactly the generated samples.
 """
@@ -91,10 +92,10 @@ def graph_outputs(batch: np.ndarray, model: str = "MSD_musicnn") -> dict:
     later values into `backend_`, `midend1_`… but appends `penultimate_`, `cnn1_`…), so only
     row 0 of its features['penultimate'] is right. Taggram, mean_pool and max_pool are fine.
     """
+    import musicnn.extractor  # noqa: F401  (disables eager execution, as in the original)
     import tensorflow as tf
     from musicnn import configuration as config
     from musicnn import models
-    import musicnn.extractor  # noqa: F401  (disables eager execution, as in the original)
 
     labels = config.MTT_LABELS if "MTT" in model else config.MSD_LABELS
     tf.compat.v1.reset_default_graph()

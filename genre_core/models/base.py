@@ -43,5 +43,5 @@ class GenreModel(ABC):
 
     @classmethod
     @abstractmethod
-    def load(cls, folder: Path, labels: list[str], variant: str, params: dict) -> "GenreModel":
+    def load(cls, folder: Path, labels: list[str], variant: str, params: dict) -> GenreModel:
         """Inverse of save."""

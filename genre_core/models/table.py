@@ -367,7 +367,7 @@ class TableModel(GenreModel):
             self.members["mlp"].save(folder / "mlp.keras")
 
     @classmethod
-    def load(cls, folder: Path, labels, variant, params) -> "TableModel":
+    def load(cls, folder: Path, labels, variant, params) -> TableModel:
         import json
 
         from genre_core.safe_io import load_estimator
