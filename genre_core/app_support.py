@@ -232,7 +232,7 @@ def misclassified_table(report: Mapping, track_index: Mapping[str, tuple[str, st
 
     models = models or report_models(None, report)
     if split is None:
-        shared = None
+        shared: set | None = None
         for m in models:
             splits = {ev.get("split") for ev in evaluations_for(report, m)}
             shared = splits if shared is None else shared & splits

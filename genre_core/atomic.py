@@ -25,7 +25,7 @@ def fsync_dir(folder: str | os.PathLike) -> None:
         os.close(fd)
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> None:
+def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> None:
     """Write through `write(file)` to a temporary sibling and rename it into place. Whatever
     sat at `path` (even a folder, or a file where the parent folder should be) is replaced."""
     path = Path(path)

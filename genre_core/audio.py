@@ -12,7 +12,7 @@ import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 import numpy as np
 
@@ -100,7 +100,7 @@ def open_checked(path: str | os.PathLike, label: str | None = None) -> BinaryIO:
         raise AudioError(f"{label}: cannot be read ({e.strerror or e})") from None
 
 
-def _spool(f: BinaryIO, label: str, suffix: str) -> tempfile._TemporaryFileWrapper:
+def _spool(f: BinaryIO, label: str, suffix: str) -> BinaryIO:
     """Copy a file object to a temporary file in bounded chunks (for the audioread
     fallback, which needs a path), refusing more than MAX_FILE_BYTES."""
     tmp = tempfile.NamedTemporaryFile(suffix=suffix)
@@ -113,7 +113,7 @@ def _spool(f: BinaryIO, label: str, suffix: str) -> tempfile._TemporaryFileWrapp
         tmp.write(chunk)
     tmp.flush()
     tmp.seek(0)
-    return tmp
+    return cast(BinaryIO, tmp)    # a named temporary file: .name is its path
 
 
 def _read_soundfile(source, max_seconds: float | None):

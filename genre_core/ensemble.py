@@ -184,12 +184,12 @@ def cross_validate_ensemble(labels: list[str], oof: dict[str, np.ndarray], y: np
 
     members = list(oof)
     n = len(y)
-    groups = np.asarray(groups)
-    splitter = (GroupKFold(n_splits=n_folds) if n_folds and n_folds < len(set(groups))
+    group_of = np.asarray(groups)
+    splitter = (GroupKFold(n_splits=n_folds) if n_folds and n_folds < len(set(group_of))
                 else LeaveOneGroupOut())
     calibrated = np.zeros((n, len(labels)))
     raw = np.zeros((n, len(labels)))
-    for tr, te in splitter.split(np.zeros(n), y, groups):
+    for tr, te in splitter.split(np.zeros(n), y, group_of):
         ens = Ensemble.fit(labels, {m: oof[m][tr] for m in members}, y[tr])
         held = {m: oof[m][te] for m in members}
         calibrated[te] = ens.predict_proba(held)

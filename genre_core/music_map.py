@@ -74,9 +74,11 @@ class MusicMap:
         d = self.distances(emb)
         idx = np.argsort(d, kind="stable")[: self.k]
         if d[idx[0]] < 1e-9:
-            return tuple(float(v) for v in self.coords[idx[0]])
+            x, y = (float(v) for v in self.coords[idx[0]])
+            return x, y
         w = 1.0 / d[idx]
-        return tuple(float(v) for v in (w[:, None] * self.coords[idx]).sum(0) / w.sum())
+        x, y = (float(v) for v in (w[:, None] * self.coords[idx]).sum(0) / w.sum())
+        return x, y
 
     def novelty(self, emb: np.ndarray, exclude_self: bool = False) -> float:
         """Mean cosine distance to the k nearest training tracks (the out-of-domain score)."""

@@ -110,7 +110,8 @@ def check_domain(samples: np.ndarray, sample_rate: int, embedding: np.ndarray | 
                  music_map=None) -> DomainCheck:
     """All three signals for a clip; the distance needs its clip embedding and a MusicMap."""
     m = audio_measures(samples, sample_rate)
-    check = DomainCheck(**m)
+    check = DomainCheck(silence_fraction=m["silence_fraction"],
+                        low_energy_ratio=m["low_energy_ratio"], pause_fraction=m["pause_fraction"])
     if embedding is not None and music_map is not None:
         check.novelty = music_map.novelty(embedding)
         check.threshold = music_map.threshold

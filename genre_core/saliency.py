@@ -54,13 +54,13 @@ def occlusion(x: np.ndarray, predict: Callable[[np.ndarray], np.ndarray],
     boxes = [(i, j) for i in _positions(H, h, sh) for j in _positions(W, w, sw)]
     h, w = min(h, H), min(w, W)
     p0 = np.asarray(predict(x[None]), dtype=np.float64)[0]
-    drops = []
+    parts: list[np.ndarray] = []
     for k in range(0, len(boxes), BATCH):
         batch = np.repeat(x[None], len(boxes[k:k + BATCH]), axis=0)
         for b, (i, j) in enumerate(boxes[k:k + BATCH]):
             batch[b, i:i + h, j:j + w] = base[i:i + h, j:j + w]
-        drops.append(p0[None] - np.asarray(predict(batch), dtype=np.float64))
-    drops = np.concatenate(drops)
+        parts.append(p0[None] - np.asarray(predict(batch), dtype=np.float64))
+    drops = np.concatenate(parts)
     acc = np.zeros((len(p0), H, W))
     count = np.zeros((H, W))
     for (i, j), d in zip(boxes, drops):
@@ -159,7 +159,7 @@ def musicnn_saliency(model, samples: np.ndarray, sample_rate: int, index: int,
 def summary(s: Saliency, k: int = 0) -> str:
     """One sentence: where the strongest evidence for genre k sits (time span and bins)."""
     m = s.maps[k]
-    i, j = np.unravel_index(int(np.argmax(m)), m.shape)
+    i, j = (int(v) for v in np.unravel_index(int(np.argmax(m)), m.shape))
     h, w = s.window
     t0 = float(s.times[max(0, i - h // 2)])
     t1 = float(s.times[min(len(s.times) - 1, i + h // 2)])

@@ -38,7 +38,7 @@ def _carve_valid(ids: list[str], genres: list[str], fraction: float, seed: int):
 
     if fraction <= 0 or len(ids) < 4:
         return list(ids), []
-    counts = defaultdict(int)
+    counts: defaultdict[str, int] = defaultdict(int)
     for g in genres:
         counts[g] += 1
     stratify = genres if min(counts.values()) >= 2 and int(len(ids) * fraction) >= len(counts) else None

@@ -96,7 +96,8 @@ def train_table(args) -> int:
     from genre_core.bundle import recover_bundle
 
     recover_bundle(out)
-    keep, old_report, labels = {}, {}, label_order(table.labels)
+    keep, labels = {}, label_order(table.labels)
+    old_report: dict = {}
     feature_config = FeatureConfig()
     if (out / "bundle.json").exists():
         meta, old_report = read_bundle_meta(out)

@@ -4,6 +4,7 @@ so they ship with the code and need no dataset."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 
 import numpy as np
 
@@ -71,7 +72,9 @@ def drum_loop(seconds: float = 4.0, rate: int = 22050, bpm: float = 120.0,
 
 
 def example(name: str, rate: int = 22050) -> np.ndarray:
-    return {"tone": tone, "chord": chord, "drum loop": drum_loop}[name](rate=rate)
+    makers: dict[str, Callable[..., np.ndarray]] = {"tone": tone, "chord": chord,
+                                                    "drum loop": drum_loop}
+    return makers[name](rate=rate)
 
 
 def _fade(y: np.ndarray, rate: int, seconds: float = 0.02) -> np.ndarray:

@@ -3,6 +3,7 @@ input. Plain functions returning go.Figure (no Streamlit), in plots.py's classro
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
@@ -13,7 +14,7 @@ from genre_core.view_support import genre_colours
 
 # exported charts: PNG at twice the screen size, named after the chart (Streamlit passes this
 # to plotly's modebar "Download plot as png" button)
-CHART_CONFIG = {"displaylogo": False, "displayModeBar": True,
+CHART_CONFIG: dict[str, Any] = {"displaylogo": False, "displayModeBar": True,
                 "toImageButtonOptions": {"format": "png", "scale": 2}}
 
 

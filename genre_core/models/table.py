@@ -31,6 +31,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -101,8 +102,8 @@ class TableModel(GenreModel):
     def __init__(self, labels, variant="corrected", params=None):
         super().__init__(labels, variant, params)
         self.pre: _Preprocess | None = None
-        self.members: dict[str, object] = {}   # kept predictor: name -> fitted model
-        self.candidates_: dict[str, object] = {}  # all fitted candidates (not saved)
+        self.members: dict[str, Any] = {}   # kept predictor: name -> fitted model
+        self.candidates_: dict[str, Any] = {}  # all fitted candidates (not saved)
         self.classes_: np.ndarray | None = None   # indices into labels seen in training
 
     @property
@@ -143,6 +144,7 @@ class TableModel(GenreModel):
 
         n_min = int(np.bincount(k).min())
         folds = min(5, n_min)
+        grid: dict[str, list]
         if name == "logreg":
             est = LogisticRegression(max_iter=2000, tol=1e-3)
             grid = {"C": [0.1, 0.3, 1.0]}
@@ -185,6 +187,7 @@ class TableModel(GenreModel):
         import keras
 
         keras.utils.set_random_seed(config.seed)
+        assert self.classes_ is not None        # fit() sets the classes before the members
         n_out = len(self.classes_)
         net = _build_mlp(Z.shape[1], n_out, config, self.corrected, self._p("mlp_widths"))
         net.compile(optimizer=keras.optimizers.Adam(float(self._p("mlp_learning_rate"))),
@@ -353,16 +356,19 @@ class TableModel(GenreModel):
 
         from genre_core.safe_io import dump_estimator
 
+        pre, classes = self.pre, self.classes_
+        if pre is None or classes is None:
+            raise ValueError("TableModel.save: the model is not fitted")
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        np.savez(folder / "preprocess.npz", var_mask=self.pre.var_mask, mean=self.pre.mean,
-                 std=self.pre.std, classes=np.asarray(self.classes_))
+        np.savez(folder / "preprocess.npz", var_mask=pre.var_mask, mean=pre.mean,
+                 std=pre.std, classes=np.asarray(classes))
         order = list(self.members)
         for name, m in self.members.items():
             if name != "mlp":
                 dump_estimator(m.est, folder / f"{name}.skops")
         (folder / "members.json").write_text(json.dumps(
-            {"order": order, "n_classes": int(len(self.classes_))}))
+            {"order": order, "n_classes": int(len(classes))}))
         if "mlp" in self.members:
             self.members["mlp"].save(folder / "mlp.keras")
 
