@@ -17,6 +17,8 @@ sys.path.insert(0, str(HERE))
 from conftest import tone, wav_bytes  # noqa: E402
 from test_app import ROOT, SHIPPED_BUNDLE, _bundle_is_usable, build_tiny_bundle, texts  # noqa: E402
 
+pytestmark = pytest.mark.slow   # AppTest/browser/CLI subprocess: see pyproject.toml
+
 
 @pytest.fixture(scope="module")
 def served_bundle(tmp_path_factory) -> Path:

@@ -3,8 +3,8 @@ AudioError naming the file."""
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import tone, wav_bytes
 
+from conftest import tone, wav_bytes
 from genre_core.audio import load_audio
 from genre_core.config import FeatureConfig
 from genre_core.errors import AudioError

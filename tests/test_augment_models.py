@@ -1,8 +1,9 @@
 """Augmentation touches training tracks only; the LSTM and musicnn-transfer families honour
 the GenreModel contract (fit, batched predict, save/load round trip)."""
 import numpy as np
-from conftest import tone
+import pytest
 
+from conftest import tone
 from genre_core.augment import N_COPIES, Augmenter, augmented_copies, spec_augment
 from genre_core.config import TrainConfig
 from genre_core.models import model_class
@@ -42,6 +43,7 @@ def _separable(n=40, shape=(130, 13), seed=0):
     return X, y
 
 
+@pytest.mark.slow
 def test_lstm_fits_and_round_trips(tmp_path):
     X, y = _separable()
     m = model_class("lstm")(["a", "b"], "corrected")

@@ -21,6 +21,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from test_app import DATA_ROOT, ROOT, SHIPPED_BUNDLE, _bundle_is_usable, build_tiny_bundle, tone_wav  # noqa: E402
 
+pytestmark = pytest.mark.slow   # AppTest/browser/CLI subprocess: see pyproject.toml
+
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
 SHOTS = ARTIFACTS / "screenshots"

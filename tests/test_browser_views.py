@@ -10,6 +10,8 @@ import re
 import sys
 from pathlib import Path
 
+import pytest
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from test_app import DATA_ROOT, tone_wav  # noqa: E402
@@ -25,6 +27,8 @@ from test_browser import (  # noqa: E402
     playwright_api,  # noqa: F401 - a fixture
     server,  # noqa: F401 - a fixture
 )
+
+pytestmark = pytest.mark.slow   # AppTest/browser/CLI subprocess: see pyproject.toml
 
 TIMELINE = 'iframe[title*="genre_timeline"]'
 

@@ -3,8 +3,8 @@ import zipfile
 
 import numpy as np
 import pytest
-from conftest import tone, wav_bytes
 
+from conftest import tone, wav_bytes
 from genre_core.cache import FeatureCache
 from genre_core.dataset import Track, extract_dataset, index_dataset
 from genre_core.errors import GenreError

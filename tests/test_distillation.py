@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from genre_core.config import TrainConfig
 from genre_core.models.musicnn_zoo import N_COLUMNS, column_layout
@@ -48,6 +49,7 @@ def test_teacher_probabilities_are_out_of_fold_by_artist():
     assert np.mean([LABELS[int(blind[t].argmax())] == genre_of[t] for t in ids]) < 0.6
 
 
+@pytest.mark.slow
 def test_saved_keras_model_has_no_optimizer_state(tmp_path):
     """Bundles ship weights only: Adam's two moment copies would triple the file."""
     import io

@@ -101,6 +101,7 @@ def bundle_with_ensemble(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_train_ensemble_writes_weights_and_held_out_figures(bundle_with_ensemble):
     from genre_core.bundle import read_bundle_meta
 
@@ -112,9 +113,9 @@ def test_train_ensemble_writes_weights_and_held_out_figures(bundle_with_ensemble
     assert len(ev["per_track"]) == ev["n_tracks"]
 
 
+@pytest.mark.slow
 def test_predictor_answers_with_the_ensemble_first(bundle_with_ensemble, tmp_path):
     from conftest import tone, wav_bytes
-
     from genre_core.predict import Predictor
 
     pred = Predictor(bundle_with_ensemble).predict(wav_bytes(tone(7.0)), name="tone.wav")

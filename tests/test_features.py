@@ -1,6 +1,6 @@
 import numpy as np
-from conftest import tone
 
+from conftest import tone
 from genre_core.config import FeatureConfig
 from genre_core.features import mfcc_segments, segment
 

@@ -10,6 +10,7 @@ import io
 import numpy as np
 import pytest
 import soundfile as sf
+
 from conftest import tone
 
 # soundfile reports a failed seek inside its C callback as an "ignored" exception (a negative

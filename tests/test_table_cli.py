@@ -1,7 +1,11 @@
 """train-table / evaluate-table on the shared Kaggle table (data test) and on bad tables."""
 import json
 
+import pytest
+
 from test_bundle_predict import run_cli
+
+pytestmark = pytest.mark.slow   # AppTest/browser/CLI subprocess: see pyproject.toml
 
 
 def test_train_table_then_evaluate_table_json(gtzan, tmp_path):

@@ -38,12 +38,14 @@ def small_map():
 
 # ---------------------------------------------------------------- map of music
 
+@pytest.mark.slow
 def test_training_track_lands_on_its_own_point(small_map):
     m, emb, _ = small_map
     for i in range(len(m.ids)):
         assert np.allclose(m.place(emb[i]), m.coords[i])
 
 
+@pytest.mark.slow
 def test_neighbours_come_from_the_same_cluster_and_exclude_self(small_map):
     m, emb, _ = small_map
     near = m.neighbours(emb[0], 5, exclude=m.ids[0])
@@ -53,6 +55,7 @@ def test_neighbours_come_from_the_same_cluster_and_exclude_self(small_map):
     assert m.neighbours(emb[0], 1)[0]["track"] == m.ids[0]        # itself when not excluded
 
 
+@pytest.mark.slow
 def test_new_clip_is_placed_among_its_cluster(small_map):
     m, emb, centres = small_map
     new = centres[1] + 0.05
@@ -64,6 +67,7 @@ def test_new_clip_is_placed_among_its_cluster(small_map):
     assert m.novelty(new) < m.threshold                   # near the training music
 
 
+@pytest.mark.slow
 def test_map_threshold_and_novelty(small_map):
     m, emb, _ = small_map
     own = mm.training_novelty(emb, m.mean, m.scale, m.k)
@@ -73,6 +77,7 @@ def test_map_threshold_and_novelty(small_map):
     assert m.novelty(far) > m.threshold
 
 
+@pytest.mark.slow
 def test_map_saves_and_loads_without_pickle(small_map, tmp_path):
     m, emb, _ = small_map
     folder = mm.save_map(m, tmp_path)
@@ -149,6 +154,7 @@ def test_speech_like_signal_is_flagged_and_music_like_is_not():
     assert not check.speech_like and not check.silent and not check.out_of_domain
 
 
+@pytest.mark.slow
 def test_far_embedding_is_flagged(small_map):
     m, emb, centres = small_map
     y = teaching.chord(rate=SR)
@@ -287,6 +293,7 @@ def test_url_state_keeps_only_valid_values():
                         models) == {}
 
 
+@pytest.mark.slow
 def test_rewriting_a_bundle_keeps_its_map_only_for_the_same_tracks(small_map, tmp_path):
     m, _, _ = small_map
     old = tmp_path / "bundle"
@@ -301,6 +308,7 @@ def test_rewriting_a_bundle_keeps_its_map_only_for_the_same_tracks(small_map, tm
     assert mm.load_map(other) is None
 
 
+@pytest.mark.slow
 def test_save_bundle_carries_the_map(small_map, tmp_path):
     from genre_core.bundle import save_bundle
     from genre_core.config import FeatureConfig
@@ -313,6 +321,7 @@ def test_save_bundle_carries_the_map(small_map, tmp_path):
     assert mm.load_map(folder).ids == m.ids
 
 
+@pytest.mark.slow
 def test_build_for_bundle_reads_several_roots(gtzan, tmp_path):
     from genre_core.errors import GenreError
 
@@ -329,6 +338,7 @@ def test_build_for_bundle_reads_several_roots(gtzan, tmp_path):
     assert m.track("classical.00030")["artist"] == "Claude Debussy"
 
 
+@pytest.mark.slow
 def test_four_network_patch_units_match_the_feature():
     from genre_core.features import extract
     from genre_core.models import musicnn_backbone as mb
@@ -340,6 +350,7 @@ def test_four_network_patch_units_match_the_feature():
     assert np.allclose(one, units[:, :250], atol=1e-4)
 
 
+@pytest.mark.slow
 def test_four_network_saliency_runs_on_a_mel_patch():
     class Fake:                      # a "classifier" on the four networks' first two tags
         feature = "musicnn4"
