@@ -331,6 +331,9 @@ def evaluate_table(args) -> int:
 
 
 def bench(args) -> int:
-    from genre_core.bench import run
+    root = str(Path(__file__).resolve().parents[1])   # bench/ sits beside genre_core
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    import bench as bench_tool         # a tool, not the library: imported only here
 
-    return run(args)
+    return bench_tool.run(args)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from genre_core import bench
+import bench
 from genre_core.config import GENRES, FeatureConfig
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, wav_bytes
-from genre_core.bench import synth_music
+from bench import synth_music
 from genre_core.bundle import DEFAULT_BUNDLE, load_bundle, read_bundle_meta
 from genre_core.config import FeatureConfig, TrainConfig
 from genre_core.errors import GenreError
