@@ -21,8 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "fit the final models and write a bundle")
     add_data_arg(p)
     p.add_argument("--split", default="kfold,artist",
-                   help="comma list of random|kfold|artist|filtered, or none to only fit the final models (default kfold,artist; "
-                        "artist = leave-one-artist-out)")
+                   help="comma list of random|kfold|artist|filtered, or none to only fit the "
+                        "final models (default kfold,artist; artist = leave-one-artist-out)")
     p.add_argument("--models", default="mlp,cnn", help="comma list of mlp,cnn,lstm,musicnn")
     p.add_argument("--variants", default="plain,corrected",
                    help="variants to evaluate (the bundle ships the corrected one)")
@@ -50,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=None, help="extraction processes (default: cores)")
     p.add_argument("--evaluations-json", default=None,
                    help="also write the evaluations to this JSON file")
-    p.add_argument("--no-final", action="store_true", help="only evaluate: add the figures to the existing bundle's report, "
+    p.add_argument("--no-final", action="store_true",
+                   help="only evaluate: add the figures to the existing bundle's report, "
                         "keep its models")
     add_feature_args(p)
 

@@ -45,7 +45,7 @@ class Bundle:
     models: Mapping[str, GenreModel]      # a dict, or LazyModels (load_bundle(lazy=True))
     report: dict = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
-    ensemble: "Ensemble | None" = None     # the calibrated combination of the models
+    ensemble: Ensemble | None = None     # the calibrated combination of the models
 
     @property
     def model_names(self) -> list[str]:
@@ -63,7 +63,7 @@ def _write_json(path: Path, data) -> None:
 
 def save_bundle(folder: str | os.PathLike, models: dict[str, GenreModel], labels: list[str],
                 feature_config: FeatureConfig, report: dict, keep: dict | None = None,
-                ensemble: "Ensemble | None" = None) -> Path:
+                ensemble: Ensemble | None = None) -> Path:
     """Write a bundle atomically. `keep` maps names of models already in the old bundle at
     `folder` to copy across unchanged (used when adding one model to an existing bundle).
     The old bundle's ensemble is kept when none is given and none of its members changed."""
@@ -176,7 +176,7 @@ class LazyModels(Mapping):
     def ready(self, name: str) -> bool:
         return self._futures[name].done()
 
-    def wait(self) -> "LazyModels":
+    def wait(self) -> LazyModels:
         """Wait for every model; raise the first load error."""
         for name in self._futures:
             self[name]

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from genre_core.cli_common import eprint, label_order, timed
-from genre_core.errors import GenreError, printable
+from genre_core.errors import GenreError
 
 
 def _cache(args):
@@ -49,11 +49,11 @@ def evaluation_key(ev: dict) -> tuple:
 
 def train(args) -> int:
     from genre_core.bundle import DEFAULT_BUNDLE, read_bundle_meta, save_bundle
+    from genre_core.cli_common import feature_config
     from genre_core.config import TrainConfig
     from genre_core.evaluation import summary_line
-    from genre_core.splits import make_split, _carve_valid
+    from genre_core.splits import _carve_valid, make_split
     from genre_core.training import cross_validate, fit_model
-    from genre_core.cli_common import feature_config
 
     config = feature_config(args)
     tconf = TrainConfig(seed=args.seed, **({"epochs": args.epochs} if args.epochs else {}))
@@ -205,8 +205,6 @@ def _merge_evaluations(out: Path, evaluations: list[dict], labels: list[str]) ->
 
 
 def evaluate(args) -> int:
-    import numpy as np
-
     from genre_core.bundle import load_bundle
     from genre_core.config import FeatureConfig
     from genre_core.evaluation import evaluate_predictions, summary_line
@@ -251,13 +249,12 @@ def evaluate(args) -> int:
 def predict(args) -> int:
     from dataclasses import replace
 
-    from genre_core.batch_predict import (csv_header, expand_paths, predict_files,
-                                          skip_optional_pandas)
+    from genre_core.batch_predict import csv_header, expand_paths, predict_files, skip_optional_pandas
 
     skip_optional_pandas()
     from genre_core.bundle import DEFAULT_BUNDLE, read_bundle_meta, recover_bundle
-    from genre_core.config import FeatureConfig
     from genre_core.cli_common import feature_config
+    from genre_core.config import FeatureConfig
 
     names = [m.strip() for m in args.models.split(",")] if args.models else None
     folder = Path(args.bundle) if args.bundle else DEFAULT_BUNDLE
@@ -334,6 +331,6 @@ def bench(args) -> int:
     root = str(Path(__file__).resolve().parents[1])   # bench/ sits beside genre_core
     if root not in sys.path:
         sys.path.insert(0, root)
-    import bench as bench_tool         # a tool, not the library: imported only here
+    import bench as bench_tool  # a tool, not the library: imported only here
 
     return bench_tool.run(args)

@@ -159,7 +159,7 @@ def _load_uncached(keras_path: Path, max_batch: int | None = None):
                 return net
             warnings.warn(f"{onnx_file} was exported from another {keras_path.name}: running "
                           "the Keras model (re-export with tools/export_onnx.py)", stacklevel=2)
-    import keras   # no (current) export: the Keras model itself, TensorFlow imported
+    import keras  # no (current) export: the Keras model itself, TensorFlow imported
 
     with _KERAS_LOCK:   # bundles load their models in threads; Keras loading is not made for it
         return keras.saving.load_model(keras_path, compile=False, safe_mode=True)

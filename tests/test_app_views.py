@@ -11,8 +11,14 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from test_app import ROOT, charts, data_root, texts, tone_wav  # noqa: E402,F401
-from test_app import bundle_dir  # noqa: E402,F401  (fixture)
+from test_app import (  # noqa: E402,F401
+    ROOT,
+    bundle_dir,  # noqa: E402,F401  (fixture)
+    charts,
+    data_root,
+    texts,
+    tone_wav,
+)
 
 NEW_PAGES = ["map", "saliency", "batch"]
 

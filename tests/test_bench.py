@@ -82,7 +82,7 @@ def test_naive_and_fast_predictions_agree(tmp_path):
         assert np.allclose(probs, track, atol=0.05)
     # with the same input units the per-segment model.predict and the batched call agree
     units = mfcc_segments(fast.clip.samples, predictor.config)
-    for name, model in bundle.models.items():
+    for _name, model in bundle.models.items():
         per_segment = bench.naive_model_proba(model, list(units))
         assert np.allclose(per_segment, model.predict_proba(units), atol=1e-5)
 

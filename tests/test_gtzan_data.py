@@ -1,8 +1,7 @@
 """Tests on the real GTZAN clips beside the repo (run in CI: GENRE_REQUIRE_DATA=1)."""
-import numpy as np
 import pytest
 
-from genre_core.bundle import DEFAULT_BUNDLE, load_bundle
+from genre_core.bundle import DEFAULT_BUNDLE
 from genre_core.cache import FeatureCache
 from genre_core.config import TrainConfig
 from genre_core.dataset import extract_dataset, index_dataset, load_artist_index
@@ -52,7 +51,7 @@ def test_shipped_bundle_loads_predicts_and_reports_honest_splits(gtzan):
     p = Predictor(DEFAULT_BUNDLE)
     assert {"mlp", "cnn"} <= set(p.bundle.models)
     pred = p.predict(gtzan / "Data" / "genres_original" / "metal" / "metal.00002.wav")
-    for name, mp in pred.models.items():
+    for _name, mp in pred.models.items():
         assert mp.genre in p.labels
         assert abs(sum(mp.probabilities.values()) - 1) < 1e-4
     # the shipped figures are by artist (the honest split), on every genre, and the

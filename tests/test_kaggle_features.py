@@ -9,8 +9,12 @@ import pytest
 
 from genre_core.config import GENRES, TrainConfig
 from genre_core.errors import GenreError
-from genre_core.kaggle_features import (KAGGLE_COLUMNS, FeatureTable, extract_kaggle_features,
-                                        read_feature_table)
+from genre_core.kaggle_features import (
+    KAGGLE_COLUMNS,
+    FeatureTable,
+    extract_kaggle_features,
+    read_feature_table,
+)
 
 DATA_ROOT = Path(os.environ.get("GENRE_DATA_ROOT",
                                 Path(__file__).resolve().parents[2] / "shared" / "gtzan"))

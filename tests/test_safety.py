@@ -175,7 +175,7 @@ def test_pickled_models_are_never_loaded(tmp_path):
     joblib.dump(Planted(target), bundle / "evil" / "classifier.joblib")
     joblib.dump(Planted(target), bundle / "evil" / "model.joblib")
     for family in ("musicnn", "features"):
-        _edit_meta(bundle, lambda m: m["models"].update(
+        _edit_meta(bundle, lambda m, family=family: m["models"].update(
             evil={"family": family, "variant": "corrected", "feature": "x", "folder": "evil"}))
         with pytest.raises(GenreError):
             load_bundle(bundle)

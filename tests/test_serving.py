@@ -11,12 +11,12 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import ROOT, wav_bytes
 from bench import synth_music
+from conftest import ROOT, wav_bytes
 from genre_core.bundle import DEFAULT_BUNDLE, load_bundle, read_bundle_meta
 from genre_core.config import FeatureConfig, TrainConfig
 from genre_core.errors import GenreError
-from genre_core.serving import OnnxNet, load_net, onnx_path
+from genre_core.serving import OnnxNet, onnx_path
 
 TOL = 1e-4
 

@@ -5,7 +5,6 @@ Saved as model.keras (for training) plus model.onnx beside it (for serving: a lo
 runs on ONNX Runtime and never imports TensorFlow; see genre_core.serving)."""
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -115,7 +114,6 @@ class KerasSegmentModel(GenreModel):
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         # an uncompiled clone: the optimizer's state (2x the weights) is not needed to predict
-        import keras
 
         clone = self.net.__class__.from_config(self.net.get_config())   # never compiled
         clone.set_weights(self.net.get_weights())

@@ -7,7 +7,8 @@ so `extract_all` computes the log mel and the 3-s patches once (`log_mel_patches
 each network on all patches in one batched call. Per patch it returns one row of `N_COLUMNS`
 floats, the blocks in `NETWORKS` order, each network's taggram (50) then its penultimate
 embedding (200 for musicnn, 256 for vgg); `column_layout()` names the blocks and
-`select_columns()` picks combinations. The first 250 columns are exactly the "musicnn" feature (MSD_musicnn taggram + embedding).
+`select_columns()` picks combinations. The first 250 columns are exactly the "musicnn" feature
+(MSD_musicnn taggram + embedding).
 """
 from __future__ import annotations
 
