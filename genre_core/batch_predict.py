@@ -41,6 +41,7 @@ class FileResult:
     def line(self) -> str:
         if self.error is not None:
             return f"{self.file}: error: {self.error}"
+        assert self.prediction is not None      # no error: a prediction
         models = self.prediction["models"]
         parts = [f"{n} {m['genre']} ({m['probabilities'][m['genre']]:.0%})"
                  for n, m in models.items() if n != "ensemble"]

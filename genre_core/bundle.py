@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from genre_core.atomic import fsync_dir
 from genre_core.bundle_files import check_allowed, model_folder, recover_bundle, sync_tree
@@ -74,7 +74,7 @@ def save_bundle(folder: str | os.PathLike, models: dict[str, GenreModel], labels
                                 dir=folder.parent))
     try:
         tmp.chmod(0o755)   # mkdtemp makes it private; a bundle is meant to be shared
-        meta = {"format": FORMAT_VERSION, "labels": list(labels),
+        meta: dict[str, Any] = {"format": FORMAT_VERSION, "labels": list(labels),
                 "feature_config": feature_config.to_dict(), "models": {},
                 "written": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
         for name, entry in (keep or {}).items():

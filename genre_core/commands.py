@@ -6,6 +6,7 @@ import platform
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from genre_core.cli_common import eprint, label_order, timed
 from genre_core.errors import GenreError
@@ -70,14 +71,15 @@ def train(args) -> int:
     timings: dict[str, float] = {}
     ds = index_reported(args.data)
     teacher_kind = model_class(args.distill_from).feature if args.distill_from else None
+    wanted_kinds = set(kinds.values()) | ({teacher_kind} if teacher_kind else set())
     feats_by_kind = {kind: load_features(ds, kind, config, _cache(args), args.jobs, timings)
-                     for kind in sorted(set(kinds.values()) | ({teacher_kind} - {None}))}
+                     for kind in sorted(wanted_kinds)}
     usable = set.intersection(*(set(f) for f in feats_by_kind.values()))
     tracks = [t for t in ds.tracks if t.id in usable]
     labels = label_order(t.genre for t in tracks)
     genre_of = {t.id: t.genre for t in tracks}
 
-    augmenters = [None]
+    augmenters: list[Any] = [None]      # None = no augmentation
     if args.augment:
         from genre_core.augment import Augmenter
         copies = load_features(ds, "mfcc_aug", config, _cache(args), args.jobs, timings)
@@ -105,7 +107,7 @@ def train(args) -> int:
                     evaluations.append(ev)
                     print(summary_line(ev) + (" +aug" if aug else ""), flush=True)
 
-    report = {
+    report: dict[str, Any] = {
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "command": "python -m genre_core " + " ".join(sys.argv[1:]) if sys.argv else "",
         "data": {"source": list(ds.roots), "n_tracks": len(tracks), "genres": labels,
@@ -290,7 +292,7 @@ def predict(args) -> int:
         for res in predict_files(files, folder, names, config, args.jobs):
             bar.update()
             failed += res.error is not None
-            if writer:
+            if writer and out_csv:
                 writer.writerow(res.csv_row(models))
                 out_csv.flush()
             if args.json:

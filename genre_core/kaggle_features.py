@@ -20,6 +20,7 @@ import csv
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Final
 
 import numpy as np
 
@@ -41,7 +42,7 @@ assert len(KAGGLE_COLUMNS) == 57
 
 N_FFT = 2048
 HOP_LENGTH = 512
-PAD_MODE = "reflect"  # what librosa < 0.10 used, and what the Kaggle table was computed with
+PAD_MODE: Final = "reflect"  # what librosa < 0.10 used, and what the Kaggle table was computed with
 N_MFCC = 20
 
 
@@ -141,7 +142,7 @@ def extract_kaggle_features(y: np.ndarray, sr: int = 22050) -> np.ndarray:
     if onset_env.any():
         tempo = librosa.feature.tempo(onset_envelope=onset_env, sr=sr, hop_length=HOP_LENGTH)
     else:  # what beat_track reports for a signal without onsets (e.g. silence)
-        tempo = 0.0
+        tempo = np.zeros(1)
     out.append(float(np.atleast_1d(tempo)[0]))
 
     mfcc = librosa.feature.mfcc(S=log_mel, sr=sr, n_mfcc=N_MFCC)

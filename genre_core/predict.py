@@ -155,6 +155,7 @@ class Predictor:
         per segment from each member's segment nearest in time (a whole-clip member counts
         for every segment)."""
         ens = self.bundle.ensemble
+        assert ens is not None              # called only when the bundle has an ensemble
         track = ens.predict_proba({m: np.array([members[m].probabilities[g] for g in self.labels])
                                    for m in ens.members})
         starts = max((members[m].segment_starts for m in ens.members), key=len)

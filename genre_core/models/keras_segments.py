@@ -114,11 +114,10 @@ class KerasSegmentModel(GenreModel):
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         # an uncompiled clone: the optimizer's state (2x the weights) is not needed to predict
-
         clone = self.net.__class__.from_config(self.net.get_config())   # never compiled
         clone.set_weights(self.net.get_weights())
         clone.save(folder / "model.keras")
-        np.savez(folder / "scaler.npz", mean=self.mean, std=self.std)
+        np.savez(folder / "scaler.npz", mean=np.asarray(self.mean), std=np.asarray(self.std))
         from genre_core.serving import export_keras_file
 
         try:
