@@ -20,6 +20,8 @@ from test_app import (  # noqa: E402,F401
     tone_wav,
 )
 
+pytestmark = pytest.mark.slow   # AppTest/browser/CLI subprocess: see pyproject.toml
+
 NEW_PAGES = ["map", "saliency", "batch"]
 
 

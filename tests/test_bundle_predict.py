@@ -44,6 +44,7 @@ def tone_bundle(tmp_path_factory):
     return folder
 
 
+@pytest.mark.slow
 def test_bundle_predicts_tones(tone_bundle, tmp_path):
     p = Predictor(tone_bundle)
     assert set(p.bundle.models) == {"mlp", "cnn"}
@@ -58,6 +59,7 @@ def test_bundle_predicts_tones(tone_bundle, tmp_path):
     assert js["models"]["cnn"]["segments"][1]["start"] == 3.0
 
 
+@pytest.mark.slow
 def test_reload_gives_identical_predictions(tone_bundle):
     y = tone(6.0, freq=900)
     a = Predictor(tone_bundle).predict(wav_bytes(y))
@@ -67,6 +69,7 @@ def test_reload_gives_identical_predictions(tone_bundle):
                                    b.models[name].segment_probabilities, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_failed_write_keeps_the_old_bundle(tone_bundle, tmp_path):
     import shutil
 
@@ -89,6 +92,7 @@ def test_failed_write_keeps_the_old_bundle(tone_bundle, tmp_path):
     load_bundle(target)
 
 
+@pytest.mark.slow
 def test_corrupt_bundle_is_a_clear_error(tone_bundle, tmp_path):
     import shutil
 
@@ -110,12 +114,14 @@ def run_cli(*args, cwd=ROOT):
                           text=True, cwd=cwd, env=env, timeout=300)
 
 
+@pytest.mark.slow
 def test_cli_help_for_every_subcommand():
     for sub in ("train", "evaluate", "predict", "train-table", "evaluate-table", "bench"):
         r = run_cli(sub, "--help")
         assert r.returncode == 0 and "usage" in r.stdout
 
 
+@pytest.mark.slow
 def test_cli_predict_json_with_bad_files(tone_bundle, tmp_path):
     good = tmp_path / "good.wav"
     good.write_bytes(wav_bytes(tone(4.0, freq=3200)))
@@ -139,6 +145,7 @@ def test_cli_predict_json_with_bad_files(tone_bundle, tmp_path):
     assert lines[1].startswith(f"{text}: error:")
 
 
+@pytest.mark.slow
 def test_cli_missing_bundle_is_one_line(tmp_path):
     r = run_cli("predict", "x.wav", "--bundle", str(tmp_path / "nope"))
     assert r.returncode == 2 and "model bundle not found" in r.stderr and "Traceback" not in r.stderr
@@ -157,6 +164,7 @@ def test_shipped_bundle_holds_no_training_rows():
         assert "svm" not in features["params"].get("members", [])
 
 
+@pytest.mark.slow
 def test_cli_predict_folder_to_csv_with_a_process_pool(tone_bundle, tmp_path):
     """A folder is searched recursively; --csv writes one row per file in order (an error is
     a row too); two worker processes give exactly the rows of one process."""
@@ -186,6 +194,7 @@ def test_cli_predict_folder_to_csv_with_a_process_pool(tone_bundle, tmp_path):
                             "cnn_probability", "error"]
 
 
+@pytest.mark.slow
 def test_cli_predict_empty_folder_is_one_line(tone_bundle, tmp_path):
     (tmp_path / "empty").mkdir()
     r = run_cli("predict", str(tmp_path / "empty"), "--bundle", str(tone_bundle))

@@ -27,6 +27,7 @@ def test_artist_index_and_split(gtzan):
         assert not held & {artists.get(i) for i in f.train}
 
 
+@pytest.mark.slow
 def test_short_training_beats_chance_on_held_out_tracks(gtzan, tmp_path):
     ds = index_dataset(gtzan)
     feats, problems = extract_dataset(ds.tracks, "mfcc", cache=FeatureCache(), progress=False)
@@ -43,6 +44,7 @@ def test_short_training_beats_chance_on_held_out_tracks(gtzan, tmp_path):
     assert ev["track_accuracy"] >= 0.3, ev["track_accuracy"]
 
 
+@pytest.mark.slow
 def test_shipped_bundle_loads_predicts_and_reports_honest_splits(gtzan):
     from genre_core.predict import Predictor
 

@@ -62,6 +62,7 @@ def _parity_clips(root: Path, table: FeatureTable) -> list[tuple[Path, np.ndarra
     return out
 
 
+@pytest.mark.slow
 def test_features_match_kaggle_table():
     import librosa
 
@@ -213,6 +214,7 @@ def _separable(n_per_class=12, classes=(0, 3, 5), seed=0):
     return np.concatenate(X), np.array(y)
 
 
+@pytest.mark.slow
 def test_table_model_round_trip(tmp_path):
     from genre_core.models import model_class
     from genre_core.models.table import TableModel
@@ -240,6 +242,7 @@ def test_table_model_round_trip(tmp_path):
     np.testing.assert_array_equal(m2.predict_proba(Xv), p)
 
 
+@pytest.mark.slow
 def test_table_model_mlp_and_vote_save_load(tmp_path):
     """Keras member saves as mlp.keras; string labels and carved validation work."""
     from genre_core.models.table import TableModel

@@ -102,6 +102,7 @@ def test_cli_data_is_repeatable_and_env_may_hold_several(tmp_path, monkeypatch):
         data_paths(None)
 
 
+@pytest.mark.slow
 def test_cli_evaluate_on_two_roots(tmp_path, capsys):
     from genre_core.__main__ import main
 
@@ -125,6 +126,7 @@ def _edit_meta(bundle: Path, fn) -> None:
 
 
 @pytest.mark.parametrize("folder", ["../outside", "/etc", "mlp/../../outside", ""])
+@pytest.mark.slow
 def test_bundle_folders_must_stay_inside(tmp_path, folder):
     from genre_core.bundle import load_bundle
 
@@ -164,6 +166,7 @@ class Planted:
         return (Path.write_text, (Path(self.target), "pwned"))
 
 
+@pytest.mark.slow
 def test_pickled_models_are_never_loaded(tmp_path):
     import joblib
 
@@ -241,6 +244,7 @@ def test_shipped_bundle_has_no_pickles_and_same_predictions():
         np.testing.assert_allclose(got, ref[f"{name}__p"], rtol=0, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_converter_keeps_predictions(tmp_path):
     """tools/convert_bundle_safe.py on a bundle in the old pickle format."""
     import joblib
@@ -346,6 +350,7 @@ def _zip_bomb(path: Path, member: str, zeros_mib: int) -> None:
                 f.write(chunk)
 
 
+@pytest.mark.slow
 def test_zip_member_streamed_in_bounded_memory(tmp_path):
     from genre_core.cache import FeatureCache
     from genre_core.dataset import extract_dataset, index_dataset
@@ -493,6 +498,7 @@ build_tiny_bundle({out!r}, families=("cnn",))
 """
 
 
+@pytest.mark.slow
 def test_kill_between_renames_keeps_the_old_bundle(tmp_path):
     from genre_core.bundle import load_bundle, read_bundle_meta, save_bundle
 
@@ -546,6 +552,7 @@ time.sleep(120)
 """
 
 
+@pytest.mark.slow
 def test_extraction_workers_die_with_their_parent(tmp_path):
     import psutil
 
@@ -568,6 +575,7 @@ def test_extraction_workers_die_with_their_parent(tmp_path):
 
 # ---------------------------------------------------------------- F: errors
 
+@pytest.mark.slow
 def test_permission_denied_is_one_line_and_other_results_kept(tmp_path, monkeypatch, capsys):
     import builtins
 

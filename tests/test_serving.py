@@ -26,6 +26,7 @@ def _music(seconds=12.0, seed=3):
 
 
 @pytest.mark.parametrize("name", ["mlp", "cnn", "lstm"])
+@pytest.mark.slow
 def test_shipped_network_onnx_matches_keras(name):
     import keras
 
@@ -45,6 +46,7 @@ def test_shipped_network_onnx_matches_keras(name):
 
 
 @pytest.mark.parametrize("network", ["MSD_musicnn", "MTT_musicnn", "MSD_vgg", "MTT_vgg"])
+@pytest.mark.slow
 def test_musicnn_backbones_onnx_match_keras(network):
     from genre_core.models import musicnn_backbone as mb
     from genre_core.models import musicnn_zoo as zoo
@@ -73,6 +75,7 @@ def test_musicnn_feature_is_served_by_onnx():
     np.testing.assert_allclose(units, np.concatenate([tags, emb], axis=1), atol=TOL, rtol=0)
 
 
+@pytest.mark.slow
 def test_save_exports_onnx_and_a_stale_export_is_not_used(tmp_path):
     from genre_core.models.mlp import MLPModel
 
@@ -131,6 +134,7 @@ def test_lazy_predictor_reports_a_broken_model_on_predict(tmp_path):
         p.predict(wav_bytes(_music(4.0)), name="x.wav")
 
 
+@pytest.mark.slow
 def test_predict_command_never_imports_tensorflow(tmp_path):
     """...nor pandas (scikit-learn's optional import, skipped by the predict command), and
     the shipped bundle's scikit-learn models still run."""
@@ -152,6 +156,7 @@ def test_predict_command_never_imports_tensorflow(tmp_path):
                                                          ["models"])
 
 
+@pytest.mark.slow
 def test_predict_folder_with_a_broken_model_stops_with_one_line(tmp_path):
     """A file's problem is its row; a model that cannot be loaded ends the run (exit 2,
     one line, no traceback), also from the worker processes."""
