@@ -62,6 +62,7 @@ def _bundle(tmp_path):
     return Bundle(tmp_path, list(GENRES), config, models)
 
 
+@pytest.mark.slow
 def test_naive_and_fast_predictions_agree(tmp_path):
     import soundfile as sf
 

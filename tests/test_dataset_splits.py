@@ -62,6 +62,7 @@ def test_missing_genre_and_missing_path(tmp_path):
         index_dataset(tmp_path / "nowhere")
 
 
+@pytest.mark.slow
 def test_extraction_is_cached_and_bad_file_skipped(tmp_path):
     root = make_kaggle(tmp_path, n=2, corrupt=False)
     ds = index_dataset(root)

@@ -103,6 +103,7 @@ def test_fuzz_load_audio(tmp_path):
     assert outcomes["error"] > 150 and outcomes["ok"] > 10, outcomes   # both kinds exercised
 
 
+@pytest.mark.slow
 def test_fuzz_dataset(tmp_path):
     from genre_core.cache import FeatureCache
     from genre_core.dataset import extract_dataset, index_dataset

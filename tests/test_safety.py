@@ -530,6 +530,7 @@ def _dead_pid() -> int:
     return p.pid
 
 
+@pytest.mark.slow
 def test_live_runs_leftovers_are_not_touched(tmp_path):
     from genre_core.bundle import recover_bundle
 
