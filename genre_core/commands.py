@@ -333,6 +333,11 @@ def bench(args) -> int:
     root = str(Path(__file__).resolve().parents[1])   # bench/ sits beside genre_core
     if root not in sys.path:
         sys.path.insert(0, root)
-    import bench as bench_tool  # a tool, not the library: imported only here
-
+    try:
+        import bench as bench_tool  # a tool, not the library: imported only here
+    except ModuleNotFoundError as e:
+        if e.name != "bench":
+            raise
+        raise GenreError(f"{root}: no bench/ folder here; the benchmark runs from a source "
+                         "checkout of Genre Studio") from None
     return bench_tool.run(args)
