@@ -3,7 +3,8 @@ predictor, dataset index, decoded clip, features, predictions) and the chosen cl
 lives in st.session_state so it stays chosen across pages.
 
 Every loader reports a GenreError as st.error/st.warning and returns None, so one missing
-piece (no bundle, no dataset) never stops the rest of the app."""
+piece (no bundle, no dataset) never stops the rest of the app. (Over 400 lines: the cached
+loaders must share one module so Streamlit's caches and session keys stay in one place.)"""
 from __future__ import annotations
 
 import functools

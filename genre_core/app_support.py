@@ -1,5 +1,6 @@
 """The small computations behind the app's pages (no Streamlit here), so the pages only lay
-out widgets and charts and everything they show can be unit-tested."""
+out widgets and charts and everything they show can be unit-tested. (About 400 lines: one
+home for every page's pure helpers; split it by page when it grows further.)"""
 from __future__ import annotations
 
 import re

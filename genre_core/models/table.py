@@ -1,5 +1,8 @@
 """Classifiers over the 57 clip-level Kaggle features (one unit = one whole clip).
 
+(Over 400 lines on purpose: five candidates share one preprocessing, one save format and one
+loader; splitting fitting from serving is the next step of the inference/training layers.)
+
 `TableModel.fit` compares several candidates on a validation part and keeps the best:
 
 * ``logreg``  multinomial logistic regression (the baseline; C from inner 5-fold CV),
