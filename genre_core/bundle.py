@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from genre_core.atomic import fsync_dir
-from genre_core.bundle_files import check_allowed, model_folder, recover_bundle, sync_tree
+from genre_core.bundle_files import carry_map, check_allowed, model_folder, recover_bundle, sync_tree
 from genre_core.config import FeatureConfig
 from genre_core.errors import GenreError
 from genre_core.models import model_class
@@ -92,8 +92,6 @@ def save_bundle(folder: str | os.PathLike, models: dict[str, GenreModel], labels
             order.index(kv[1]["family"]) if kv[1].get("family") in order else len(order),
             kv[0])))
         _save_ensemble(folder, tmp, ensemble, set(meta["models"]), set(models))
-        from genre_core.music_map import carry_map
-
         carry_map(folder, tmp, report)   # the map of music survives when the tracks are the same
         _write_json(tmp / "report.json", report)
         _write_json(tmp / "bundle.json", meta)

@@ -3,14 +3,18 @@
 A bundle X is saved to `.X.tmp-PID-*` and swapped in with two renames (X -> `.X.old-PID`,
 tmp -> X); the PID in the names tells a dead run's leftovers from a live run's. Every folder
 bundle.json names must resolve inside the bundle, and a server passes the roots bundles may
-come from."""
+come from. A rewritten bundle keeps its map of music when its training tracks are the same
+(carry_map: here, so that bundle never imports music_map, which builds on bundle)."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
 
 from genre_core.errors import GenreError
+
+MAP_FOLDER = "map"          # the map of music inside a bundle (genre_core.music_map)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -108,3 +112,19 @@ def check_allowed(folder: Path, allowed) -> None:
     if not any(_inside(Path(root), folder) for root in allowed):
         raise GenreError(f"{folder.name}: this bundle is not in a location the server "
                          "allows")
+
+
+def carry_map(old_bundle: str | os.PathLike, new_bundle: str | os.PathLike, report: dict) -> bool:
+    """When a bundle is rewritten (a model added or retrained), keep its map if the new
+    report lists the same training tracks: the map depends only on those tracks' audio."""
+    old, new = Path(old_bundle), Path(new_bundle)
+    if not (old / MAP_FOLDER / "map.json").exists() or old.resolve() == new.resolve():
+        return False
+    try:
+        before = json.loads((old / "report.json").read_text())["data"]["track_ids"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    if sorted(before) != sorted((report.get("data") or {}).get("track_ids") or []):
+        return False
+    shutil.copytree(old / MAP_FOLDER, new / MAP_FOLDER, dirs_exist_ok=True)
+    return True

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
+from genre_core.bundle_files import MAP_FOLDER, carry_map  # noqa: F401 (carry_map: API)
 from genre_core.errors import GenreError
 
-MAP_FOLDER = "map"
 FORMAT = 1
 K = 5                       # neighbours for placement, the list, and the novelty distance
 OOD_PERCENTILE = 99.0
@@ -224,21 +224,3 @@ def build_for_bundle(bundle_dir: str | os.PathLike, data, method: str = "umap",
                   [index.get(t, ("", ""))[1] for t in ids], method=method)
     save_map(m, bundle_dir)
     return m
-
-
-def carry_map(old_bundle: str | os.PathLike, new_bundle: str | os.PathLike, report: dict) -> bool:
-    """When a bundle is rewritten (a model added or retrained), keep its map if the new
-    report lists the same training tracks: the map depends only on those tracks' audio."""
-    import shutil
-
-    old, new = Path(old_bundle), Path(new_bundle)
-    if not (old / MAP_FOLDER / "map.json").exists() or old.resolve() == new.resolve():
-        return False
-    try:
-        before = json.loads((old / "report.json").read_text())["data"]["track_ids"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return False
-    if sorted(before) != sorted((report.get("data") or {}).get("track_ids") or []):
-        return False
-    shutil.copytree(old / MAP_FOLDER, new / MAP_FOLDER, dirs_exist_ok=True)
-    return True
