@@ -9,6 +9,7 @@ import sys
 
 from genre_core.cli_common import add_data_arg, add_feature_args, data_paths  # noqa: F401 (data_paths: API)
 from genre_core.errors import GenreError
+from genre_core.models import FAMILIES  # the registry only: no model module is imported
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,7 +24,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", default="kfold,artist",
                    help="comma list of random|kfold|artist|filtered, or none to only fit the "
                         "final models (default kfold,artist; artist = leave-one-artist-out)")
-    p.add_argument("--models", default="mlp,cnn", help="comma list of mlp,cnn,lstm,musicnn")
+    p.add_argument("--models", default="mlp,cnn", help="comma list of the registered families: "
+                   + ",".join(f for f in FAMILIES if f != "features")
+                   + " (features trains with train-table)")
     p.add_argument("--variants", default="plain,corrected",
                    help="variants to evaluate (the bundle ships the corrected one)")
     p.add_argument("--out", default=None, help="bundle folder (default assets/models/default)")
