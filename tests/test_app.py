@@ -115,29 +115,39 @@ def data_root() -> Path:
     return require_data()
 
 
+def run_app(monkeypatch, bundle, page: str = "home", data=None, clip: bytes | None = None,
+            clip_name: str = "tone.wav", query: dict | None = None, timeout: int = 180):
+    """AppTest of app.py opened on `page` (with the bundle, and optionally a dataset, a
+    chosen clip and URL query parameters); fails on any exception."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("GENRE_STUDIO_DEBUG", "1")      # real exceptions, not a message
+    monkeypatch.setenv("GENRE_BUNDLE", str(bundle))
+    if data is None:
+        monkeypatch.delenv("GENRE_DATA", raising=False)
+    else:
+        monkeypatch.setenv("GENRE_DATA", str(data))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    if clip is not None:
+        at.session_state["clip_bytes"] = clip
+        at.session_state["clip_name"] = clip_name
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    if page != "home":
+        at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
 @pytest.fixture
 def make_app(monkeypatch, bundle_dir):
     """AppTest of app.py on `page`, with or without a dataset/clip/bundle."""
-    from streamlit.testing.v1 import AppTest
 
     def _make(page: str = "home", data: Path | None = None, clip: bytes | None = None,
               clip_name: str = "tone.wav", bundle: Path | str | None = None):
-        monkeypatch.setenv("GENRE_STUDIO_DEBUG", "1")      # real exceptions, not a message
-        monkeypatch.setenv("GENRE_BUNDLE", str(bundle or bundle_dir))
-        if data is None:
-            monkeypatch.delenv("GENRE_DATA", raising=False)
-        else:
-            monkeypatch.setenv("GENRE_DATA", str(data))
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-        if clip is not None:
-            at.session_state["clip_bytes"] = clip
-            at.session_state["clip_name"] = clip_name
-        at.run()
-        assert not at.exception, [e.value for e in at.exception]
-        if page != "home":
-            at.switch_page(f"pages/{page}.py").run()
-        assert not at.exception, [e.value for e in at.exception]
-        return at
+        return run_app(monkeypatch, bundle or bundle_dir, page, data, clip, clip_name)
     return _make
 
 

@@ -16,6 +16,7 @@ from test_app import (  # noqa: E402,F401
     bundle_dir,  # noqa: E402,F401  (fixture)
     charts,
     data_root,
+    run_app,
     texts,
     tone_wav,
 )
@@ -27,27 +28,8 @@ NEW_PAGES = ["map", "saliency", "batch"]
 
 @pytest.fixture
 def app(monkeypatch, bundle_dir):  # noqa: F811
-    from streamlit.testing.v1 import AppTest
-
     def _make(page="home", data=None, clip=None, clip_name="tone.wav", query=None):
-        monkeypatch.setenv("GENRE_STUDIO_DEBUG", "1")
-        monkeypatch.setenv("GENRE_BUNDLE", str(bundle_dir))
-        if data is None:
-            monkeypatch.delenv("GENRE_DATA", raising=False)
-        else:
-            monkeypatch.setenv("GENRE_DATA", str(data))
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-        for k, v in (query or {}).items():
-            at.query_params[k] = v
-        if clip is not None:
-            at.session_state["clip_bytes"] = clip
-            at.session_state["clip_name"] = clip_name
-        at.run()
-        assert not at.exception, [e.value for e in at.exception]
-        if page != "home":
-            at.switch_page(f"pages/{page}.py").run()
-        assert not at.exception, [e.value for e in at.exception]
-        return at
+        return run_app(monkeypatch, bundle_dir, page, data, clip, clip_name, query, timeout=60)
     return _make
 
 

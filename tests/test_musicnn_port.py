@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import musicnn_reference_script
 from genre_core.models import musicnn_backbone as mb
 
 REF_PATH = Path(__file__).resolve().parent / "data" / "musicnn_reference.json"
@@ -23,19 +24,7 @@ DATA_ROOT = Path(os.environ.get("GENRE_DATA_ROOT",
 TOL = 1e-3
 
 
-def _load_reference_script():
-    """tools/musicnn_reference.py made the reference values; use its own synth_clip so the
-    synthesized input cannot drift from the one the original model saw."""
-    import importlib.util
-
-    path = Path(__file__).resolve().parents[1] / "tools" / "musicnn_reference.py"
-    spec = importlib.util.spec_from_file_location("musicnn_reference", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-synth_clip = _load_reference_script().synth_clip
+synth_clip = musicnn_reference_script().synth_clip
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import musicnn_reference_script
 from genre_core import features as F
 from genre_core.config import FeatureConfig
 from genre_core.models import musicnn_backbone as mb
@@ -26,18 +27,7 @@ DATA_ROOT = Path(os.environ.get("GENRE_DATA_ROOT",
 TOL = 1e-3
 
 
-def _load_reference_script():
-    """The synthesized input is made by the reference script's own synth_clip."""
-    import importlib.util
-
-    path = Path(__file__).resolve().parents[1] / "tools" / "musicnn_reference.py"
-    spec = importlib.util.spec_from_file_location("musicnn_reference", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-synth_clip = _load_reference_script().synth_clip
+synth_clip = musicnn_reference_script().synth_clip
 NEW = ["MTT_musicnn", "MSD_vgg", "MTT_vgg"]
 GTZAN = ["blues.00000", "metal.00001", "classical.00002"]
 
