@@ -126,18 +126,16 @@ class Ensemble:
         t = fit_temperature(z, y)
         return cls(list(labels), members, [float(v) for v in w], t)
 
-    def predict_proba(self, member_probs: dict[str, np.ndarray]) -> np.ndarray:
-        """Pool the members' probabilities (any leading shape, last axis = labels)."""
+    def predict_proba(self, member_probs: dict[str, np.ndarray],
+                      calibrated: bool = True) -> np.ndarray:
+        """Pool the members' probabilities (any leading shape, last axis = labels); with
+        calibrated=False the temperature is left out (the 'before' of the calibration)."""
         missing = [m for m in self.members if m not in member_probs]
         if missing:
             raise GenreError(f"ensemble needs the models {', '.join(missing)}, which the "
                              "bundle or the --models selection lacks")
         return pool([np.asarray(member_probs[m], np.float64) for m in self.members],
-                    np.asarray(self.weights), self.temperature)
-
-    def uncalibrated_proba(self, member_probs: dict[str, np.ndarray]) -> np.ndarray:
-        return pool([np.asarray(member_probs[m], np.float64) for m in self.members],
-                    np.asarray(self.weights), 1.0)
+                    np.asarray(self.weights), self.temperature if calibrated else 1.0)
 
     # -- persistence: JSON only, nothing executable
     def to_dict(self) -> dict:
@@ -193,7 +191,7 @@ def cross_validate_ensemble(labels: list[str], oof: dict[str, np.ndarray], y: np
         ens = Ensemble.fit(labels, {m: oof[m][tr] for m in members}, y[tr])
         held = {m: oof[m][te] for m in members}
         calibrated[te] = ens.predict_proba(held)
-        raw[te] = ens.uncalibrated_proba(held)
+        raw[te] = ens.predict_proba(held, calibrated=False)
     return {"calibrated": calibrated, "uncalibrated": raw,
             "ece_before": expected_calibration_error(raw, y),
             "ece_after": expected_calibration_error(calibrated, y),
