@@ -1,10 +1,11 @@
 """Genre Studio: Streamlit router. Run with `streamlit run app.py`.
 
-Only the page list and the shared sidebar live here; each page is a file in pages/ and the
-cached loaders are in ui_state.py. The operator sets what the app may read when starting it
-(GENRE_DATA, GENRE_BUNDLE, GENRE_BUNDLES, GENRE_LOCAL_MODE; see genre_core/deploy.py and the
-README's "Deploying safely"). No icon or font is fetched from another host: page icons are
-emoji, not Material symbols (whose favicon Streamlit loads from a CDN)."""
+Only the page list and the shared sidebar live here; each page is a file in pages/ (layout
+only) and the app's logic lives in studio/ (cached loaders: studio/state.py). The operator
+sets what the app may read when starting it (GENRE_DATA, GENRE_BUNDLE, GENRE_BUNDLES,
+GENRE_LOCAL_MODE; see genre_core/inference/deploy.py and the README's "Deploying safely").
+No icon or font is fetched from another host: page icons are emoji, not Material symbols
+(whose favicon Streamlit loads from a CDN)."""
 import os
 import sys
 from pathlib import Path
@@ -14,8 +15,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import streamlit as st  # noqa: E402
 
-import ui_state  # noqa: E402
-import ui_views  # noqa: E402
+from studio import sections, state  # noqa: E402
 
 st.set_page_config(layout="wide", page_title="Genre Studio", page_icon="🎵")
 
@@ -36,13 +36,13 @@ PAGES = [
 st.markdown("<style>[data-testid='stMainBlockContainer'], .block-container "
             "{padding-top: 2.5rem;}</style>", unsafe_allow_html=True)
 page = st.navigation(PAGES)
-ui_views.url_restore()   # first run of a session: what a bookmarked URL names
-ui_state.sidebar()
-ui_views.sidebar_extras()
+sections.url_restore()   # first run of a session: what a bookmarked URL names
+state.sidebar()
+sections.sidebar_extras()
 try:
     page.run()
     # after the page is drawn, so the imports do not delay the first render
-    ui_state.warm_up()
+    state.warm_up()
 except Exception as e:  # noqa: BLE001 - last resort: a message, never a traceback
     from genre_core.errors import GenreError
 
@@ -50,9 +50,9 @@ except Exception as e:  # noqa: BLE001 - last resort: a message, never a traceba
         raise
 
     if isinstance(e, GenreError):
-        st.error(ui_state.md(e))
+        st.error(state.md(e))
     else:
-        st.error(f"Something went wrong on this page ({type(e).__name__}: {ui_state.md(e)}). "
+        st.error(f"Something went wrong on this page ({type(e).__name__}: {state.md(e)}). "
                  "The other pages still work.")
 finally:
-    ui_views.url_write(page)   # even after st.stop(): the address shows what is on screen
+    sections.url_write(page)   # even after st.stop(): the address shows what is on screen

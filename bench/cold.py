@@ -12,16 +12,16 @@ COLD_CHILD = r"""
 import time
 t0 = time.perf_counter()
 import json, sys
-from genre_core.batch_predict import skip_optional_pandas
+from genre_core.inference.batch_predict import skip_optional_pandas
 skip_optional_pandas()                       # as the predict command does
-from genre_core.predict import Predictor
+from genre_core.inference.predict import Predictor
 t1 = time.perf_counter()
 bundle, models, f = sys.argv[1], sys.argv[2], sys.argv[3]
 p = Predictor(bundle, models.split(",") if models else None, lazy=True)
 t2 = time.perf_counter()
 pred = p.predict(f)
 t3 = time.perf_counter()
-print("BENCH_JSON" + json.dumps({"import genre_core.predict": t1 - t0,
+print("BENCH_JSON" + json.dumps({"import genre_core.inference.predict": t1 - t0,
                                  "Predictor (lazy)": t2 - t1, **pred.timings,
                                  "first prediction": t3 - t2, "in-process total": t3 - t0}))
 """
@@ -48,8 +48,8 @@ def bench_cold(bundle_path: Path, mat: Material, reps: int) -> dict:
             for k, v in json.loads(r["json_line"][len("BENCH_JSON"):]).items():
                 stages.setdefault(k, []).append(v)
     # the import cost alone, for the profile of where cold time goes
-    code = ("import time, json; t0 = time.perf_counter(); import genre_core.predict; "
-            "from genre_core.batch_predict import skip_optional_pandas; skip_optional_pandas(); "
+    code = ("import time, json; t0 = time.perf_counter(); import genre_core.inference.predict; "
+            "from genre_core.inference.batch_predict import skip_optional_pandas; skip_optional_pandas(); "
             "t1 = time.perf_counter(); import onnxruntime; t2 = time.perf_counter(); "
             "import librosa; librosa.feature.mfcc; t3 = time.perf_counter(); "
             "import sklearn.linear_model; t4 = time.perf_counter(); print('BENCH_JSON' + "

@@ -24,8 +24,8 @@ def _naive_extract(tracks, config: FeatureConfig) -> int:
 
 def bench_extraction(data_root: Path, cold_reps: int, cached_reps: int,
                      naive_limit: int | None) -> tuple[dict, dict]:
-    from genre_core.cache import FeatureCache
-    from genre_core.dataset import extract_dataset, index_dataset
+    from genre_core.inference.cache import FeatureCache
+    from genre_core.inference.dataset import extract_dataset, index_dataset
 
     config = FeatureConfig()
     ds = index_dataset(data_root)

@@ -11,9 +11,9 @@ from bench.common import Material, child_env, eprint, run_timed, stats
 GROWTH_CHILD = r"""
 import json, sys, time
 from dataclasses import replace
-from genre_core.audio import load_audio
+from genre_core.inference.audio import load_audio
 from bench.common import peak_rss_of
-from genre_core.predict import Predictor
+from genre_core.inference.predict import Predictor
 import os
 bundle, models, reps, files = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
 p = Predictor(bundle, models.split(",") if models else None)

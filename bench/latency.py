@@ -12,7 +12,7 @@ from bench.naive import NAIVE_MODELS, keras_net, naive_predict
 
 
 def bench_latency(bundle_path: Path, mat: Material, reps: int, naive_reps: int) -> dict:
-    from genre_core.predict import Predictor
+    from genre_core.inference.predict import Predictor
 
     predictor = Predictor(bundle_path, common.MODELS)
     bundle = predictor.bundle

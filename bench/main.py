@@ -22,8 +22,8 @@ from bench.training import bench_training, build_quick_bundle
 
 
 def run(args) -> int:
-    from genre_core.bundle import DEFAULT_BUNDLE
-    from genre_core.dataset import default_data_root
+    from genre_core.inference.bundle import DEFAULT_BUNDLE
+    from genre_core.inference.dataset import default_data_root
 
     quick = bool(getattr(args, "quick", False))
     skip = {s.strip() for s in (getattr(args, "skip", "") or "").split(",") if s.strip()}

@@ -15,10 +15,10 @@ def bench_training(data: dict, families: list[str], epochs: int) -> dict:
     import keras  # noqa: F401 - imported before the clock starts (the import is section 2's)
 
     import genre_core.models.keras_segments as ks
-    from genre_core.cli_common import label_order
+    from genre_core.cli.common import label_order
     from genre_core.config import TrainConfig
-    from genre_core.splits import _carve_valid
-    from genre_core.training import fit_model
+    from genre_core.training.fitting import fit_model
+    from genre_core.training.splits import _carve_valid
 
     feats, tracks = data["features"], data["tracks"]
     genre_of = {t.id: t.genre for t in tracks if t.id in feats}
@@ -62,8 +62,8 @@ def bench_training(data: dict, families: list[str], epochs: int) -> dict:
 def build_quick_bundle(out: Path, data: dict | None) -> Path:
     """A bundle to measure with when there is none: mlp+cnn fitted for 2 epochs (the size and
     speed of a model do not depend on how well it is trained)."""
-    from genre_core.bundle import save_bundle
     from genre_core.config import GENRES, TrainConfig
+    from genre_core.inference.bundle import save_bundle
     from genre_core.models import model_class
 
     config = FeatureConfig()

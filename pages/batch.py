@@ -3,10 +3,9 @@ confidence, their agreement, an out-of-domain note), downloadable as CSV."""
 import pandas as pd
 import streamlit as st
 
-import ui_state
-import ui_views
-from genre_core import app_support as sup
-from genre_core import view_support as vs
+from studio import sections, state
+from studio import summaries as sup
+from studio import view_data as vs
 
 st.title("Batch")
 files = st.file_uploader("Audio files (wav, mp3, flac, ogg)", type=["wav", "mp3", "flac", "ogg"],
@@ -14,13 +13,13 @@ files = st.file_uploader("Audio files (wav, mp3, flac, ogg)", type=["wav", "mp3"
 if not files:
     st.info("Drop several audio files here: each gets every model's answer.")
     st.stop()
-predictor = ui_state.predictor()
+predictor = state.predictor()
 if predictor is None:
     st.stop()
 rows = []
 progress = st.progress(0.0, text="Analysing…")
 for i, f in enumerate(files):
-    rows.append(ui_views.batch_answer(f.getvalue(), f.name, predictor))
+    rows.append(sections.batch_answer(f.getvalue(), f.name, predictor))
     progress.progress((i + 1) / len(files), text=f"Analysed {i + 1} of {len(files)}")
 progress.empty()
 table = pd.DataFrame(rows)

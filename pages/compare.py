@@ -2,16 +2,15 @@
 segment, and whether they agree."""
 import streamlit as st
 
-import ui_state
-import ui_views
-from genre_core import app_support as sup
-from genre_core import plots
+from genre_core.views import plots
+from studio import sections, state
+from studio import summaries as sup
 
 st.title("Compare models")
-clip = ui_state.require_clip()
+clip = state.require_clip()
 if clip is None:
     st.stop()
-prediction = ui_state.clip_prediction(clip)
+prediction = state.clip_prediction(clip)
 if prediction is None:
     st.stop()
 
@@ -19,14 +18,14 @@ verdict = sup.headline(prediction)
 if verdict:
     st.header(verdict)
 st.subheader(sup.agreement_sentence(prediction))
-st.caption(f"Clip: **{ui_state.md(ui_state.clip_name())}** — "
+st.caption(f"Clip: **{state.md(state.clip_name())}** — "
            + ", ".join(f"{sup.display_name(n)}: {mp.genre} ({mp.probabilities[mp.genre]:.0%})"
                        for n, mp in prediction.models.items()))
 for w in clip.warnings:
     st.warning(w)
 ood_slot = st.container()   # filled last: the check runs musicnn again (about 2 s)
-ui_views.timeline(clip, prediction, ui_state.clip_bytes(), ui_state.clip_name(),
-                  ui_state.clip_digest(), key="compare_timeline")
+sections.timeline(clip, prediction, state.clip_bytes(), state.clip_name(),
+                  state.clip_digest(), key="compare_timeline")
 
 names = list(prediction.models)
 st.plotly_chart(plots.probability_bars(
@@ -35,14 +34,14 @@ st.plotly_chart(plots.probability_bars(
     display_names={n: sup.display_name(n) for n in names}),
     width="stretch", key="compare_bars")
 
-predictor = ui_state.predictor(show_error=False)
+predictor = state.predictor(show_error=False)
 features_of = ({n: m.feature for n, m in predictor.bundle.models.items()} if predictor else {})
-config = ui_state.feature_config()
+config = state.feature_config()
 columns = st.columns(min(len(names), 3))
 for i, name in enumerate(names):
     mp = prediction.models[name]
     with columns[i % len(columns)]:
-        st.markdown(f"#### {sup.display_name(name)}: **{ui_state.md(mp.genre)}**")
+        st.markdown(f"#### {sup.display_name(name)}: **{state.md(mp.genre)}**")
         st.dataframe(sup.top_k_rows(mp, 3), hide_index=True, width="stretch",
                      column_config={"probability": st.column_config.ProgressColumn(
                          "probability", format="percent", min_value=0.0, max_value=1.0)})
@@ -61,6 +60,6 @@ if prediction.tag_sets:
     for column, (vocabulary, tags) in zip(tag_columns, prediction.tag_sets.items()):
         column.plotly_chart(plots.tag_bars(tags, title=f"{vocabulary} tags"), width="stretch",
                             key=f"compare_tags_{vocabulary}")
-ui_views.predictions_download(prediction, key="compare_csv")
-ui_views.ood_notice(clip, ood_slot)
+sections.predictions_download(prediction, key="compare_csv")
+sections.ood_notice(clip, ood_slot)
 st.caption("Timing: " + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in prediction.timings.items()))

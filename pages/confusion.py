@@ -3,12 +3,12 @@ report; click a cell to list its tracks."""
 import pandas as pd
 import streamlit as st
 
-import ui_state
-from genre_core import app_support as sup
-from genre_core import plots
+from genre_core.views import plots
+from studio import state
+from studio import summaries as sup
 
 st.title("Confusion matrix")
-bundle = ui_state.bundle_meta()
+bundle = state.bundle_meta()
 if bundle is None:
     st.stop()
 meta, report = bundle
@@ -64,8 +64,8 @@ if level == "track":
     d1, d2 = st.columns(2)
     true = d1.selectbox("True genre", evaluated, key="cm_true")
     pred = d2.selectbox("Predicted genre", labels, key="cm_pred")
-    rows = sup.cell_rows(sup.tracks_in_cell(ev, true, pred), ui_state.track_index())
-    st.markdown(f"**{len(rows)}** {ui_state.md(true)} track(s) predicted as "
-                f"**{ui_state.md(pred)}**")
+    rows = sup.cell_rows(sup.tracks_in_cell(ev, true, pred), state.track_index())
+    st.markdown(f"**{len(rows)}** {state.md(true)} track(s) predicted as "
+                f"**{state.md(pred)}**")
     if rows:
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")

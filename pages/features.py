@@ -2,23 +2,22 @@
 (mel spectrogram, chroma, tempogram), and the exact block one model input holds."""
 import streamlit as st
 
-import ui_state
-import ui_views
-from genre_core import plots
+from genre_core.views import plots
+from studio import sections, state
 
 st.title("Features")
-ui_views.feature_explainer()
-clip = ui_state.require_clip()
+sections.feature_explainer()
+clip = state.require_clip()
 if clip is None:
     st.stop()
-config = ui_state.feature_config()
-st.caption(f"Clip: **{ui_state.md(ui_state.clip_name())}** — {clip.loaded_seconds:.1f} s analysed, "
+config = state.feature_config()
+st.caption(f"Clip: **{state.md(state.clip_name())}** — {clip.loaded_seconds:.1f} s analysed, "
            f"{config.n_mfcc} MFCCs, hop {config.hop_length} samples at {config.sample_rate} Hz")
 
 tab_mfcc, tab_mel, tab_chroma, tab_tempo, tab_block = st.tabs(
     ["MFCC", "Mel spectrogram (dB)", "Chroma (CQT)", "Tempogram", "Model input (one segment)"])
 with tab_mfcc:
-    st.plotly_chart(plots.mfcc_heatmap(ui_state.clip_feature("mfcc", clip), config.sample_rate,
+    st.plotly_chart(plots.mfcc_heatmap(state.clip_feature("mfcc", clip), config.sample_rate,
                                        config.hop_length, title="MFCCs of the whole clip"),
                     width="stretch", key="features_mfcc")
     st.caption("Row 0 is loudness; higher rows describe ever finer detail of the spectrum's "
@@ -26,21 +25,21 @@ with tab_mfcc:
 with tab_mel:
     import librosa
 
-    mel = ui_state.clip_feature("mel", clip)
+    mel = state.clip_feature("mel", clip)
     freqs = librosa.mel_frequencies(n_mels=mel.shape[0], fmax=config.sample_rate / 2)
     st.plotly_chart(plots.mel_heatmap(mel, config.sample_rate, config.hop_length, freqs,
                                       title="Mel spectrogram"),
                     width="stretch", key="features_mel")
 with tab_chroma:
-    st.plotly_chart(plots.chroma_heatmap(ui_state.clip_feature("chroma", clip),
+    st.plotly_chart(plots.chroma_heatmap(state.clip_feature("chroma", clip),
                                          config.sample_rate, config.hop_length),
                     width="stretch", key="features_chroma")
 with tab_tempo:
-    tg, tempo = ui_state.clip_feature("tempogram", clip)
+    tg, tempo = state.clip_feature("tempogram", clip)
     st.plotly_chart(plots.tempogram_heatmap(tg, config.sample_rate, config.hop_length, tempo),
                     width="stretch", key="features_tempogram")
 with tab_block:
-    blocks = ui_state.clip_feature("segments", clip)
+    blocks = state.clip_feature("segments", clip)
     n = len(blocks)
     if n > 1:
         k = st.slider("Segment", 1, n, 1, key="features_segment",

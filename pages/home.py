@@ -2,9 +2,9 @@
 was measured on), and whether a dataset is connected."""
 import streamlit as st
 
-import ui_state
-from genre_core import app_support as sup
-from genre_core import plots
+from genre_core.views import plots
+from studio import state
+from studio import summaries as sup
 
 st.title("Genre Studio")
 st.markdown(sup.APP_INTRO)
@@ -12,7 +12,7 @@ st.markdown(sup.APP_INTRO)
 left, right = st.columns([3, 2], gap="large")
 with left:
     st.subheader("Models loaded")
-    bundle = ui_state.bundle_meta()
+    bundle = state.bundle_meta()
     if bundle is not None:
         meta, report = bundle
         rows = sup.home_summary(meta, report)
@@ -26,19 +26,19 @@ with left:
         for r in rows:
             if r["split description"]:
                 st.caption(f"**{r['model']}** — {r['split']} split: {r['split description']}")
-        st.caption(f"Bundle: {ui_state.md(ui_state.bundle_label())}")
+        st.caption(f"Bundle: {state.md(state.bundle_label())}")
 
 with right:
     st.subheader("Dataset")
-    if not ui_state.data_path():
-        st.info("No dataset connected. " + ui_state.CONNECT_HINT + " Uploads and recordings "
+    if not state.data_path():
+        st.info("No dataset connected. " + state.CONNECT_HINT + " Uploads and recordings "
                 "work without it.")
     else:
-        ds = ui_state.dataset(show_error=True)
+        ds = state.dataset(show_error=True)
         if ds is not None:
             summary = sup.dataset_summary(ds)
             st.metric("tracks connected", summary["n_tracks"])
-            st.caption(f"{ui_state.md(ui_state.dataset_label())} — {len(summary['genres'])} genres"
+            st.caption(f"{state.md(state.dataset_label())} — {len(summary['genres'])} genres"
                        + (f", {summary['skipped']} unreadable file(s) skipped"
                           if summary["skipped"] else ""))
             st.plotly_chart(plots.genre_counts(summary["genres"]), width="stretch",

@@ -2,10 +2,9 @@
 models will cut it into 3-second segments."""
 import streamlit as st
 
-import ui_state
-import ui_views
-from genre_core import app_support as sup
-from genre_core import plots
+from genre_core.views import plots
+from studio import sections, state
+from studio import summaries as sup
 
 st.title("Listen")
 
@@ -18,19 +17,19 @@ if source == SOURCES[0]:
     if upload is not None:
         data = upload.getvalue()
         if not data:
-            st.error(f"{ui_state.md(upload.name)}: the file is empty (0 bytes).")
+            st.error(f"{state.md(upload.name)}: the file is empty (0 bytes).")
         else:
-            ui_state.set_clip(data, upload.name, "upload")
+            state.set_clip(data, upload.name, "upload")
 elif source == SOURCES[1]:
     recording = st.audio_input("Record a clip (at least a few seconds; 30 s is ideal)",
                                sample_rate=22050, key="listen_record")
     if recording is not None:
-        ui_state.set_clip(recording.getvalue(), "microphone recording.wav", "microphone")
+        state.set_clip(recording.getvalue(), "microphone recording.wav", "microphone")
 else:
-    ds = ui_state.dataset(show_error=True)
+    ds = state.dataset(show_error=True)
     if ds is None:
-        if not ui_state.data_path():
-            st.info(ui_state.CONNECT_HINT)
+        if not state.data_path():
+            st.info(state.CONNECT_HINT)
     else:
         c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
         genre = c1.selectbox("Genre", ds.genres, key="listen_genre")
@@ -38,27 +37,27 @@ else:
         number = c2.selectbox("Track number", numbers, key="listen_number")
         if c3.button("Use this track", key="listen_use", type="primary") and number is not None:
             track = sup.find_track(ds, genre, number)
-            data = ui_state.track_bytes(track) if track else None
+            data = state.track_bytes(track) if track else None
             if data:
-                ui_state.set_clip(data, track.filename, "dataset")
-        index = ui_state.track_index()
+                state.set_clip(data, track.filename, "dataset")
+        index = state.track_index()
         if number is not None:
             track = sup.find_track(ds, genre, number)
             if track is not None:
-                st.caption(ui_state.md(sup.describe_track(track.id, index)))
+                st.caption(state.md(sup.describe_track(track.id, index)))
 
-if ui_state.clip_digest() is None:
+if state.clip_digest() is None:
     st.info("No clip chosen yet.")
-    ui_views.genre_examples()
+    sections.genre_examples()
     st.stop()
 
-clip = ui_state.current_clip()
-name = ui_state.clip_name()
-st.subheader(f"Chosen clip: {ui_state.md(name)}")
-data = ui_state.clip_bytes()
+clip = state.current_clip()
+name = state.clip_name()
+st.subheader(f"Chosen clip: {state.md(name)}")
+data = state.clip_bytes()
 if clip is None:
     if st.button("Forget this clip", key="listen_forget"):
-        ui_state.clear_clip()
+        state.clear_clip()
         st.rerun()
     st.stop()
 
@@ -74,12 +73,12 @@ if clip.truncated:
     st.info(f"Only the first {clip.loaded_seconds:.0f} s of this {clip.duration:.0f}-s file are "
             "analysed.")
 
-config = ui_state.feature_config()
+config = state.feature_config()
 n = sup.segment_count(clip, config)
 st.plotly_chart(plots.waveform(clip.samples, clip.sample_rate, config.segment_seconds,
                                title=f"Waveform: {n} segment(s) of {config.segment_seconds:g} s "
                                      "(red dashed lines)"),
                 width="stretch", key="listen_waveform")
 st.page_link("pages/compare.py", label="See what the models say", icon="⚖️")
-ui_views.listen_timeline(clip)
-ui_views.genre_examples()
+sections.listen_timeline(clip)
+sections.genre_examples()

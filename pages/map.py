@@ -4,13 +4,12 @@ sounds most like; misclassified tracks can be ringed."""
 import pandas as pd
 import streamlit as st
 
-import ui_state
-import ui_views
-from genre_core import app_support as sup
-from genre_core import view_plots
+from genre_core.views import view_plots
+from studio import sections, state
+from studio import summaries as sup
 
 st.title("Map of music")
-m = ui_views.music_map()
+m = sections.music_map()
 if m is None:
     st.info("This model bundle has no map of music. Build it with "
             "`python tools/build_map.py --bundle <bundle> --data <GTZAN folder>`.")
@@ -19,7 +18,7 @@ st.caption(f"{len(m.ids)} training tracks placed by {m.method.upper()} from musi
            "embedding of each clip: tracks that sound alike sit close together. Hover a point "
            "for artist and title.")
 
-meta = ui_state.bundle_meta(show_error=False)
+meta = state.bundle_meta(show_error=False)
 models = sup.evaluated_models(*meta) if meta else []
 c1, c2 = st.columns([1, 2])
 highlight_on = c1.toggle("Ring misclassified tracks", key="map_misclassified")
@@ -29,16 +28,16 @@ if highlight_on and models:
         st.session_state["map_model"] = "musicnn" if "musicnn" in models else models[0]
     model = c2.selectbox("misclassified by (held-out predictions)", models,
                          format_func=sup.display_name, key="map_model")
-    highlight = ui_views.map_highlights(model)
+    highlight = sections.map_highlights(model)
 
-clip = ui_state.current_clip(show_error=False) if ui_state.clip_digest() else None
+clip = state.current_clip(show_error=False) if state.clip_digest() else None
 place, near = None, []
 if clip is not None:
-    emb = ui_views.clip_embedding(clip)
-    own = ui_state.clip_name().rsplit(".", 1)[0]
+    emb = sections.clip_embedding(clip)
+    own = state.clip_name().rsplit(".", 1)[0]
     near = m.neighbours(emb, 5, exclude=own if own in m.ids else None)
     place = m.place(emb)
-ui_views.chart(view_plots.music_map(m, highlight, place, "your clip", [n["track"] for n in near],
+sections.chart(view_plots.music_map(m, highlight, place, "your clip", [n["track"] for n in near],
                                     height=540), key="map_chart", name="music-map")
 
 if clip is None:
@@ -46,18 +45,18 @@ if clip is None:
     st.stop()
 st.subheader("The five training tracks it sounds most like")
 st.caption("Nearest in musicnn's embedding (cosine distance: 0 = the same direction).")
-index = ui_state.track_index()
+index = state.track_index()
 st.dataframe(pd.DataFrame([{"track": n["track"], "genre": n["genre"],
                             "artist": n["artist"] or "unknown",
                             "title": n["title"] or "unknown", "distance": n["distance"]}
                            for n in near]), hide_index=True, width="stretch")
-ds = ui_state.dataset()
+ds = state.dataset()
 if ds is None:
-    st.caption("Connect the dataset to play them. " + ui_state.CONNECT_HINT)
+    st.caption("Connect the dataset to play them. " + state.CONNECT_HINT)
 else:
     pick = st.selectbox("Play", [n["track"] for n in near], key="map_play",
                         format_func=lambda t: sup.describe_track(t, index))
     track = sup.find_track_by_id(ds, pick)
-    data = ui_state.track_bytes(track) if track is not None else None
+    data = state.track_bytes(track) if track is not None else None
     if data:
         st.audio(data, format=sup.audio_mime(track.filename))

@@ -2,13 +2,12 @@
 thought instead; choose one to hear it and see why."""
 import streamlit as st
 
-import ui_state
-import ui_views
-from genre_core import app_support as sup
-from genre_core import plots
+from genre_core.views import plots
+from studio import sections, state
+from studio import summaries as sup
 
 st.title("Misclassified tracks")
-bundle = ui_state.bundle_meta()
+bundle = state.bundle_meta()
 if bundle is None:
     st.stop()
 meta, report = bundle
@@ -25,7 +24,7 @@ split = f1.selectbox("Split", splits, key="mis_split")
 true_filter = f2.multiselect("True genre", labels, key="mis_true", placeholder="any")
 pred_filter = f3.multiselect("Predicted genre (by any model)", labels, key="mis_pred",
                              placeholder="any")
-index = ui_state.track_index()
+index = state.track_index()
 table = sup.misclassified_table(report, index, split=split, models=models)
 shown = sup.filter_misclassified(table, true_filter, pred_filter)
 st.caption(f"{len(shown)} of {len(table)} tracks misclassified by at least one model "
@@ -49,10 +48,10 @@ track_id = st.selectbox("Track", ids, key="mis_track",
                         format_func=lambda t: sup.describe_track(t, index))
 
 entries = sup.track_entries(report, track_id, split)
-st.subheader(ui_state.md(sup.describe_track(track_id, index)))
+st.subheader(state.md(sup.describe_track(track_id, index)))
 st.markdown("True genre **{}**. {}".format(
-    ui_state.md(next(iter(entries.values()))["genre"] if entries else "?"),
-    ui_state.md(sup.agreement_sentence({m: e["predicted"] for m, e in entries.items()}))))
+    state.md(next(iter(entries.values()))["genre"] if entries else "?"),
+    state.md(sup.agreement_sentence({m: e["predicted"] for m, e in entries.items()}))))
 
 left, right = st.columns(2, gap="medium")
 with left:
@@ -65,27 +64,27 @@ with right:
                          key="mis_votes_model") if entries else None
     if which:
         votes = sup.segment_votes(entries[which], labels)
-        config = ui_state.feature_config()
+        config = state.feature_config()
         starts = [i * config.segment_seconds for i in range(len(votes))]
         st.plotly_chart(plots.segment_timeline(votes, starts, labels, config.segment_seconds,
                                                title="Held-out vote of each segment", height=340),
                         width="stretch", key="mis_votes")
 
 st.subheader("Listen and look")
-ds = ui_state.dataset(show_error=True)
+ds = state.dataset(show_error=True)
 track = sup.find_track_by_id(ds, track_id)
 if ds is None:
-    st.info("The audio is not available. " + ui_state.CONNECT_HINT)
+    st.info("The audio is not available. " + state.CONNECT_HINT)
 elif track is None:
-    st.warning(f"{ui_state.md(track_id)} is not in the connected dataset.")
+    st.warning(f"{state.md(track_id)} is not in the connected dataset.")
 else:
-    data = ui_state.track_bytes(track)
+    data = state.track_bytes(track)
     if data:
         st.audio(data, format=sup.audio_mime(track.filename))
-    analysis = ui_state.analyse_track(track)
+    analysis = state.analyse_track(track)
     if analysis is not None:
         clip, mfcc, prediction = analysis
-        config = ui_state.feature_config()
+        config = state.feature_config()
         a, b = st.columns(2, gap="medium")
         a.plotly_chart(plots.mfcc_heatmap(mfcc, config.sample_rate, config.hop_length,
                                           title="MFCCs", height=400),
@@ -102,4 +101,4 @@ else:
         st.caption("The shipped models were trained on all tracks, this one included, so their "
                    "live answer here is usually right; the table above shows held-out answers.")
         st.subheader("What the model listened to")
-        ui_views.saliency_section(clip, f"track:{track.id}", key="mis_sal")
+        sections.saliency_section(clip, f"track:{track.id}", key="mis_sal")

@@ -3,12 +3,12 @@ learning curves, plain vs corrected accuracies, the data and split, and every pa
 import pandas as pd
 import streamlit as st
 
-import ui_state
-from genre_core import app_support as sup
-from genre_core import plots
+from genre_core.views import plots
+from studio import state
+from studio import summaries as sup
 
 st.title("Model card")
-bundle = ui_state.bundle_meta()
+bundle = state.bundle_meta()
 if bundle is None:
     st.stop()
 meta, report = bundle

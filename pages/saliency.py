@@ -3,12 +3,11 @@ the CNN (on MFCCs) and musicnn (on its mel spectrogram), toward the segment's to
 its runner-up."""
 import streamlit as st
 
-import ui_state
-import ui_views
+from studio import sections, state
 
 st.title("What the model listened to")
-clip = ui_state.require_clip()
+clip = state.require_clip()
 if clip is None:
     st.stop()
-st.caption("Clip: " + ui_views.plain(ui_state.clip_name()))
-ui_views.saliency_section(clip, ui_state.clip_digest(), key="sal")
+st.caption("Clip: " + sections.plain(state.clip_name()))
+sections.saliency_section(clip, state.clip_digest(), key="sal")

@@ -28,10 +28,10 @@ def build_tiny_bundle(out: str | os.PathLike, families=("mlp", "cnn"), seed: int
     """A bundle fitted for one epoch on random MFCC blocks, with a synthetic but well-formed
     report (two splits, real GTZAN track ids so the artist index resolves): enough for every
     page to have something to draw, built in seconds instead of a training run."""
-    from genre_core.bundle import save_bundle
     from genre_core.config import GENRES, FeatureConfig, TrainConfig
-    from genre_core.evaluation import evaluate_predictions
+    from genre_core.inference.bundle import save_bundle
     from genre_core.models import model_class
+    from genre_core.training.evaluation import evaluate_predictions
 
     rng = np.random.default_rng(seed)
     config = FeatureConfig()
@@ -79,7 +79,7 @@ def build_tiny_bundle(out: str | os.PathLike, families=("mlp", "cnn"), seed: int
 
 def _bundle_is_usable(folder: Path) -> bool:
     try:
-        from genre_core.bundle import read_bundle_meta
+        from genre_core.inference.bundle import read_bundle_meta
 
         meta, report = read_bundle_meta(folder)
         return bool(meta["models"]) and bool(report.get("evaluations"))
@@ -160,7 +160,7 @@ def charts(at) -> list:
 
 
 def bundle_models(bundle_dir: Path) -> list[str]:
-    from genre_core.bundle import read_bundle_meta
+    from genre_core.inference.bundle import read_bundle_meta
 
     return list(read_bundle_meta(bundle_dir)[0]["models"])
 
@@ -168,7 +168,7 @@ def bundle_models(bundle_dir: Path) -> list[str]:
 def answers(bundle_dir: Path) -> list[str]:
     """What a prediction holds: the calibrated ensemble (when the bundle has one) and each
     model."""
-    from genre_core.ensemble import ENSEMBLE_FILE
+    from genre_core.inference.ensemble import ENSEMBLE_FILE
 
     return (["ensemble"] if (bundle_dir / ENSEMBLE_FILE).exists() else []) + \
         bundle_models(bundle_dir)

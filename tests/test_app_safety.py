@@ -114,7 +114,7 @@ EVIL = "![x](http://evil.invalid/a.png) <img src=http://evil.invalid/b.png> **b*
 
 
 def test_user_named_text_is_not_markdown(app):
-    from genre_core.app_support import md_escape
+    from studio.escape import md_escape
 
     at = app(state={"clip_bytes": wav_bytes(tone(4.0)), "clip_name": EVIL}, page="listen")
     heading = texts(at.subheader)
@@ -129,7 +129,7 @@ def test_user_named_text_is_not_markdown(app):
 
 
 def test_md_escape_leaves_nothing_active():
-    from genre_core.app_support import md_escape
+    from studio.escape import md_escape
 
     out = md_escape("1. [a](b) `c` <d> *e* _f_ :g: ~h~ $i$ #j |k| \\l\nm")
     # every Markdown/HTML/directive character is preceded by a backslash
@@ -139,7 +139,7 @@ def test_md_escape_leaves_nothing_active():
 
 def test_no_material_icons_and_no_usage_stats():
     """Material-symbol page icons make Streamlit fetch the favicon from fonts.gstatic.com."""
-    for f in [ROOT / "app.py", ROOT / "ui_state.py", *(ROOT / "pages").glob("*.py")]:
+    for f in [ROOT / "app.py", ROOT / "studio" / "state.py", *(ROOT / "pages").glob("*.py")]:
         assert ":material/" not in f.read_text(), f
     import tomllib
 
@@ -150,7 +150,7 @@ def test_no_material_icons_and_no_usage_stats():
 # ---------------------------------------------------------------- memory per session
 
 def test_only_the_current_clip_is_kept_decoded(app):
-    from genre_core.cache import content_hash
+    from genre_core.inference.cache import content_hash
 
     first, second = wav_bytes(tone(5.0, freq=300)), wav_bytes(tone(6.0, freq=600))
     at = app(state={"clip_bytes": first, "clip_name": "a.wav"}, page="listen")
@@ -174,8 +174,8 @@ def _chart(at, title: str) -> str:
 
 def _first_misclassified(bundle: Path) -> str:
     """The track the Misclassified page selects first (its default split, no filter)."""
-    from genre_core import app_support as sup
-    from genre_core.bundle import read_bundle_meta
+    from genre_core.inference.bundle import read_bundle_meta
+    from studio import summaries as sup
 
     meta, report = read_bundle_meta(bundle)
     split = sorted({ev["split"] for ev in report["evaluations"]}, key=sup._split_rank)[0]

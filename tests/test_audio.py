@@ -5,9 +5,9 @@ import pytest
 import soundfile as sf
 
 from conftest import tone, wav_bytes
-from genre_core.audio import load_audio
 from genre_core.config import FeatureConfig
 from genre_core.errors import AudioError
+from genre_core.inference.audio import load_audio
 
 
 @pytest.mark.parametrize("ext", [".wav", ".flac", ".ogg", ".mp3"])

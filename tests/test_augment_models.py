@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from conftest import tone
-from genre_core.augment import N_COPIES, Augmenter, augmented_copies, spec_augment
 from genre_core.config import TrainConfig
 from genre_core.models import model_class
+from genre_core.training.augment import N_COPIES, Augmenter, augmented_copies, spec_augment
 
 
 def test_augmented_copies_are_perturbed_but_similar_length():

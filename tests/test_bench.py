@@ -33,7 +33,7 @@ def test_ratio_and_targets():
 
 
 def test_naive_features_match_batched_shape():
-    from genre_core.features import mfcc_segments
+    from genre_core.inference.features import mfcc_segments
 
     config = FeatureConfig()
     y = bench.synth_music(7.0)           # 2 full segments, a partial one dropped
@@ -46,8 +46,8 @@ def test_naive_features_match_batched_shape():
 
 def _bundle(tmp_path):
     """MLP and CNN with random weights (no fitting: agreement, not accuracy, is tested)."""
-    from genre_core.bundle import Bundle
     from genre_core.config import TrainConfig
+    from genre_core.inference.bundle import Bundle
     from genre_core.models import model_class
 
     config = FeatureConfig()
@@ -66,8 +66,8 @@ def _bundle(tmp_path):
 def test_naive_and_fast_predictions_agree(tmp_path):
     import soundfile as sf
 
-    from genre_core.features import mfcc_segments
-    from genre_core.predict import Predictor
+    from genre_core.inference.features import mfcc_segments
+    from genre_core.inference.predict import Predictor
 
     bundle = _bundle(tmp_path)
     wav = tmp_path / "clip.wav"
@@ -93,7 +93,7 @@ def test_chunked_mfcc_matches_one_call():
     result must be that of one librosa call over every segment."""
     import librosa
 
-    from genre_core import features
+    from genre_core.inference import features
 
     config = FeatureConfig()
     y = bench.synth_music(3.0 * (features.MFCC_CHUNK_SEGMENTS + 3), seed=2)

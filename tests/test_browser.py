@@ -146,8 +146,8 @@ def _wait_charts(page, n: int):
 def _click_cell(page, bundle):
     """Click a cell of the default evaluation (a genre it scores, predicted as the next
     genre): its tracks get listed below the matrix."""
-    from genre_core import app_support as sup
-    from genre_core.bundle import read_bundle_meta
+    from genre_core.inference.bundle import read_bundle_meta
+    from studio import summaries as sup
 
     meta, report = read_bundle_meta(bundle)
     labels = sup.bundle_labels(meta, report)
@@ -168,7 +168,7 @@ def _click_cell(page, bundle):
 
 
 def test_every_page_in_chromium(playwright_api, server):
-    from genre_core.bundle import read_bundle_meta
+    from genre_core.inference.bundle import read_bundle_meta
 
     url, started, bundle = server
     n_models = len(read_bundle_meta(bundle)[0]["models"])

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, tone, wav_bytes
-from genre_core.bundle import load_bundle, save_bundle
 from genre_core.config import FeatureConfig, TrainConfig
 from genre_core.errors import GenreError
-from genre_core.predict import Predictor
-from genre_core.training import fit_model
+from genre_core.inference.bundle import load_bundle, save_bundle
+from genre_core.inference.predict import Predictor
+from genre_core.training.fitting import fit_model
 
 LABELS = ["low", "high"]
 
@@ -22,7 +22,7 @@ LABELS = ["low", "high"]
 @pytest.fixture(scope="module")
 def tone_bundle(tmp_path_factory):
     """MLP and CNN fitted on MFCCs of low vs high tones; must separate them."""
-    from genre_core.features import mfcc_segments
+    from genre_core.inference.features import mfcc_segments
 
     feats, genre_of = {}, {}
     for k in range(6):
@@ -154,7 +154,7 @@ def test_cli_missing_bundle_is_one_line(tmp_path):
 def test_shipped_bundle_holds_no_training_rows():
     """GTZAN data must not ship: the table model may not be an SVM (its support vectors are
     rows of the feature table); every other family stores weights or statistics only."""
-    from genre_core.bundle import DEFAULT_BUNDLE, read_bundle_meta
+    from genre_core.inference.bundle import DEFAULT_BUNDLE, read_bundle_meta
 
     if not (DEFAULT_BUNDLE / "bundle.json").exists():
         pytest.skip("no shipped bundle")

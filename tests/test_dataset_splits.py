@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 
 from conftest import tone, wav_bytes
-from genre_core.cache import FeatureCache
-from genre_core.dataset import Track, extract_dataset, index_dataset
 from genre_core.errors import GenreError
-from genre_core.splits import artist_split, filtered_split, kfold_split, random_split
+from genre_core.inference.cache import FeatureCache
+from genre_core.inference.dataset import Track, extract_dataset, index_dataset
+from genre_core.training.splits import artist_split, filtered_split, kfold_split, random_split
 
 GENRES3 = ["blues", "metal", "rock"]
 

@@ -10,14 +10,14 @@ import sys
 import numpy as np
 import pytest
 
-from genre_core.ensemble import (
+from genre_core.errors import GenreError
+from genre_core.inference.ensemble import (
     Ensemble,
-    cross_validate_ensemble,
     expected_calibration_error,
     fit_temperature,
     verdict,
 )
-from genre_core.errors import GenreError
+from genre_core.training.ensemble import cross_validate_ensemble
 
 LABELS = ["a", "b", "c", "d"]
 
@@ -89,7 +89,7 @@ def test_corrupt_ensemble_file_is_a_genre_error(tmp_path):
 @pytest.fixture(scope="module")
 def bundle_with_ensemble(tmp_path_factory):
     """A copy of the shipped bundle with an ensemble learned from its own report."""
-    from genre_core.bundle import DEFAULT_BUNDLE
+    from genre_core.inference.bundle import DEFAULT_BUNDLE
 
     out = tmp_path_factory.mktemp("ens") / "bundle"
     shutil.copytree(DEFAULT_BUNDLE, out)
@@ -103,7 +103,7 @@ def bundle_with_ensemble(tmp_path_factory):
 
 @pytest.mark.slow
 def test_train_ensemble_writes_weights_and_held_out_figures(bundle_with_ensemble):
-    from genre_core.bundle import read_bundle_meta
+    from genre_core.inference.bundle import read_bundle_meta
 
     meta, report = read_bundle_meta(bundle_with_ensemble)
     ens = Ensemble.load(bundle_with_ensemble)
@@ -116,7 +116,7 @@ def test_train_ensemble_writes_weights_and_held_out_figures(bundle_with_ensemble
 @pytest.mark.slow
 def test_predictor_answers_with_the_ensemble_first(bundle_with_ensemble, tmp_path):
     from conftest import tone, wav_bytes
-    from genre_core.predict import Predictor
+    from genre_core.inference.predict import Predictor
 
     pred = Predictor(bundle_with_ensemble).predict(wav_bytes(tone(7.0)), name="tone.wav")
     assert list(pred.models)[0] == "ensemble"

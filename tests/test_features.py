@@ -2,7 +2,7 @@ import numpy as np
 
 from conftest import tone
 from genre_core.config import FeatureConfig
-from genre_core.features import mfcc_segments, segment
+from genre_core.inference.features import mfcc_segments, segment
 
 
 def test_thirty_seconds_give_ten_segments_of_130_frames():
@@ -40,7 +40,7 @@ def test_segment_db_floor_makes_segments_independent_of_the_rest_of_the_clip():
     import numpy as np
 
     from genre_core.config import FeatureConfig
-    from genre_core.features import mfcc_segments
+    from genre_core.inference.features import mfcc_segments
 
     rate = 22050
     y = (0.1 * np.random.default_rng(0).normal(size=rate * 12)).astype(np.float32)

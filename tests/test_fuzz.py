@@ -67,8 +67,8 @@ def malformed_files(n: int = 300, seed: int = SEED) -> list[tuple[str, bytes]]:
 
 
 def _check_one(result, name):
-    from genre_core.audio import Clip
     from genre_core.errors import AudioError
+    from genre_core.inference.audio import Clip
 
     if isinstance(result, Clip):
         assert np.isfinite(result.samples).all() and result.sample_rate == 22050
@@ -80,8 +80,8 @@ def _check_one(result, name):
 
 
 def _load(source, name):
-    from genre_core.audio import load_audio
     from genre_core.errors import AudioError
+    from genre_core.inference.audio import load_audio
 
     try:
         return load_audio(source, name=name)
@@ -105,8 +105,8 @@ def test_fuzz_load_audio(tmp_path):
 
 @pytest.mark.slow
 def test_fuzz_dataset(tmp_path):
-    from genre_core.cache import FeatureCache
-    from genre_core.dataset import extract_dataset, index_dataset
+    from genre_core.inference.cache import FeatureCache
+    from genre_core.inference.dataset import extract_dataset, index_dataset
 
     files = malformed_files(200, SEED + 1)
     root = tmp_path / "fuzz" / "genres_original"

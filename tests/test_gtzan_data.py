@@ -1,13 +1,13 @@
 """Tests on the real GTZAN clips beside the repo (run in CI: GENRE_REQUIRE_DATA=1)."""
 import pytest
 
-from genre_core.bundle import DEFAULT_BUNDLE
-from genre_core.cache import FeatureCache
 from genre_core.config import TrainConfig
-from genre_core.dataset import extract_dataset, index_dataset, load_artist_index
-from genre_core.evaluation import evaluate_predictions
-from genre_core.splits import artist_split, kfold_split
-from genre_core.training import fit_model
+from genre_core.inference.bundle import DEFAULT_BUNDLE
+from genre_core.inference.cache import FeatureCache
+from genre_core.inference.dataset import extract_dataset, index_dataset, load_artist_index
+from genre_core.training.evaluation import evaluate_predictions
+from genre_core.training.fitting import fit_model
+from genre_core.training.splits import artist_split, kfold_split
 
 
 def test_index_finds_100_clips_in_10_genres(gtzan):
@@ -46,7 +46,7 @@ def test_short_training_beats_chance_on_held_out_tracks(gtzan, tmp_path):
 
 @pytest.mark.slow
 def test_shipped_bundle_loads_predicts_and_reports_honest_splits(gtzan):
-    from genre_core.predict import Predictor
+    from genre_core.inference.predict import Predictor
 
     if not (DEFAULT_BUNDLE / "bundle.json").exists():
         pytest.fail(f"shipped bundle missing at {DEFAULT_BUNDLE}")

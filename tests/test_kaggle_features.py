@@ -1,4 +1,4 @@
-"""Tests for genre_core.kaggle_features and the table model (genre_core.models.table)."""
+"""Tests for genre_core.inference.kaggle_features and the table model (genre_core.models.table)."""
 from __future__ import annotations
 
 import os
@@ -9,7 +9,7 @@ import pytest
 
 from genre_core.config import GENRES, TrainConfig
 from genre_core.errors import GenreError
-from genre_core.kaggle_features import (
+from genre_core.inference.kaggle_features import (
     KAGGLE_COLUMNS,
     FeatureTable,
     extract_kaggle_features,
@@ -279,7 +279,7 @@ def test_fast_hpss_is_librosa_hpss_exactly(n_samples):
     also when the spectrogram is shorter than the 31-frame kernel (reflection repeats)."""
     import librosa
 
-    from genre_core.kaggle_features import hpss
+    from genre_core.inference.kaggle_features import hpss
 
     y = np.random.default_rng(n_samples).standard_normal(n_samples).astype(np.float32)
     D = librosa.stft(y, n_fft=2048, hop_length=512, pad_mode="reflect")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from genre_core.dataset import index_dataset
 from genre_core.errors import GenreError
+from genre_core.inference.dataset import index_dataset
 
 
 def test_two_roots_give_all_204_clips(gtzan):

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from conftest import musicnn_reference_script
-from genre_core import features as F
 from genre_core.config import FeatureConfig
+from genre_core.inference import features as F
 from genre_core.models import musicnn_backbone as mb
 from genre_core.models import musicnn_zoo as zoo
 

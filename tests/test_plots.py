@@ -1,4 +1,4 @@
-"""genre_core.plots and genre_core.app_support from synthetic arrays: the right traces, shapes,
+"""genre_core.views.plots and studio.summaries from synthetic arrays: the right traces, shapes,
 labels and readable fonts, without Streamlit or a model."""
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from genre_core import app_support as sup
-from genre_core import plots
 from genre_core.config import GENRES, FeatureConfig
+from genre_core.views import plots
+from studio import summaries as sup
 
 SR, HOP = 22050, 512
 LABELS = list(GENRES)
@@ -143,7 +143,7 @@ def test_per_genre_bars():
     assert list(fig.data[2].y) == [0.55] * 10
 
 
-# ---------------------------------------------------------------- app_support
+# ---------------------------------------------------------------- studio.summaries
 
 def _report():
     def ev(model, split, variant, acc, wrong):
@@ -239,7 +239,7 @@ def test_dataset_lookups():
 
 
 def test_tag_bars_shows_the_strongest_tags_first():
-    from genre_core.plots import tag_bars
+    from genre_core.views.plots import tag_bars
 
     fig = tag_bars({"rock": 0.8, "jazz": 0.1, "guitar": 0.5, "pop": 0.05}, top=3)
     assert list(fig.data[0].y) == ["jazz", "guitar", "rock"]   # drawn bottom-up

@@ -48,7 +48,7 @@ def tiny_bundle(path: Path, families=("mlp",)) -> Path:
 # ---------------------------------------------------------------- A: several roots
 
 def test_index_both_shared_roots(gtzan):
-    from genre_core.dataset import index_dataset
+    from genre_core.inference.dataset import index_dataset
 
     ds = index_dataset([gtzan, gtzan / "extra"])
     assert len(ds.tracks) == 204 and len(ds.genres) == 10
@@ -60,7 +60,7 @@ def test_index_both_shared_roots(gtzan):
 
 def test_index_roots_of_mixed_kinds(tmp_path):
     """A folder of FLACs and a zip of WAVs together; labels from folder names."""
-    from genre_core.dataset import index_dataset
+    from genre_core.inference.dataset import index_dataset
 
     a = make_root(tmp_path / "a", fmt="flac")
     b = make_root(tmp_path / "b_src", ids=("00002",), genres=["rock", "jazz"])
@@ -76,7 +76,7 @@ def test_index_roots_of_mixed_kinds(tmp_path):
 
 
 def test_duplicate_ids_across_roots_name_both_files(tmp_path):
-    from genre_core.dataset import index_dataset
+    from genre_core.inference.dataset import index_dataset
 
     a = make_root(tmp_path / "a")
     b = make_root(tmp_path / "b", ids=("00001", "00007"))
@@ -128,7 +128,7 @@ def _edit_meta(bundle: Path, fn) -> None:
 @pytest.mark.parametrize("folder", ["../outside", "/etc", "mlp/../../outside", ""])
 @pytest.mark.slow
 def test_bundle_folders_must_stay_inside(tmp_path, folder):
-    from genre_core.bundle import load_bundle
+    from genre_core.inference.bundle import load_bundle
 
     bundle = tiny_bundle(tmp_path / "b")
     shutil.copytree(bundle / "mlp", tmp_path / "outside")
@@ -138,7 +138,7 @@ def test_bundle_folders_must_stay_inside(tmp_path, folder):
 
 
 def test_bundle_link_out_of_the_bundle_refused(tmp_path):
-    from genre_core.bundle import load_bundle
+    from genre_core.inference.bundle import load_bundle
 
     bundle = tiny_bundle(tmp_path / "b")
     shutil.move(bundle / "mlp", tmp_path / "elsewhere")
@@ -148,7 +148,7 @@ def test_bundle_link_out_of_the_bundle_refused(tmp_path):
 
 
 def test_bundle_only_from_allowed_roots(tmp_path):
-    from genre_core.bundle import load_bundle
+    from genre_core.inference.bundle import load_bundle
 
     bundle = tiny_bundle(tmp_path / "served" / "b")
     assert load_bundle(bundle, allowed=[tmp_path / "served"]).model_names == ["mlp"]
@@ -170,7 +170,7 @@ class Planted:
 def test_pickled_models_are_never_loaded(tmp_path):
     import joblib
 
-    from genre_core.bundle import load_bundle
+    from genre_core.inference.bundle import load_bundle
 
     bundle = tiny_bundle(tmp_path / "b")
     target = tmp_path / "written-by-pickle"
@@ -217,7 +217,7 @@ def test_keras_models_load_in_safe_mode(tmp_path):
     """A Lambda layer (arbitrary Python in the file) is refused."""
     import keras
 
-    from genre_core.bundle import load_bundle
+    from genre_core.inference.bundle import load_bundle
 
     bundle = tiny_bundle(tmp_path / "b")
     inp = keras.Input((130, 13))
@@ -230,7 +230,7 @@ def test_keras_models_load_in_safe_mode(tmp_path):
 def test_shipped_bundle_has_no_pickles_and_same_predictions():
     """The converted musicnn/features models give the probabilities the pickled ones gave
     (reference written by tools/convert_bundle_safe.py before it removed the pickles)."""
-    from genre_core.bundle import DEFAULT_BUNDLE, load_bundle
+    from genre_core.inference.bundle import DEFAULT_BUNDLE, load_bundle
 
     if not (DEFAULT_BUNDLE / "bundle.json").exists():
         pytest.skip("no shipped bundle")
@@ -255,7 +255,7 @@ def test_converter_keeps_predictions(tmp_path):
     sys.path.insert(0, str(ROOT / "tools"))
     from convert_bundle_safe import convert
 
-    from genre_core.bundle import load_bundle
+    from genre_core.inference.bundle import load_bundle
     from genre_core.models.table import _PadClasses, _Preprocess
 
     rng = np.random.default_rng(1)
@@ -293,8 +293,8 @@ def test_converter_keeps_predictions(tmp_path):
 def _peak_mib(fn) -> float:
     """Peak Python/numpy allocation while fn runs, after librosa's one-off first-call costs
     (JIT compilation, filter banks) were paid on a short clip."""
-    from genre_core.audio import load_audio
-    from genre_core.features import mfcc_segments
+    from genre_core.inference.audio import load_audio
+    from genre_core.inference.features import mfcc_segments
 
     mfcc_segments(load_audio(wav_bytes(tone(3.5)), name="warm-up.wav").samples)
     tracemalloc.start()
@@ -308,7 +308,7 @@ def _peak_mib(fn) -> float:
 def test_dataset_track_read_honours_the_limit(tmp_path):
     """A 40-minute track (about 100 MiB) is decoded only for its first 30 s."""
     from genre_core.config import FeatureConfig
-    from genre_core.dataset import extract_dataset, index_dataset
+    from genre_core.inference.dataset import extract_dataset, index_dataset
 
     folder = tmp_path / "big" / "genres_original" / "rock"
     folder.mkdir(parents=True)
@@ -320,7 +320,7 @@ def test_dataset_track_read_honours_the_limit(tmp_path):
     size = (folder / "rock.00001.wav").stat().st_size
     assert size > 100e6
     ds = index_dataset(tmp_path / "big")
-    from genre_core.cache import FeatureCache
+    from genre_core.inference.cache import FeatureCache
 
     out = {}
 
@@ -352,8 +352,8 @@ def _zip_bomb(path: Path, member: str, zeros_mib: int) -> None:
 
 @pytest.mark.slow
 def test_zip_member_streamed_in_bounded_memory(tmp_path):
-    from genre_core.cache import FeatureCache
-    from genre_core.dataset import extract_dataset, index_dataset
+    from genre_core.inference.cache import FeatureCache
+    from genre_core.inference.dataset import extract_dataset, index_dataset
 
     archive = tmp_path / "bomb.zip"
     _zip_bomb(archive, "genres_original/rock/rock.00003.wav", 300)
@@ -371,7 +371,7 @@ def test_zip_member_streamed_in_bounded_memory(tmp_path):
 
 
 def test_zip_member_over_the_cap_refused(tmp_path, monkeypatch):
-    import genre_core.dataset as dataset
+    import genre_core.inference.dataset as dataset
 
     archive = tmp_path / "bomb.zip"
     _zip_bomb(archive, "genres_original/rock/rock.00003.wav", 20)
@@ -384,7 +384,7 @@ def test_zip_member_over_the_cap_refused(tmp_path, monkeypatch):
 
 
 def test_zip_member_names_climbing_out_are_refused(tmp_path):
-    from genre_core.dataset import index_dataset
+    from genre_core.inference.dataset import index_dataset
 
     archive = tmp_path / "x.zip"
     good = wav_bytes(tone(2.0))
@@ -401,7 +401,7 @@ def test_zip_member_names_climbing_out_are_refused(tmp_path):
 
 def test_upload_bytes_are_decoded_without_a_copy_of_the_whole_file():
     """Decoding a 10-minute upload holds the bytes once plus the first 30 s decoded."""
-    from genre_core.audio import load_audio
+    from genre_core.inference.audio import load_audio
 
     data = wav_bytes(np.tile(tone(60.0), 10), subtype="PCM_16")     # 10 min, ~25 MiB
     peak = _peak_mib(lambda: load_audio(data, name="long.wav"))
@@ -411,9 +411,9 @@ def test_upload_bytes_are_decoded_without_a_copy_of_the_whole_file():
 # ---------------------------------------------------------------- E: the cache survives
 
 def test_feature_cache_rebuilds_bad_entries_with_one_warning_each(tmp_path):
-    from genre_core.cache import CacheWarning, FeatureCache
     from genre_core.config import FeatureConfig
-    from genre_core.dataset import extract_dataset, index_dataset
+    from genre_core.inference.cache import CacheWarning, FeatureCache
+    from genre_core.inference.dataset import extract_dataset, index_dataset
 
     root = make_root(tmp_path / "d", ids=("00000", "00001", "00002"))
     ds = index_dataset(root)
@@ -445,8 +445,8 @@ def test_feature_cache_rebuilds_bad_entries_with_one_warning_each(tmp_path):
 
 
 def test_hash_index_as_a_folder_or_garbage_does_not_crash(tmp_path):
-    from genre_core.cache import CacheWarning, FeatureCache
-    from genre_core.dataset import extract_dataset, index_dataset
+    from genre_core.inference.cache import CacheWarning, FeatureCache
+    from genre_core.inference.dataset import extract_dataset, index_dataset
 
     ds = index_dataset(make_root(tmp_path / "d", ids=("00000",)))
     cache = FeatureCache(tmp_path / "cache")
@@ -463,7 +463,7 @@ def test_hash_index_as_a_folder_or_garbage_does_not_crash(tmp_path):
 
 def test_cache_writes_are_synced_before_the_rename(tmp_path, monkeypatch):
     from genre_core import atomic
-    from genre_core import cache as cache_mod
+    from genre_core.inference import cache as cache_mod
 
     events = []
     real_fsync, real_replace = os.fsync, os.replace
@@ -484,7 +484,7 @@ KILL_BETWEEN_RENAMES = """
 import os, signal, sys
 sys.path.insert(0, {root!r})
 sys.path.insert(0, {tests!r})
-import genre_core.bundle as b
+import genre_core.inference.bundle as b
 from test_app import build_tiny_bundle
 real = os.replace
 calls = []
@@ -500,7 +500,7 @@ build_tiny_bundle({out!r}, families=("cnn",))
 
 @pytest.mark.slow
 def test_kill_between_renames_keeps_the_old_bundle(tmp_path):
-    from genre_core.bundle import load_bundle, read_bundle_meta, save_bundle
+    from genre_core.inference.bundle import load_bundle, read_bundle_meta, save_bundle
 
     out = tmp_path / "bundle"
     tiny_bundle(out)                                               # the good one: mlp
@@ -532,7 +532,7 @@ def _dead_pid() -> int:
 
 @pytest.mark.slow
 def test_live_runs_leftovers_are_not_touched(tmp_path):
-    from genre_core.bundle import recover_bundle
+    from genre_core.inference.bundle import recover_bundle
 
     out = tiny_bundle(tmp_path / "bundle")
     mine = tmp_path / f".bundle.tmp-{os.getpid()}-xyz"
@@ -544,7 +544,7 @@ def test_live_runs_leftovers_are_not_touched(tmp_path):
 WORKER_SCRIPT = """
 import os, sys, time
 sys.path.insert(0, {root!r})
-from genre_core.dataset import make_pool
+from genre_core.inference.dataset import make_pool
 pool = make_pool(2)
 futures = [pool.submit(time.sleep, 120) for _ in range(2)]
 time.sleep(1.5)
@@ -580,7 +580,7 @@ def test_extraction_workers_die_with_their_parent(tmp_path):
 def test_permission_denied_is_one_line_and_other_results_kept(tmp_path, monkeypatch, capsys):
     import builtins
 
-    import genre_core.audio as audio
+    import genre_core.inference.audio as audio
     from genre_core.__main__ import main
 
     bundle = tiny_bundle(tmp_path / "bundle")
@@ -616,7 +616,7 @@ def test_permission_denied_is_one_line_and_other_results_kept(tmp_path, monkeypa
 def test_folder_that_cannot_be_listed_is_reported_not_fatal(tmp_path, monkeypatch):
     from pathlib import Path as P
 
-    from genre_core.dataset import index_dataset
+    from genre_core.inference.dataset import index_dataset
 
     root = make_root(tmp_path / "d")
     locked = root / "genres_original" / "rock"
@@ -633,7 +633,7 @@ def test_folder_that_cannot_be_listed_is_reported_not_fatal(tmp_path, monkeypatc
 
 
 def test_fifo_is_refused_without_blocking(tmp_path):
-    from genre_core.audio import load_audio
+    from genre_core.inference.audio import load_audio
 
     fifo = tmp_path / "pipe.wav"
     os.mkfifo(fifo)
@@ -642,7 +642,7 @@ def test_fifo_is_refused_without_blocking(tmp_path):
 
 
 def test_truncated_mp3_says_damaged_not_pipe(tmp_path):
-    from genre_core.audio import load_audio
+    from genre_core.inference.audio import load_audio
 
     path = tmp_path / "cut.mp3"
     sf.write(path, tone(3.0), 22050, format="MP3")
@@ -656,8 +656,8 @@ def test_truncated_mp3_says_damaged_not_pipe(tmp_path):
 
 
 def test_name_that_is_not_utf8_is_accepted(tmp_path, capsys):
-    from genre_core.audio import load_audio
-    from genre_core.dataset import index_dataset
+    from genre_core.inference.audio import load_audio
+    from genre_core.inference.dataset import index_dataset
 
     raw = os.fsencode(tmp_path) + b"/genres_original/rock/rock.00001 caf\xe9.wav"
     os.makedirs(os.path.dirname(raw))
@@ -674,7 +674,7 @@ def test_name_that_is_not_utf8_is_accepted(tmp_path, capsys):
 @pytest.mark.parametrize("source", [b"not audio at all" * 20,
                                     io.BytesIO(b"not audio at all" * 20)])
 def test_upload_errors_name_the_upload(source):
-    from genre_core.audio import load_audio
+    from genre_core.inference.audio import load_audio
 
     with pytest.raises(AudioError) as e:
         load_audio(source, name="my song.mp3")
@@ -687,8 +687,8 @@ def test_upload_errors_name_the_upload(source):
 # ---------------------------------------------------------------- the operator's settings
 
 def test_server_settings_from_environment_and_arguments(tmp_path):
-    from genre_core.bundle import DEFAULT_BUNDLE
-    from genre_core.deploy import server_settings
+    from genre_core.inference.bundle import DEFAULT_BUNDLE
+    from genre_core.inference.deploy import server_settings
 
     tiny_bundle(tmp_path / "bundles" / "small")
     (tmp_path / "bundles" / "not-a-bundle").mkdir()

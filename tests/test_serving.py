@@ -13,10 +13,10 @@ import pytest
 
 from bench import synth_music
 from conftest import ROOT, wav_bytes
-from genre_core.bundle import DEFAULT_BUNDLE, load_bundle, read_bundle_meta
 from genre_core.config import FeatureConfig, TrainConfig
 from genre_core.errors import GenreError
-from genre_core.serving import OnnxNet, onnx_path
+from genre_core.inference.bundle import DEFAULT_BUNDLE, load_bundle, read_bundle_meta
+from genre_core.inference.serving import OnnxNet, onnx_path
 
 TOL = 1e-4
 
@@ -30,7 +30,7 @@ def _music(seconds=12.0, seed=3):
 def test_shipped_network_onnx_matches_keras(name):
     import keras
 
-    from genre_core.features import mfcc_segments
+    from genre_core.inference.features import mfcc_segments
 
     folder = DEFAULT_BUNDLE / name
     if not (folder / "model.keras").exists():
@@ -67,7 +67,7 @@ def test_musicnn_backbones_onnx_match_keras(network):
 
 
 def test_musicnn_feature_is_served_by_onnx():
-    from genre_core.features import musicnn_units
+    from genre_core.inference.features import musicnn_units
     from genre_core.models import musicnn_backbone as mb
 
     units = musicnn_units(_music(9.0), FeatureConfig())
@@ -87,7 +87,7 @@ def test_save_exports_onnx_and_a_stale_export_is_not_used(tmp_path):
     assert onnx_path(tmp_path / "m" / "model.keras").is_file()
     loaded = MLPModel.load(tmp_path / "m", model.labels, "plain", {})
     assert isinstance(loaded.net, OnnxNet)
-    from genre_core.features import mfcc_segments
+    from genre_core.inference.features import mfcc_segments
 
     X = mfcc_segments(_music(6.0))
     np.testing.assert_allclose(loaded.predict_proba(X), model.predict_proba(X), atol=TOL)
@@ -108,7 +108,7 @@ def test_save_exports_onnx_and_a_stale_export_is_not_used(tmp_path):
 def test_timings_keep_feature_and_model_times_apart():
     """The shipped bundle has a model called `features`: its time must not replace the
     extraction time (the old single 'features' key)."""
-    from genre_core.predict import Predictor
+    from genre_core.inference.predict import Predictor
 
     p = Predictor(DEFAULT_BUNDLE, lazy=True)
     pred = p.predict(wav_bytes(_music(6.0)), name="x.wav")
@@ -127,7 +127,7 @@ def test_lazy_predictor_reports_a_broken_model_on_predict(tmp_path):
     shutil.copytree(DEFAULT_BUNDLE, broken)
     (broken / "cnn" / "model.onnx").unlink()
     (broken / "cnn" / "model.keras").write_bytes(b"truncated")
-    from genre_core.predict import Predictor
+    from genre_core.inference.predict import Predictor
 
     p = Predictor(broken, ["mlp", "cnn"], lazy=True)     # returns before the models load
     with pytest.raises(GenreError, match="cnn.*could not be loaded"):

@@ -12,9 +12,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from genre_core import music_map as mm  # noqa: E402
-from genre_core import ood, saliency, teaching  # noqa: E402
-from genre_core import view_support as vs  # noqa: E402
+from genre_core.views import music_map as mm  # noqa: E402
+from genre_core.views import ood, saliency, teaching  # noqa: E402
+from studio import view_data as vs  # noqa: E402
 
 SHIPPED = ROOT / "assets" / "models" / "default"
 SR = 22050
@@ -165,9 +165,9 @@ def test_far_embedding_is_flagged(small_map):
 
 
 def test_gtzan_music_is_not_called_speech_or_silence(gtzan):
-    from genre_core.audio import load_audio
     from genre_core.config import FeatureConfig
-    from genre_core.dataset import index_dataset
+    from genre_core.inference.audio import load_audio
+    from genre_core.inference.dataset import index_dataset
 
     tracks = index_dataset(gtzan).tracks
     for t in tracks[::7]:
@@ -228,8 +228,8 @@ def test_mfcc_saliency_on_a_model_object_ranks_top_two():
 # ---------------------------------------------------------------- teaching sounds
 
 def test_synthesized_examples_show_what_the_notes_say():
-    from genre_core import features
     from genre_core.config import FeatureConfig
+    from genre_core.inference import features
 
     config = FeatureConfig()
     pitch = lambda y: features.chroma(y, config).mean(axis=1)  # noqa: E731
@@ -249,8 +249,8 @@ def test_genre_examples_prefer_correct_tracks():
 # ---------------------------------------------------------------- view helpers
 
 def fake_prediction():
-    from genre_core.audio import Clip
-    from genre_core.predict import ModelPrediction, Prediction
+    from genre_core.inference.audio import Clip
+    from genre_core.inference.predict import ModelPrediction, Prediction
 
     labels = ["metal", "rock"]
     clip = Clip(np.zeros(9 * SR, np.float32), SR, "x.wav", 9.0, SR, 1)
@@ -310,8 +310,8 @@ def test_rewriting_a_bundle_keeps_its_map_only_for_the_same_tracks(small_map, tm
 
 @pytest.mark.slow
 def test_save_bundle_carries_the_map(small_map, tmp_path):
-    from genre_core.bundle import save_bundle
     from genre_core.config import FeatureConfig
+    from genre_core.inference.bundle import save_bundle
 
     m, _, _ = small_map
     report = {"data": {"track_ids": m.ids}}
@@ -340,7 +340,7 @@ def test_build_for_bundle_reads_several_roots(gtzan, tmp_path):
 
 @pytest.mark.slow
 def test_four_network_patch_units_match_the_feature():
-    from genre_core.features import extract
+    from genre_core.inference.features import extract
     from genre_core.models import musicnn_backbone as mb
 
     y = teaching.chord(seconds=6.5, rate=SR)

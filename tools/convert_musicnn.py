@@ -113,7 +113,7 @@ def convert(source: Path, name: str, out: Path, single: bool) -> None:
             os.remove(tmp)
     print(f"{name}: wrote {out} ({out.stat().st_size / 1e6:.2f} MB, {model.count_params()} "
           f"weights from {len(ckpt)} checkpoint variables)")
-    from genre_core.serving import export_keras_file
+    from genre_core.inference.serving import export_keras_file
     print(f"{name}: wrote {export_keras_file(out, model)} (served by ONNX Runtime)")
 
 

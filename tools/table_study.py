@@ -27,7 +27,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from genre_core.config import GENRES, TrainConfig  # noqa: E402
-from genre_core.kaggle_features import read_feature_table  # noqa: E402
+from genre_core.inference.kaggle_features import read_feature_table  # noqa: E402
 from genre_core.models.table import CANDIDATES, TableModel  # noqa: E402
 
 

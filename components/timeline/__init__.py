@@ -2,7 +2,7 @@
 wavesurfer.js npm package (BSD-3-Clause; see frontend/vendor/LICENSE-wavesurfer.txt).
 
 The browser gets the clip as a data: URL (nothing is fetched from the internet) and one lane
-per model (see genre_core.view_support.timeline_lanes); the waveform's playhead, the current
+per model (see studio.view_data.timeline_lanes); the waveform's playhead, the current
 segment of every lane and its top-3 probabilities follow playback, and a click on the
 waveform or a lane seeks. Rebuild the vendored files with `npm install && npm run build` in
 this folder."""

@@ -99,9 +99,9 @@ def load_network(name: str):
 
 def serving_network(name: str):
     """One network for prediction, cached per process: its ONNX export when there is one
-    (no TensorFlow; genre_core.serving), else the keras.Model. Two patches a run bound the
+    (no TensorFlow; genre_core.inference.serving), else the keras.Model. Two patches a run bound the
     activations' memory."""
-    from genre_core.serving import load_net
+    from genre_core.inference.serving import load_net
 
     return load_net(NETWORKS[name].path, cache=True, max_batch=2)
 

@@ -1,14 +1,13 @@
-"""Classifiers over the 57 clip-level Kaggle features (one unit = one whole clip).
+"""The table family: the best of several classifiers over the 57 clip-level Kaggle features
+(one unit = one whole clip), and everything serving a fitted one needs.
 
-(Over 400 lines on purpose: five candidates share one preprocessing, one save format and one
-loader; splitting fitting from serving is the next step of the inference/training layers.)
+`TableModel.fit` compares candidates on a validation part and keeps the best; how each
+candidate is fitted (grid searches, calibration, the Keras MLP) is training code, in
+genre_core.training.table_candidates, imported only inside `fit`:
 
-`TableModel.fit` compares several candidates on a validation part and keeps the best:
-
-* ``logreg``  multinomial logistic regression (the baseline; C from inner 5-fold CV),
-* ``svm``     RBF SVM (C, gamma from inner 5-fold CV on a small grid), Platt-calibrated
-              probabilities (= SVC(probability=True), in sklearn 1.9's non-deprecated form),
-* ``gbm``     sklearn HistGradientBoostingClassifier (fixed, regularised settings),
+* ``logreg``  multinomial logistic regression (the baseline),
+* ``svm``     RBF SVM with Platt-calibrated probabilities,
+* ``gbm``     sklearn HistGradientBoostingClassifier,
 * ``mlp``     small Keras MLP (dense 128-64, dropout + L2, early stopping on validation loss),
 * ``vote``    soft vote: the mean of the probabilities of logreg, svm, gbm and mlp.
 
@@ -55,7 +54,7 @@ MLP_DEFAULTS = {"mlp_epochs": 300, "mlp_learning_rate": 1e-3, "mlp_widths": (128
 
 
 def _var_mask(n_features: int) -> np.ndarray:
-    from genre_core.kaggle_features import KAGGLE_COLUMNS
+    from genre_core.inference.kaggle_features import KAGGLE_COLUMNS
 
     if n_features != len(KAGGLE_COLUMNS):
         raise GenreError(f"table model expects {len(KAGGLE_COLUMNS)} Kaggle features per "
@@ -79,20 +78,6 @@ class _Preprocess:
 
     def __call__(self, X: np.ndarray) -> np.ndarray:
         return (self._log(X) - self.mean) / self.std
-
-
-def _build_mlp(n_in: int, n_out: int, config: TrainConfig, corrected: bool, widths):
-    import keras
-    from keras import layers
-
-    reg = keras.regularizers.l2(config.l2) if corrected else None
-    x = inputs = keras.Input(shape=(n_in,))
-    for w in widths:
-        x = layers.Dense(int(w), activation="relu", kernel_regularizer=reg)(x)
-        if corrected:
-            x = layers.Dropout(config.dropout)(x)
-    outputs = layers.Dense(n_out, activation="softmax")(x)
-    return keras.Model(inputs, outputs, name="table_mlp")
 
 
 class TableModel(GenreModel):
@@ -140,81 +125,20 @@ class TableModel(GenreModel):
 
     # --------------------------------------------------------------- candidates
     def _fit_sklearn(self, name: str, Z: np.ndarray, k: np.ndarray, seed: int):
-        from sklearn.ensemble import HistGradientBoostingClassifier
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.model_selection import GridSearchCV, StratifiedKFold
-        from sklearn.svm import SVC
+        """One scikit-learn candidate fitted on preprocessed rows Z, integer targets k."""
+        from genre_core.training.table_candidates import fit_sklearn
 
-        n_min = int(np.bincount(k).min())
-        folds = min(5, n_min)
-        grid: dict[str, list]
-        if name == "logreg":
-            est = LogisticRegression(max_iter=2000, tol=1e-3)
-            grid = {"C": [0.1, 0.3, 1.0]}
-        elif name == "svm":
-            # Grid-search the plain SVC on accuracy, then Platt-calibrate the best with 5-fold
-            # sigmoid calibration: what SVC(probability=True) does, in the form sklearn >= 1.9
-            # asks for (probability=True is deprecated there and goes in 1.11).
-            from sklearn.calibration import CalibratedClassifierCV
-
-            svc = SVC(kernel="rbf", random_state=seed)
-            grid = {"C": [1.0, 3.0, 10.0], "gamma": ["scale", 0.005, 0.01]}
-            if folds >= 2:
-                cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
-                svc = GridSearchCV(svc, grid, cv=cv, scoring="accuracy", n_jobs=1).fit(Z, k)
-                svc = svc.best_estimator_
-            else:
-                svc = svc.set_params(C=3.0, gamma="scale")
-            cal_cv = StratifiedKFold(folds, shuffle=True, random_state=seed) if folds >= 2 else 2
-            return CalibratedClassifierCV(svc, method="sigmoid", cv=cal_cv,
-                                          ensemble=False).fit(Z, k)
-        elif name == "gbm":
-            # One OpenMP thread: on tiny tables, thread sync dominates, and on a busy machine
-            # OpenMP spin-waiting made a 4 s fit take 53 s (measured on 2 cores under load).
-            from threadpoolctl import threadpool_limits
-
-            with threadpool_limits(1, user_api="openmp"):
-                return HistGradientBoostingClassifier(
-                    learning_rate=0.1, max_iter=100, max_leaf_nodes=15, min_samples_leaf=10,
-                    l2_regularization=1.0, early_stopping=False,
-                    random_state=seed).fit(Z, k)
-        else:  # pragma: no cover
-            raise ValueError(name)
-        if folds >= 2:
-            cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
-            gs = GridSearchCV(est, grid, cv=cv, scoring="accuracy", n_jobs=1).fit(Z, k)
-            return gs.best_estimator_
-        return est.set_params(**{p: v[0] for p, v in grid.items()}).fit(Z, k)
+        return fit_sklearn(name, Z, k, seed)
 
     def _fit_mlp(self, Z, k, Zv, kv, config: TrainConfig, epochs: int | None, progress):
-        import keras
+        """The Keras MLP candidate: (network, history, epochs early stopping kept)."""
+        from genre_core.training.table_candidates import fit_mlp
 
-        keras.utils.set_random_seed(config.seed)
         assert self.classes_ is not None        # fit() sets the classes before the members
-        n_out = len(self.classes_)
-        net = _build_mlp(Z.shape[1], n_out, config, self.corrected, self._p("mlp_widths"))
-        net.compile(optimizer=keras.optimizers.Adam(float(self._p("mlp_learning_rate"))),
-                    loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-        callbacks = []
-        has_valid = Zv is not None and len(Zv) > 0
-        if epochs is None:
-            epochs = int(self._p("mlp_epochs")) if self.corrected else 100
-            if self.corrected and has_valid:
-                callbacks.append(keras.callbacks.EarlyStopping(
-                    monitor="val_loss", patience=max(config.patience, 20),
-                    restore_best_weights=True))
-        if progress:
-            from genre_core.models.keras_segments import EpochProgress
-            callbacks.append(EpochProgress.make(epochs, f"table mlp ({self.variant})"))
-        hist = net.fit(Z.astype(np.float32), k,
-                       validation_data=(Zv.astype(np.float32), kv) if has_valid else None,
-                       epochs=epochs, batch_size=int(self._p("mlp_batch_size")),
-                       shuffle=True, verbose=0, callbacks=callbacks)
-        history = {key: [float(v) for v in vals] for key, vals in hist.history.items()}
-        best_epochs = epochs
-        if callbacks and has_valid and "val_loss" in history and self.corrected:
-            best_epochs = int(np.argmin(history["val_loss"])) + 1
-        return net, history, best_epochs
+        return fit_mlp(Z, k, Zv, kv, config, epochs, progress, n_out=len(self.classes_),
+                       corrected=self.corrected, variant=self.variant,
+                       widths=self._p("mlp_widths"), learning_rate=self._p("mlp_learning_rate"),
+                       max_epochs=self._p("mlp_epochs"), batch_size=self._p("mlp_batch_size"))
 
     @staticmethod
     def _member_proba(model, Z: np.ndarray) -> np.ndarray:

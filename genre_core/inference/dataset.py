@@ -14,17 +14,17 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from genre_core.audio import AUDIO_EXTENSIONS, CHUNK, MAX_FILE_BYTES, load_audio, open_checked
-from genre_core.cache import FeatureCache, HashIndex, stream_hash
 from genre_core.config import FeatureConfig
 from genre_core.errors import AudioError, GenreError, printable
+from genre_core.inference.audio import AUDIO_EXTENSIONS, CHUNK, MAX_FILE_BYTES, load_audio, open_checked
+from genre_core.inference.cache import FeatureCache, HashIndex, stream_hash
 
 # What reading a track may raise besides AudioError: a vanished or unreadable file, a
 # damaged or encrypted zip member. Reported per track, never fatal for the dataset.
 READ_ERRORS = (OSError, KeyError, EOFError, zipfile.BadZipFile, zlib.error, RuntimeError,
                NotImplementedError)
 
-SHARED_ROOT = Path(__file__).resolve().parents[2] / "shared" / "gtzan"
+SHARED_ROOT = Path(__file__).resolve().parents[3] / "shared" / "gtzan"
 
 
 def default_data_root() -> Path:
@@ -134,7 +134,7 @@ def _header_problem(opener) -> str | None:
     """Return why the file cannot be decoded, or None. Reads only the header."""
     import soundfile as sf
 
-    from genre_core.audio import _reason
+    from genre_core.inference.audio import _reason
 
     try:
         with opener() as f:
@@ -337,7 +337,7 @@ def extract_dataset(tracks: list[Track], kind: str = "mfcc",
     Returns ({track id: units}, [problems, one per skipped track])."""
     from tqdm.auto import tqdm
 
-    from genre_core.features import FEATURE_KINDS
+    from genre_core.inference.features import FEATURE_KINDS
 
     cache = cache or FeatureCache()
     check = unit_check(kind, config)

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from genre_core.audio import AUDIO_EXTENSIONS
 from genre_core.config import FeatureConfig
 from genre_core.errors import GenreError, printable
+from genre_core.inference.audio import AUDIO_EXTENSIONS
 
 
 def expand_paths(paths: list[str]) -> list[str]:
@@ -115,7 +115,7 @@ def _init_worker(bundle, models, config: FeatureConfig, threads: int) -> None:
     from threadpoolctl import threadpool_limits
 
     _WORKER["limits"] = threadpool_limits(threads)
-    from genre_core.predict import Predictor
+    from genre_core.inference.predict import Predictor
 
     _WORKER["predictor"] = Predictor(bundle, models, lazy=True)
     _WORKER["config"] = config
@@ -124,7 +124,7 @@ def _init_worker(bundle, models, config: FeatureConfig, threads: int) -> None:
 def _predict_one(path: str, predictor=None, config: FeatureConfig | None = None) -> FileResult:
     """A file's result; a problem with the file (GenreError) is its row's error, while a
     model that cannot be loaded stops the run (raised)."""
-    from genre_core.audio import load_audio
+    from genre_core.inference.audio import load_audio
 
     predictor = predictor or _WORKER["predictor"]
     config = config or _WORKER["config"]
@@ -147,7 +147,7 @@ def predict_files(files: list[str], bundle, models: list[str] | None, config: Fe
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     jobs = min(jobs or cores, len(files))
     if jobs <= 1:
-        from genre_core.predict import Predictor
+        from genre_core.inference.predict import Predictor
 
         predictor = Predictor(bundle, models, lazy=True)
         for f in files:

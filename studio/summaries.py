@@ -1,6 +1,7 @@
-"""The small computations behind the app's pages (no Streamlit here), so the pages only lay
-out widgets and charts and everything they show can be unit-tested. (About 400 lines: one
-home for every page's pure helpers; split it by page when it grows further.)"""
+"""What the app's pages say, computed (no Streamlit here, so everything shown is
+unit-tested): display names and sentences about a prediction, the bundle's report as rows
+and tables (held-out figures, confusion cells, misclassified tracks, learning curves), and
+dataset lookups. The pages only lay these out."""
 from __future__ import annotations
 
 import re
@@ -387,20 +388,6 @@ def describe_track(track_id: str, track_index: Mapping[str, tuple[str, str]] | N
     if artist or title:
         return f"{track_id}: {artist or 'unknown artist'} – {title or 'unknown title'}"
     return track_id
-
-
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|<>~:$&\"'=^])")
-
-
-def md_escape(text: str) -> str:
-    """Text to put inside Markdown (st.markdown, st.caption, st.error, ...) so that it shows
-    literally: every character Markdown, HTML or Streamlit's `:icon:`/`:color[...]`
-    directives could act on is backslash-escaped, a leading "1." does not start a list, and
-    line breaks become spaces. For file names, track ids, paths and error messages, which a
-    visitor may have chosen."""
-    text = " ".join(str(text).splitlines())
-    text = _MD_SPECIAL.sub(r"\\\1", text)
-    return re.sub(r"^(\s*\d+)\.", r"\1\\.", text)
 
 
 def audio_mime(name: str) -> str:

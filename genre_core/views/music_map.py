@@ -8,7 +8,7 @@ without UMAP (whose import alone takes ~12 s, and whose fitted object is a pickl
 distance-weighted mean of the coordinates of its k nearest training tracks in embedding
 space, so a training track lands exactly on its own point and the app never imports umap.
 The same neighbours give the "sounds most like" list and the out-of-domain distance
-(genre_core.ood)."""
+(genre_core.views.ood)."""
 from __future__ import annotations
 
 import json
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from genre_core.bundle_files import MAP_FOLDER, carry_map  # noqa: F401 (carry_map: API)
 from genre_core.errors import GenreError
+from genre_core.inference.bundle_files import MAP_FOLDER, carry_map  # noqa: F401 (carry_map: API)
 
 FORMAT = 1
 K = 5                       # neighbours for placement, the list, and the novelty distance
@@ -190,9 +190,9 @@ def build_for_bundle(bundle_dir: str | os.PathLike, data, method: str = "umap",
     """Build and save the map of the tracks a bundle was trained on (report.json's
     data.track_ids) from the dataset folder(s) `data` (one path or a list, as `train
     --data A --data B`); musicnn features go through the cache."""
-    from genre_core.bundle import read_bundle_meta
     from genre_core.config import FeatureConfig
-    from genre_core.dataset import extract_dataset, index_dataset, load_track_index
+    from genre_core.inference.bundle import read_bundle_meta
+    from genre_core.inference.dataset import extract_dataset, index_dataset, load_track_index
 
     meta, report = read_bundle_meta(bundle_dir)
     wanted = list((report.get("data") or {}).get("track_ids") or [])

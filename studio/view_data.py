@@ -5,21 +5,8 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping, Sequence
 
-# one colour per GTZAN genre, the same in the timeline, the map and the saliency captions
-# (Tableau 10, readable on a projector)
-GENRE_COLOURS = {
-    "blues": "#4E79A7", "classical": "#B07AA1", "country": "#F28E2B", "disco": "#FF9DA7",
-    "hiphop": "#9C755F", "jazz": "#59A14F", "metal": "#E15759", "pop": "#EDC948",
-    "reggae": "#76B7B2", "rock": "#BAB0AC",
-}
-EXTRA_COLOURS = ["#1F77B4", "#FF7F0E", "#2CA02C", "#D62728", "#9467BD", "#8C564B"]
 # models whose lane colours the timeline's waveform regions, best first
 REGION_PREFERENCE = ("ensemble", "musicnn", "cnn")
-
-
-def genre_colours(labels: Sequence[str]) -> dict[str, str]:
-    extra = iter(EXTRA_COLOURS * 4)
-    return {g: GENRE_COLOURS.get(g) or next(extra) for g in labels}
 
 
 def timeline_lanes(prediction, names: Mapping[str, str] | None = None,

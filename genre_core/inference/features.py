@@ -94,7 +94,7 @@ def tempogram(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> tuple[n
 
 def kaggle_units(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.ndarray:
     """The 57 Kaggle-table features of the whole clip, as one unit: (1, 57)."""
-    from genre_core.kaggle_features import extract_kaggle_features
+    from genre_core.inference.kaggle_features import extract_kaggle_features
 
     return extract_kaggle_features(y, config.sample_rate)[None, :].astype(np.float32)
 
@@ -104,8 +104,8 @@ MUSICNN_SERVING_BATCH = 2
 
 def musicnn_units(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.ndarray:
     """musicnn taggram + embedding of each 3-s patch: (n_patches, 50 + D)."""
+    from genre_core.inference.serving import load_net
     from genre_core.models.musicnn_backbone import DEFAULT_PATH, embed
-    from genre_core.serving import load_net
 
     # the ONNX export beside the .keras when there is one: no TensorFlow to predict; two
     # patches a run keep its activations ~100 MB (10 patches at once: ~550 MB, no faster)

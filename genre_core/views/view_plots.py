@@ -1,5 +1,6 @@
 """Plotly figures for the newer views: the map of music and saliency over a segment's model
-input. Plain functions returning go.Figure (no Streamlit), in plots.py's classroom style."""
+input, and the genre colours they share with the app's timeline. Plain functions returning
+go.Figure (no Streamlit), in plots.py's classroom style."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -9,8 +10,22 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from genre_core.plots import FONT_SIZE, _style
-from genre_core.view_support import genre_colours
+from genre_core.views.plots import FONT_SIZE, _style
+
+# one colour per GTZAN genre, the same in the timeline, the map and the saliency captions
+# (Tableau 10, readable on a projector)
+GENRE_COLOURS = {
+    "blues": "#4E79A7", "classical": "#B07AA1", "country": "#F28E2B", "disco": "#FF9DA7",
+    "hiphop": "#9C755F", "jazz": "#59A14F", "metal": "#E15759", "pop": "#EDC948",
+    "reggae": "#76B7B2", "rock": "#BAB0AC",
+}
+EXTRA_COLOURS = ["#1F77B4", "#FF7F0E", "#2CA02C", "#D62728", "#9467BD", "#8C564B"]
+
+
+def genre_colours(labels: Sequence[str]) -> dict[str, str]:
+    extra = iter(EXTRA_COLOURS * 4)
+    return {g: GENRE_COLOURS.get(g) or next(extra) for g in labels}
+
 
 # exported charts: PNG at twice the screen size, named after the chart (Streamlit passes this
 # to plotly's modebar "Download plot as png" button)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from genre_core.dataset import Track, default_data_root, load_artist_index
 from genre_core.errors import GenreError
+from genre_core.inference.dataset import Track, default_data_root, load_artist_index
 
 SPLIT_NAMES = ("random", "kfold", "artist", "filtered")
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from genre_core.config import FeatureConfig
-from genre_core.features import mfcc_segments, register_kind
+from genre_core.inference.features import mfcc_segments, register_kind
 
 N_COPIES = 3
 

@@ -4,7 +4,7 @@ Three signals, any of which is worth a warning beside the answer (as Essentia.js
 warn about microphone input):
 
 * **far from the training music** - the clip's musicnn embedding has a mean cosine distance
-  to its 5 nearest training tracks (genre_core.music_map) beyond the 99th percentile of the
+  to its 5 nearest training tracks (genre_core.views.music_map) beyond the 99th percentile of the
   same distance for the training tracks themselves (each measured without itself);
 * **mostly silence** - more than half of its 23-ms frames are below -50 dBFS;
 * **speech-like** - a heuristic after Scheirer & Slaney (ICASSP 1997): speech alternates

@@ -66,7 +66,7 @@ def _bundle_folders(entry: Path) -> list[Path]:
 
 def server_settings(environ=None, argv: list[str] | None = None) -> ServerSettings:
     """Read the operator's settings from the environment and the script arguments."""
-    from genre_core.bundle import DEFAULT_BUNDLE
+    from genre_core.inference.bundle import DEFAULT_BUNDLE
 
     env = os.environ if environ is None else environ
     ap = argparse.ArgumentParser(add_help=False)

@@ -7,10 +7,10 @@ from dataclasses import replace
 import numpy as np
 
 from genre_core.config import TrainConfig
-from genre_core.evaluation import evaluate_predictions
 from genre_core.models import model_class
 from genre_core.models.base import GenreModel
-from genre_core.splits import Split
+from genre_core.training.evaluation import evaluate_predictions
+from genre_core.training.splits import Split
 
 
 def stack(ids: list[str], features: dict[str, np.ndarray], genre_of: dict[str, str],

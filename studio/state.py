@@ -14,9 +14,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from genre_core.cache import content_hash
 from genre_core.config import FeatureConfig
 from genre_core.errors import GenreError
+from genre_core.inference.cache import content_hash
 
 DATA_KEY = "data_path"          # local mode: the typed path(s); else the chosen dataset name
 BUNDLE_KEY = "bundle_path"      # local mode: the typed folder; else the chosen bundle name
@@ -31,13 +31,13 @@ CONNECT_HINT = ("No dataset is offered by this server. The operator sets the dat
 def md(text) -> str:
     """User-named text (file names, track ids, paths, error messages) made inert for
     Markdown: shown literally, never as a link, image, HTML or formatting."""
-    from genre_core.app_support import md_escape
+    from studio.escape import md_escape
 
     return md_escape(str(text))
 
 
 def _current_settings():
-    """The operator's settings (see genre_core.deploy), read from the environment and the
+    """The operator's settings (see genre_core.inference.deploy), read from the environment and the
     script's arguments; memoised on those, so reading them costs nothing per run."""
     import sys
 
@@ -50,7 +50,7 @@ SETTINGS_ENV = ("GENRE_DATA", "GENRE_BUNDLE", "GENRE_BUNDLES", "GENRE_LOCAL_MODE
 
 @functools.lru_cache(maxsize=8)
 def _settings_for(env: tuple, argv: tuple):
-    from genre_core.deploy import server_settings
+    from genre_core.inference.deploy import server_settings
 
     return server_settings(dict(zip(SETTINGS_ENV, env)), list(argv))
 
@@ -153,7 +153,7 @@ def _stamp(folder: str) -> str:
 
 @st.cache_data(show_spinner=False)
 def _read_meta(folder: str, stamp: str, allowed):
-    from genre_core.bundle import check_allowed, read_bundle_meta
+    from genre_core.inference.bundle import check_allowed, read_bundle_meta
 
     check_allowed(Path(folder), allowed)
     if not Path(folder).exists():
@@ -175,8 +175,8 @@ def bundle_meta(show_error: bool = True) -> tuple[dict, dict] | None:
 
 @st.cache_resource(show_spinner="Loading the models…", max_entries=2)
 def _load_predictor(folder: str, stamp: str, allowed):
-    from genre_core.bundle import check_allowed
-    from genre_core.predict import Predictor
+    from genre_core.inference.bundle import check_allowed
+    from genre_core.inference.predict import Predictor
 
     check_allowed(Path(folder), allowed)
     return Predictor(folder)
@@ -227,7 +227,7 @@ def _dataset_stamp(paths: tuple[str, ...]) -> str:
 
 @st.cache_data(show_spinner="Indexing the dataset…", max_entries=4)
 def _index(paths: tuple[str, ...], stamp: str):
-    from genre_core.dataset import index_dataset
+    from genre_core.inference.dataset import index_dataset
 
     return index_dataset(list(paths))
 
@@ -261,7 +261,7 @@ def dataset_error() -> str | None:
 
 @st.cache_data(show_spinner=False)
 def _track_index(path: str, stamp: str) -> dict:
-    from genre_core.dataset import load_track_index
+    from genre_core.inference.dataset import load_track_index
 
     return load_track_index(path) if path else load_track_index()
 
@@ -269,7 +269,7 @@ def _track_index(path: str, stamp: str) -> dict:
 def track_index() -> dict:
     """{track id: (artist, title)} from the first GTZANindex.txt beside a chosen root (or the
     default one); cached by that file's signature."""
-    from genre_core.dataset import default_data_root
+    from genre_core.inference.dataset import default_data_root
 
     candidates = [c / "metadata" / "GTZANindex.txt" for p in data_paths()
                   for c in (Path(p).expanduser(), *Path(p).expanduser().parents[:3])]
@@ -330,7 +330,7 @@ def current_clip(show_error: bool = True):
     key = (digest, json.dumps(config.to_dict(), sort_keys=True))
     held = st.session_state.get(DECODED)
     if not held or held[0] != key:
-        from genre_core.audio import load_audio
+        from genre_core.inference.audio import load_audio
 
         st.session_state.pop(DECODED, None)     # the old clip goes before the new decode
         try:
@@ -357,7 +357,7 @@ def require_clip():
 
 @st.cache_data(show_spinner="Computing features…", max_entries=64)
 def _feature(digest: str, kind: str, config_json: str, _samples):
-    from genre_core import features
+    from genre_core.inference import features
 
     config = FeatureConfig.from_dict(json.loads(config_json))
     if kind == "mfcc":
@@ -424,7 +424,7 @@ def _track_bytes(signature: str, _track) -> bytes:
 def track_bytes(track) -> bytes | None:
     """The track's file (to play it), cached by its file signature (path, size, time; the
     member's CRC in a zip), so another visitor's file under the same id is never served."""
-    from genre_core.dataset import READ_ERRORS
+    from genre_core.inference.dataset import READ_ERRORS
 
     signature = _track_signature(track)
     if signature is None:
@@ -440,8 +440,8 @@ def track_bytes(track) -> bytes | None:
 
 @st.cache_data(show_spinner="Analysing the track…", max_entries=8)
 def _analyse_track(signature: str, folder: str, stamp: str, _predictor, _track):
-    from genre_core import features
-    from genre_core.audio import load_audio
+    from genre_core.inference import features
+    from genre_core.inference.audio import load_audio
 
     with _track.open() as f:        # streamed: only the first max_seconds are decoded
         clip = load_audio(f, _predictor.config, name=_track.display())
@@ -451,7 +451,7 @@ def _analyse_track(signature: str, folder: str, stamp: str, _predictor, _track):
 def analyse_track(track):
     """(clip, MFCC matrix, prediction) for a dataset track, or None (error shown). Cached by
     the track's file signature and the bundle's, never by the track id alone."""
-    from genre_core.dataset import READ_ERRORS
+    from genre_core.inference.dataset import READ_ERRORS
 
     pred = predictor()
     signature = _track_signature(track)

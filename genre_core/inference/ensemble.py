@@ -12,8 +12,9 @@ Networks", ICML 2017). Eleven numbers in all: with ~200 tracks a full stacking c
 over 50 probabilities would overfit, a weighting cannot.
 
 Its own accuracy is measured by a second, nested artist-grouped cross-validation over the
-out-of-fold predictions (`cross_validate_ensemble`): the weights that score a held-out artist
-were fitted without that artist. Everything is plain numpy/scipy and stored as JSON.
+out-of-fold predictions (genre_core.training.ensemble): the weights that score a held-out
+artist were fitted without that artist. Everything here is plain numpy/scipy and stored as
+JSON.
 """
 from __future__ import annotations
 
@@ -170,32 +171,3 @@ def verdict(probabilities: dict[str, float], unsure_below: float = UNSURE_BELOW)
     if p >= unsure_below or len(ranked) < 2:
         return f"{top}, {p:.0%}"
     return f"not sure: {top} or {ranked[1][0]} ({p:.0%} / {ranked[1][1]:.0%})"
-
-
-def cross_validate_ensemble(labels: list[str], oof: dict[str, np.ndarray], y: np.ndarray,
-                            groups: list[str], n_folds: int = 0) -> dict:
-    """Nested evaluation: for each held-out artist (or group of artists), fit the weights and
-    temperature on the other artists' out-of-fold predictions, score the held-out tracks.
-    Returns the held-out ensemble probabilities and calibration figures before and after
-    temperature scaling."""
-    from sklearn.model_selection import GroupKFold, LeaveOneGroupOut
-
-    members = list(oof)
-    n = len(y)
-    group_of = np.asarray(groups)
-    splitter = (GroupKFold(n_splits=n_folds) if n_folds and n_folds < len(set(group_of))
-                else LeaveOneGroupOut())
-    calibrated = np.zeros((n, len(labels)))
-    raw = np.zeros((n, len(labels)))
-    for tr, te in splitter.split(np.zeros(n), y, group_of):
-        ens = Ensemble.fit(labels, {m: oof[m][tr] for m in members}, y[tr])
-        held = {m: oof[m][te] for m in members}
-        calibrated[te] = ens.predict_proba(held)
-        raw[te] = ens.predict_proba(held, calibrated=False)
-    return {"calibrated": calibrated, "uncalibrated": raw,
-            "ece_before": expected_calibration_error(raw, y),
-            "ece_after": expected_calibration_error(calibrated, y),
-            "nll_before": negative_log_likelihood(raw, y),
-            "nll_after": negative_log_likelihood(calibrated, y),
-            "reliability_before": reliability(raw, y)["bins"],
-            "reliability_after": reliability(calibrated, y)["bins"]}

@@ -1,4 +1,5 @@
-"""The subcommands' bodies (argument parsing lives in __main__, shared helpers in cli_common)."""
+"""The subcommands' bodies (the arguments are in cli.parser, shared helpers in cli.common;
+train-table, evaluate-table and train-ensemble have modules of their own)."""
 from __future__ import annotations
 
 import json
@@ -8,12 +9,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from genre_core.cli_common import eprint, label_order, timed
+from genre_core.cli.common import eprint, label_order, timed
 from genre_core.errors import GenreError
 
 
 def _cache(args):
-    from genre_core.cache import FeatureCache
+    from genre_core.inference.cache import FeatureCache
 
     return FeatureCache(getattr(args, "cache", None), enabled=not getattr(args, "no_cache", False))
 
@@ -21,8 +22,8 @@ def _cache(args):
 def index_reported(data):
     """Index the dataset roots (--data, repeatable, or $GENRE_DATA) once, reporting the files
     skipped on stderr."""
-    from genre_core.cli_common import data_paths
-    from genre_core.dataset import index_dataset
+    from genre_core.cli.common import data_paths
+    from genre_core.inference.dataset import index_dataset
 
     ds = index_dataset(data_paths(data) if not isinstance(data, str) else data_paths([data]))
     for problem in ds.skipped:
@@ -32,7 +33,7 @@ def index_reported(data):
 
 def load_features(ds, kind: str, config, cache, jobs=None, timings=None):
     """Features of an indexed dataset, problems reported on stderr."""
-    from genre_core.dataset import extract_dataset
+    from genre_core.inference.dataset import extract_dataset
 
     with timed(f"extract_{kind}_seconds", timings):
         feats, problems = extract_dataset(ds.tracks, kind, config, cache, n_jobs=jobs)
@@ -49,12 +50,12 @@ def evaluation_key(ev: dict) -> tuple:
 
 
 def train(args) -> int:
-    from genre_core.bundle import DEFAULT_BUNDLE, read_bundle_meta, save_bundle
-    from genre_core.cli_common import feature_config
+    from genre_core.cli.common import feature_config
     from genre_core.config import TrainConfig
-    from genre_core.evaluation import summary_line
-    from genre_core.splits import _carve_valid, make_split
-    from genre_core.training import cross_validate, fit_model
+    from genre_core.inference.bundle import DEFAULT_BUNDLE, read_bundle_meta, save_bundle
+    from genre_core.training.evaluation import summary_line
+    from genre_core.training.fitting import cross_validate, fit_model
+    from genre_core.training.splits import _carve_valid, make_split
 
     config = feature_config(args)
     tconf = TrainConfig(seed=args.seed, **({"epochs": args.epochs} if args.epochs else {}))
@@ -81,7 +82,7 @@ def train(args) -> int:
 
     augmenters: list[Any] = [None]      # None = no augmentation
     if args.augment:
-        from genre_core.augment import Augmenter
+        from genre_core.training.augment import Augmenter
         copies = load_features(ds, "mfcc_aug", config, _cache(args), args.jobs, timings)
         augmenters.append(Augmenter(copies))
         if args.augment_only:
@@ -117,7 +118,7 @@ def train(args) -> int:
         "models": {}, "evaluations": evaluations,
     }
     out = Path(args.out) if args.out else DEFAULT_BUNDLE
-    from genre_core.bundle import recover_bundle
+    from genre_core.inference.bundle import recover_bundle
 
     recover_bundle(out)    # a bundle an interrupted save left aside is kept, not dropped
     if args.evaluations_json:
@@ -174,8 +175,8 @@ def _teacher(args, teacher_features, genre_of, labels, tconf):
     out-of-fold probabilities (artist-grouped folds within those tracks)."""
     if not args.distill_from:
         return None
-    from genre_core.dataset import load_artist_index
-    from genre_core.training import teacher_probabilities
+    from genre_core.inference.dataset import load_artist_index
+    from genre_core.training.fitting import teacher_probabilities
 
     artists = load_artist_index(args.artists)
     groups = {t: artists.get(t) or f"(unknown {g} artist)" for t, g in genre_of.items()}
@@ -186,8 +187,8 @@ def _teacher(args, teacher_features, genre_of, labels, tconf):
 def _merge_evaluations(out: Path, evaluations: list[dict], labels: list[str]) -> int:
     """Add evaluation-only figures to an existing bundle's report (its models untouched);
     an evaluation of the same model, variant, split and augmentation is replaced."""
-    from genre_core.bundle import read_bundle_meta, save_bundle
     from genre_core.config import FeatureConfig
+    from genre_core.inference.bundle import read_bundle_meta, save_bundle
 
     if not (out / "bundle.json").exists():
         eprint(f"no bundle at {out}: figures printed only")
@@ -207,10 +208,10 @@ def _merge_evaluations(out: Path, evaluations: list[dict], labels: list[str]) ->
 
 
 def evaluate(args) -> int:
-    from genre_core.bundle import load_bundle
     from genre_core.config import FeatureConfig
-    from genre_core.evaluation import evaluate_predictions, summary_line
-    from genre_core.training import predict_tracks
+    from genre_core.inference.bundle import load_bundle
+    from genre_core.training.evaluation import evaluate_predictions, summary_line
+    from genre_core.training.fitting import predict_tracks
 
     bundle = load_bundle(args.bundle)
     config: FeatureConfig = bundle.feature_config
@@ -251,12 +252,17 @@ def evaluate(args) -> int:
 def predict(args) -> int:
     from dataclasses import replace
 
-    from genre_core.batch_predict import csv_header, expand_paths, predict_files, skip_optional_pandas
+    from genre_core.inference.batch_predict import (
+        csv_header,
+        expand_paths,
+        predict_files,
+        skip_optional_pandas,
+    )
 
     skip_optional_pandas()
-    from genre_core.bundle import DEFAULT_BUNDLE, read_bundle_meta, recover_bundle
-    from genre_core.cli_common import feature_config
+    from genre_core.cli.common import feature_config
     from genre_core.config import FeatureConfig
+    from genre_core.inference.bundle import DEFAULT_BUNDLE, read_bundle_meta, recover_bundle
 
     names = [m.strip() for m in args.models.split(",")] if args.models else None
     folder = Path(args.bundle) if args.bundle else DEFAULT_BUNDLE
@@ -268,7 +274,7 @@ def predict(args) -> int:
     models = [n for n in meta["models"] if not names or n in names]
     if not models:
         raise GenreError(f"{folder}: bundle holds none of the requested models")
-    from genre_core.ensemble import ENSEMBLE_FILE, Ensemble
+    from genre_core.inference.ensemble import ENSEMBLE_FILE, Ensemble
 
     if (folder / ENSEMBLE_FILE).exists() and set(Ensemble.load(folder).members) <= set(models):
         models = ["ensemble", *models]               # the Predictor answers with it first
@@ -312,25 +318,25 @@ def predict(args) -> int:
 
 
 def train_table(args) -> int:
-    from genre_core.table_training import train_table as run
+    from genre_core.cli.table_commands import train_table as run
 
     return run(args)
 
 
 def train_ensemble(args) -> int:
-    from genre_core.ensemble_training import train_ensemble as run
+    from genre_core.cli.ensemble_command import train_ensemble as run
 
     return run(args)
 
 
 def evaluate_table(args) -> int:
-    from genre_core.table_training import evaluate_table as run
+    from genre_core.cli.table_commands import evaluate_table as run
 
     return run(args)
 
 
 def bench(args) -> int:
-    root = str(Path(__file__).resolve().parents[1])   # bench/ sits beside genre_core
+    root = str(Path(__file__).resolve().parents[2])   # bench/ sits beside genre_core
     if root not in sys.path:
         sys.path.insert(0, root)
     try:

@@ -1,6 +1,6 @@
-"""Helpers shared by the command-line parser (__main__) and the subcommands (commands): the
-shared arguments, dataset paths, feature settings, reporting and timing. Both import this
-module, never each other."""
+"""Helpers shared by the command-line parser (cli.parser) and the subcommands (cli.commands,
+table_commands, ensemble_command): the shared arguments, dataset paths, feature settings,
+reporting and timing. The subcommands import this module, never the parser."""
 from __future__ import annotations
 
 import argparse

@@ -6,34 +6,17 @@ from pathlib import Path
 
 import numpy as np
 
-from genre_core.cli_common import eprint
+from genre_core.cli.common import eprint
 from genre_core.errors import GenreError
 
 
-def out_of_fold(report: dict, meta: dict, split: str = "artist") -> dict[str, dict[str, np.ndarray]]:
-    """{model name: {track id: track probabilities}} from the report's evaluations on `split`
-    of each model in the bundle (the variant the bundle ships, without augmentation)."""
-    labels = meta["labels"]
-    found: dict[str, dict[str, np.ndarray]] = {}
-    for name, entry in meta["models"].items():
-        want = entry.get("variant", "corrected")
-        evs = [e for e in report.get("evaluations", [])
-               if e.get("model") == name and e.get("split") == split
-               and not e.get("augmented") and e.get("per_track")]
-        evs = [e for e in evs if e.get("variant") == want] or evs
-        if not evs:
-            continue
-        found[name] = {r["track"]: np.array([r["probabilities"][g] for g in labels])
-                       for r in evs[-1]["per_track"]}
-    return found
-
-
 def train_ensemble(args) -> int:
-    from genre_core.bundle import DEFAULT_BUNDLE, read_bundle_meta, save_bundle
     from genre_core.config import FeatureConfig
-    from genre_core.dataset import load_artist_index
-    from genre_core.ensemble import Ensemble, cross_validate_ensemble, reliability
-    from genre_core.evaluation import evaluate_predictions
+    from genre_core.inference.bundle import DEFAULT_BUNDLE, read_bundle_meta, save_bundle
+    from genre_core.inference.dataset import load_artist_index
+    from genre_core.inference.ensemble import Ensemble, reliability
+    from genre_core.training.ensemble import cross_validate_ensemble, out_of_fold
+    from genre_core.training.evaluation import evaluate_predictions
 
     out = Path(args.bundle) if args.bundle else DEFAULT_BUNDLE
     meta, report = read_bundle_meta(out)

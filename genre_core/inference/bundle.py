@@ -24,17 +24,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from genre_core.atomic import fsync_dir
-from genre_core.bundle_files import carry_map, check_allowed, model_folder, recover_bundle, sync_tree
 from genre_core.config import FeatureConfig
 from genre_core.errors import GenreError
+from genre_core.inference.bundle_files import (
+    carry_map,
+    check_allowed,
+    model_folder,
+    recover_bundle,
+    sync_tree,
+)
 from genre_core.models import model_class
 from genre_core.models.base import GenreModel
 
 if TYPE_CHECKING:
-    from genre_core.ensemble import Ensemble
+    from genre_core.inference.ensemble import Ensemble
 
 FORMAT_VERSION = 1
-DEFAULT_BUNDLE = Path(__file__).resolve().parents[1] / "assets" / "models" / "default"
+DEFAULT_BUNDLE = Path(__file__).resolve().parents[2] / "assets" / "models" / "default"
 
 
 @dataclass
@@ -111,7 +117,7 @@ def save_bundle(folder: str | os.PathLike, models: dict[str, GenreModel], labels
 
 
 def _save_ensemble(old: Path, tmp: Path, ensemble, present: set[str], retrained: set[str]):
-    from genre_core.ensemble import ENSEMBLE_FILE, Ensemble
+    from genre_core.inference.ensemble import ENSEMBLE_FILE, Ensemble
 
     if ensemble is not None:
         ensemble.save(tmp)
@@ -229,7 +235,7 @@ def load_bundle(folder: str | os.PathLike | None = None, names: list[str] | None
 
 def _load_ensemble(folder: Path, labels: list[str], loaded: set[str]):
     """The bundle's ensemble when it has one and all of its members are loaded."""
-    from genre_core.ensemble import ENSEMBLE_FILE, Ensemble
+    from genre_core.inference.ensemble import ENSEMBLE_FILE, Ensemble
 
     if not (folder / ENSEMBLE_FILE).exists():
         return None

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from genre_core.audio import AudioSource, Clip, load_audio
-from genre_core.bundle import Bundle, load_bundle
-from genre_core.features import extract, segment_starts
+from genre_core.inference.audio import AudioSource, Clip, load_audio
+from genre_core.inference.bundle import Bundle, load_bundle
+from genre_core.inference.features import extract, segment_starts
 
 
 @dataclass
@@ -25,7 +25,7 @@ class ModelPrediction:
 
     def verdict(self) -> str:
         """'rock, 82 %', or 'not sure: rock or metal (...)' when the top probability is low."""
-        from genre_core.ensemble import verdict
+        from genre_core.inference.ensemble import verdict
 
         return verdict(self.probabilities)
 

@@ -1,7 +1,7 @@
 """Streamlit glue for the newer views, shared by several pages: the playing timeline, the
 out-of-domain notice, saliency, the map's loader, downloads, bookmarkable URLs and the
-presentation mode. Computations live in genre_core (music_map, ood, saliency, teaching,
-view_support, view_plots); this module only caches them and lays them out.
+presentation mode. Computations live in genre_core.views (music_map, ood, saliency,
+teaching, view_plots) and studio.view_data; this module only caches them and lays them out.
 
 User-supplied names (file names, track ids) are only shown through st.text/st.dataframe/
 widget labels or plain st.caption text with Markdown escaped, never as HTML."""
@@ -12,19 +12,19 @@ import io
 import numpy as np
 import streamlit as st
 
-import ui_state
-from genre_core import app_support as sup
-from genre_core import view_plots
-from genre_core import view_support as vs
 from genre_core.errors import GenreError
+from genre_core.views import view_plots
+from studio import state
+from studio import summaries as sup
+from studio import view_data as vs
 
 PRESENT_KEY = "presentation"
 
 
 def plain(text: str) -> str:
-    """Text safe to put inside Markdown (ui_state.md: shown literally, never as a link,
+    """Text safe to put inside Markdown (state.md: shown literally, never as a link,
     image, HTML or formatting)."""
-    return ui_state.md(text)
+    return state.md(text)
 
 
 def chart(fig, key: str, name: str | None = None, **kw):
@@ -59,28 +59,28 @@ def url_restore() -> None:
     params = st.query_params.to_dict()
     if params.get("present") == "1":
         st.session_state[PRESENT_KEY] = True
-    meta = ui_state.bundle_meta(show_error=False)
+    meta = state.bundle_meta(show_error=False)
     if meta is None:
         return
-    state = vs.url_state(params, sup.bundle_labels(*meta), sup.report_models(*meta))
-    if "model" in state:
-        st.session_state["cm_model"] = state["model"]
-        st.session_state["sal_model"] = state["model"]
-    if "true" in state and "pred" in state:
-        st.session_state["cm_true"], st.session_state["cm_pred"] = state["true"], state["pred"]
-        st.session_state["cm_clicked"] = (state["true"], state["pred"])
-    if "track" in state:
-        track = sup.find_track_by_id(ui_state.dataset(), state["track"])
-        data = ui_state.track_bytes(track) if track is not None else None
+    asked = vs.url_state(params, sup.bundle_labels(*meta), sup.report_models(*meta))
+    if "model" in asked:
+        st.session_state["cm_model"] = asked["model"]
+        st.session_state["sal_model"] = asked["model"]
+    if "true" in asked and "pred" in asked:
+        st.session_state["cm_true"], st.session_state["cm_pred"] = asked["true"], asked["pred"]
+        st.session_state["cm_clicked"] = (asked["true"], asked["pred"])
+    if "track" in asked:
+        track = sup.find_track_by_id(state.dataset(), asked["track"])
+        data = state.track_bytes(track) if track is not None else None
         if data:
-            ui_state.set_clip(data, track.filename, "dataset")
+            state.set_clip(data, track.filename, "dataset")
 
 
 def url_write(page) -> None:
     """Keep the URL's query in step with what is shown, so the address can be bookmarked."""
     want = {}
-    name = ui_state.clip_name() if ui_state.clip_digest() else ""
-    if st.session_state.get(ui_state.CLIP_SOURCE) == "dataset" and name:
+    name = state.clip_name() if state.clip_digest() else ""
+    if st.session_state.get(state.CLIP_SOURCE) == "dataset" and name:
         want["track"] = name.rsplit(".", 1)[0]
     if getattr(page, "url_path", "") == "confusion":
         for key, session in (("model", "cm_model"), ("true", "cm_true"), ("pred", "cm_pred")):
@@ -96,14 +96,14 @@ def url_write(page) -> None:
 
 @st.cache_data(show_spinner=False)
 def _load_map(folder: str, stamp: float):
-    from genre_core.music_map import load_map
+    from genre_core.views.music_map import load_map
 
     return load_map(folder)
 
 
 def music_map():
     """The bundle's map of music, or None (no map in this bundle, or unreadable: said once)."""
-    folder = ui_state.bundle_path()
+    folder = state.bundle_path()
     try:
         from pathlib import Path
 
@@ -116,26 +116,26 @@ def music_map():
 
 @st.cache_data(show_spinner="Listening with musicnn…", max_entries=32)
 def _embedding(digest: str, rate: int, _samples) -> np.ndarray:
-    from genre_core.features import extract
-    from genre_core.music_map import clip_embedding
+    from genre_core.inference.features import extract
+    from genre_core.views.music_map import clip_embedding
 
-    return clip_embedding(extract("musicnn", _samples, ui_state.feature_config()))
+    return clip_embedding(extract("musicnn", _samples, state.feature_config()))
 
 
 def clip_embedding(clip, digest: str | None = None) -> np.ndarray:
-    return _embedding(digest or ui_state.clip_digest(), clip.sample_rate, clip.samples)
+    return _embedding(digest or state.clip_digest(), clip.sample_rate, clip.samples)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _domain(digest: str, has_map: bool, _samples, rate: int, _embedding, _map):
-    from genre_core.ood import check_domain
+    from genre_core.views.ood import check_domain
 
     return check_domain(_samples, rate, _embedding, _map)
 
 
 def domain_check(clip, digest: str | None = None):
     m = music_map()
-    digest = digest or ui_state.clip_digest()
+    digest = digest or state.clip_digest()
     emb = clip_embedding(clip, digest) if m is not None else None
     return _domain(digest, m is not None, clip.samples, clip.sample_rate, emb, m)
 
@@ -173,16 +173,16 @@ def timeline(clip, prediction, data: bytes, name: str, digest: str, key: str) ->
     """Waveform + per-segment probabilities of every model, following playback."""
     from components.timeline import timeline as component
 
-    predictor = ui_state.predictor(show_error=False)
+    predictor = state.predictor(show_error=False)
     features_of = ({n: m.feature for n, m in predictor.bundle.models.items()}
                    if predictor else {})
     whole = {n: sup.is_whole_clip_model(mp, features_of.get(n))
              for n, mp in prediction.models.items()}
-    config = ui_state.feature_config()
+    config = state.feature_config()
     lanes, region = vs.timeline_lanes(prediction, {n: sup.display_name(n) for n in whole},
                                       whole, config.segment_seconds, clip.loaded_seconds)
     audio, mime = _timeline_audio(clip, data, name)
-    component(audio, mime, digest, lanes, prediction.labels, vs.genre_colours(prediction.labels),
+    component(audio, mime, digest, lanes, prediction.labels, view_plots.genre_colours(prediction.labels),
               clip.loaded_seconds, region, large=presenting(), key=key)
 
 
@@ -197,7 +197,7 @@ def predictions_download(prediction, key: str) -> None:
 
 def saliency_models() -> list[str]:
     """Bundle models saliency can be computed for: MFCC Keras models and musicnn."""
-    meta = ui_state.bundle_meta(show_error=False)
+    meta = state.bundle_meta(show_error=False)
     if meta is None:
         return []
     out = [n for n, e in meta[0]["models"].items()
@@ -207,7 +207,8 @@ def saliency_models() -> list[str]:
 
 @st.cache_data(show_spinner="Hiding parts of the input one by one (occlusion)…", max_entries=32)
 def _saliency(digest: str, model: str, index: int, folder: str, _predictor, _samples, rate: int):
-    from genre_core import features, saliency
+    from genre_core.inference import features
+    from genre_core.views import saliency
 
     net = _predictor.bundle.models[model]
     config = _predictor.config
@@ -221,14 +222,14 @@ def _saliency(digest: str, model: str, index: int, folder: str, _predictor, _sam
 
 def saliency_section(clip, digest: str, key: str, segment_hint: int | None = None) -> None:
     """Model + segment choice and the occlusion maps for the segment's top two genres."""
-    from genre_core import saliency
+    from genre_core.views import saliency
 
-    predictor = ui_state.predictor()
+    predictor = state.predictor()
     models = saliency_models()
     if predictor is None or not models:
         st.info("This bundle has no CNN, MFCC or musicnn model to explain.")
         return
-    config = ui_state.feature_config()
+    config = state.feature_config()
     n = sup.segment_count(clip, config)
     c1, c2 = st.columns([1, 2])
     if st.session_state.get(f"{key}_model") not in models:
@@ -237,7 +238,7 @@ def saliency_section(clip, digest: str, key: str, segment_hint: int | None = Non
     k = 0
     if n > 1:
         k = c2.slider("Segment", 1, n, min(n, (segment_hint or 0) + 1), key=f"{key}_segment") - 1
-    s = _saliency(digest, model, k, ui_state.bundle_path(), predictor, clip.samples,
+    s = _saliency(digest, model, k, state.bundle_path(), predictor, clip.samples,
                   clip.sample_rate)
     start = k * config.segment_seconds
     chart(view_plots.saliency_overlay(
@@ -258,9 +259,10 @@ def saliency_section(clip, digest: str, key: str, segment_hint: int | None = Non
 
 def feature_explainer(key: str = "feat_explain") -> None:
     """Plain-language notes with synthesized examples (tone, chord, drum loop)."""
-    from genre_core import features, plots, teaching
+    from genre_core.inference import features
+    from genre_core.views import plots, teaching
 
-    config = ui_state.feature_config()
+    config = state.feature_config()
     with st.expander("What is this feature? Hear and see simple examples", expanded=False):
         c1, c2 = st.columns(2)
         name = c1.radio("Example sound", teaching.EXAMPLES, horizontal=True, key=f"{key}_sound")
@@ -291,12 +293,12 @@ def feature_explainer(key: str = "feat_explain") -> None:
 def genre_examples(key: str = "examples") -> None:
     """Per-genre example tracks: playable from the connected dataset; without it, the
     bundle's map still names them (artist, title)."""
-    from genre_core import teaching
+    from genre_core.views import teaching
 
     st.subheader("Examples of each genre")
     m = music_map()
-    ds = ui_state.dataset()
-    meta = ui_state.bundle_meta(show_error=False)
+    ds = state.dataset()
+    meta = state.bundle_meta(show_error=False)
     correct = set()
     if meta is not None:
         evaluated = sup.evaluated_models(*meta)
@@ -310,10 +312,10 @@ def genre_examples(key: str = "examples") -> None:
         ids, genres = [t.id for t in ds.tracks], [t.genre for t in ds.tracks]
     else:
         st.info("No examples: this bundle has no map and no dataset is connected. "
-                + ui_state.CONNECT_HINT)
+                + state.CONNECT_HINT)
         return
     examples = teaching.genre_examples(ids, genres, 3, correct)
-    index = ui_state.track_index()
+    index = state.track_index()
     c1, c2 = st.columns([1, 2])
     genre = c1.selectbox("Genre", list(examples), key=f"{key}_genre")
     choices = examples[genre]
@@ -325,19 +327,19 @@ def genre_examples(key: str = "examples") -> None:
                      "folds, so each sounds typical of its genre."))
     track = sup.find_track_by_id(ds, track_id)
     if track is None:
-        st.info("Connect the dataset to hear the examples. " + ui_state.CONNECT_HINT)
+        st.info("Connect the dataset to hear the examples. " + state.CONNECT_HINT)
         return
-    data = ui_state.track_bytes(track)
+    data = state.track_bytes(track)
     if data:
         st.audio(data, format=sup.audio_mime(track.filename))
         if st.button("Use this track as the clip", key=f"{key}_use"):
-            ui_state.set_clip(data, track.filename, "dataset")
+            state.set_clip(data, track.filename, "dataset")
             st.rerun()
 
 
 def map_highlights(model: str, split: str | None = None) -> dict[str, str]:
     """{track id: 'predicted X (held out)'} for the tracks `model` got wrong out of fold."""
-    meta = ui_state.bundle_meta(show_error=False)
+    meta = state.bundle_meta(show_error=False)
     if meta is None:
         return {}
     ev = sup.preferred_evaluation(meta[1], model, split=split)
@@ -350,10 +352,10 @@ def map_highlights(model: str, split: str | None = None) -> dict[str, str]:
 @st.cache_data(show_spinner=False, max_entries=128)
 def _batch_answer(digest: str, name: str, folder: str, stamp: float, _data: bytes,
                   _predictor, _map) -> dict:
-    from genre_core.audio import load_audio
-    from genre_core.features import extract
-    from genre_core.music_map import clip_embedding as embed
-    from genre_core.ood import check_domain
+    from genre_core.inference.audio import load_audio
+    from genre_core.inference.features import extract
+    from genre_core.views.music_map import clip_embedding as embed
+    from genre_core.views.ood import check_domain
 
     try:
         clip = load_audio(_data, _predictor.config, name=name)
@@ -375,19 +377,19 @@ def _batch_answer(digest: str, name: str, folder: str, stamp: float, _data: byte
 
 def batch_answer(data: bytes, name: str, predictor) -> dict:
     """One batch-table row for an uploaded file (cached by content)."""
-    from genre_core.cache import content_hash
+    from genre_core.inference.cache import content_hash
 
     if not data:
         return vs.batch_row(name, error=f"{name}: the file is empty (0 bytes)")
-    folder = ui_state.bundle_path()
-    return _batch_answer(content_hash(data), name, folder, ui_state._stamp(folder), data,
+    folder = state.bundle_path()
+    return _batch_answer(content_hash(data), name, folder, state._stamp(folder), data,
                          predictor, music_map())
 
 
 def listen_timeline(clip) -> None:
     """On Listen, the playing timeline on request (it needs every model's prediction)."""
     if st.toggle("Play it with every model's answer, segment by segment", key="listen_timeline"):
-        prediction = ui_state.clip_prediction(clip)
+        prediction = state.clip_prediction(clip)
         if prediction is not None:
-            timeline(clip, prediction, ui_state.clip_bytes(), ui_state.clip_name(),
-                     ui_state.clip_digest(), key="listen_timeline_component")
+            timeline(clip, prediction, state.clip_bytes(), state.clip_name(),
+                     state.clip_digest(), key="listen_timeline_component")

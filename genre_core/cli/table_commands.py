@@ -8,12 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
-from genre_core.cli_common import eprint, label_order
+from genre_core.cli.common import eprint, label_order
 from genre_core.errors import GenreError
 
 
 def _filtered_parts(filenames: list[str], splits_dir) -> dict[str, list[int]]:
-    from genre_core.dataset import default_data_root
+    from genre_core.inference.dataset import default_data_root
 
     folder = Path(splits_dir) if splits_dir else default_data_root() / "splits"
     parts = {}
@@ -27,7 +27,7 @@ def _filtered_parts(filenames: list[str], splits_dir) -> dict[str, list[int]]:
 
 
 def _evaluate_rows(model, X, truth, labels, ids, split, description) -> dict:
-    from genre_core.evaluation import evaluate_predictions
+    from genre_core.training.evaluation import evaluate_predictions
 
     probs = model.predict_proba(X)
     ev = evaluate_predictions(labels, dict(zip(ids, truth)),
@@ -43,9 +43,9 @@ def _cross_validate_rows(table, ids, y, labels, config, cand, args) -> dict:
     track with --cv-by track. The candidate is chosen inside each fold."""
     from sklearn.model_selection import GroupKFold, StratifiedKFold
 
-    from genre_core.dataset import load_artist_index
-    from genre_core.evaluation import evaluate_predictions
+    from genre_core.inference.dataset import load_artist_index
     from genre_core.models.table import TableModel
+    from genre_core.training.evaluation import evaluate_predictions
 
     by_artist = getattr(args, "cv_by", "artist") == "artist"
     if by_artist:
@@ -82,9 +82,9 @@ def _cross_validate_rows(table, ids, y, labels, config, cand, args) -> dict:
 def train_table(args) -> int:
     from sklearn.model_selection import train_test_split
 
-    from genre_core.bundle import DEFAULT_BUNDLE, read_bundle_meta, save_bundle
     from genre_core.config import FeatureConfig, TrainConfig
-    from genre_core.kaggle_features import read_feature_table
+    from genre_core.inference.bundle import DEFAULT_BUNDLE, read_bundle_meta, save_bundle
+    from genre_core.inference.kaggle_features import read_feature_table
     from genre_core.models.table import TableModel
 
     table = read_feature_table(args.csv)
@@ -93,7 +93,7 @@ def train_table(args) -> int:
     if len(table.labels) < 10:
         raise GenreError(f"{args.csv}: only {len(table.labels)} usable rows; too few to train")
     out = Path(args.out) if args.out else DEFAULT_BUNDLE
-    from genre_core.bundle import recover_bundle
+    from genre_core.inference.bundle import recover_bundle
 
     recover_bundle(out)
     keep, labels = {}, label_order(table.labels)
@@ -165,8 +165,8 @@ def train_table(args) -> int:
 def evaluate_table(args) -> int:
     from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
-    from genre_core.bundle import load_bundle
-    from genre_core.kaggle_features import read_feature_table
+    from genre_core.inference.bundle import load_bundle
+    from genre_core.inference.kaggle_features import read_feature_table
 
     bundle = load_bundle(args.bundle, names=["features"])
     if "features" not in bundle.models:

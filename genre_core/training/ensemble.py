@@ -1,0 +1,60 @@
+"""Learning the calibrated ensemble (genre_core.inference.ensemble pools and serves it): its
+training data, the members' out-of-fold track probabilities from a bundle's report, and its
+nested evaluation."""
+from __future__ import annotations
+
+import numpy as np
+
+from genre_core.inference.ensemble import (
+    Ensemble,
+    expected_calibration_error,
+    negative_log_likelihood,
+    reliability,
+)
+
+
+def out_of_fold(report: dict, meta: dict, split: str = "artist") -> dict[str, dict[str, np.ndarray]]:
+    """{model name: {track id: track probabilities}} from the report's evaluations on `split`
+    of each model in the bundle (the variant the bundle ships, without augmentation)."""
+    labels = meta["labels"]
+    found: dict[str, dict[str, np.ndarray]] = {}
+    for name, entry in meta["models"].items():
+        want = entry.get("variant", "corrected")
+        evs = [e for e in report.get("evaluations", [])
+               if e.get("model") == name and e.get("split") == split
+               and not e.get("augmented") and e.get("per_track")]
+        evs = [e for e in evs if e.get("variant") == want] or evs
+        if not evs:
+            continue
+        found[name] = {r["track"]: np.array([r["probabilities"][g] for g in labels])
+                       for r in evs[-1]["per_track"]}
+    return found
+
+
+def cross_validate_ensemble(labels: list[str], oof: dict[str, np.ndarray], y: np.ndarray,
+                            groups: list[str], n_folds: int = 0) -> dict:
+    """Nested evaluation: for each held-out artist (or group of artists), fit the weights and
+    temperature on the other artists' out-of-fold predictions, score the held-out tracks.
+    Returns the held-out ensemble probabilities and calibration figures before and after
+    temperature scaling."""
+    from sklearn.model_selection import GroupKFold, LeaveOneGroupOut
+
+    members = list(oof)
+    n = len(y)
+    group_of = np.asarray(groups)
+    splitter = (GroupKFold(n_splits=n_folds) if n_folds and n_folds < len(set(group_of))
+                else LeaveOneGroupOut())
+    calibrated = np.zeros((n, len(labels)))
+    raw = np.zeros((n, len(labels)))
+    for tr, te in splitter.split(np.zeros(n), y, group_of):
+        ens = Ensemble.fit(labels, {m: oof[m][tr] for m in members}, y[tr])
+        held = {m: oof[m][te] for m in members}
+        calibrated[te] = ens.predict_proba(held)
+        raw[te] = ens.predict_proba(held, calibrated=False)
+    return {"calibrated": calibrated, "uncalibrated": raw,
+            "ece_before": expected_calibration_error(raw, y),
+            "ece_after": expected_calibration_error(calibrated, y),
+            "nll_before": negative_log_likelihood(raw, y),
+            "nll_after": negative_log_likelihood(calibrated, y),
+            "reliability_before": reliability(raw, y)["bins"],
+            "reliability_after": reliability(calibrated, y)["bins"]}
