@@ -62,7 +62,7 @@ if clip is None:
         st.rerun()
     st.stop()
 
-st.audio(data, format=sup.audio_mime(name))
+st.audio(data, format=sup.audio_mime(name), start_time=int(clip.offset))
 f = sup.clip_facts(clip)
 m1, m2, m3 = st.columns(3)
 m1.metric("duration", f["duration"])
@@ -71,8 +71,7 @@ m3.metric("channels", f["channels"])
 for w in clip.warnings:
     st.warning(w)
 if clip.truncated:
-    st.info(f"Only the first {clip.loaded_seconds:.0f} s of this {clip.duration:.0f}-s file are "
-            "analysed.")
+    st.info(sup.excerpt_note(clip))
 
 config = ui_state.feature_config()
 n = sup.segment_count(clip, config)
