@@ -61,7 +61,7 @@ if clip is None:
         st.rerun()
     st.stop()
 
-st.audio(data, format=sup.audio_mime(name))
+st.audio(data, format=sup.audio_mime(name), start_time=int(clip.offset))
 f = sup.clip_facts(clip)
 m1, m2, m3 = st.columns(3)
 m1.metric("duration", f["duration"])
@@ -70,8 +70,7 @@ m3.metric("channels", f["channels"])
 for w in clip.warnings:
     st.warning(w)
 if clip.truncated:
-    st.info(f"Only the first {clip.loaded_seconds:.0f} s of this {clip.duration:.0f}-s file are "
-            "analysed.")
+    st.info(sup.excerpt_note(clip))
 
 config = state.feature_config()
 n = sup.segment_count(clip, config)

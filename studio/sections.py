@@ -158,9 +158,9 @@ def ood_notice(clip, where=None) -> None:
 # ---------------------------------------------------------------- the playing timeline
 
 def _timeline_audio(clip, data: bytes, name: str) -> tuple[bytes, str]:
-    """The file itself when small; else the analysed part re-encoded as WAV (30 s ≈ 1.3 MB),
-    so the page never ships megabytes of base64."""
-    if len(data) <= 3_000_000:
+    """The file itself when small and analysed whole; else the analysed part re-encoded as WAV
+    (30 s ≈ 1.3 MB), so the page never ships megabytes of base64 and the lanes' times match."""
+    if len(data) <= 3_000_000 and not clip.truncated:   # else the file's times would not match
         return data, sup.audio_mime(name)
     import soundfile as sf
 

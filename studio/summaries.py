@@ -101,6 +101,20 @@ def clip_facts(clip) -> dict[str, str]:
     return facts
 
 
+def clock(seconds: float) -> str:
+    """m:ss, as a player shows a position."""
+    m, s = divmod(int(round(seconds)), 60)
+    return f"{m}:{s:02d}"
+
+
+def excerpt_note(clip) -> str:
+    """Which part of a long file the models heard (its middle, not its intro)."""
+    start, end = clip.offset, clip.offset + clip.loaded_seconds
+    where = "its start" if start == 0 else "its middle"
+    return (f"This {clock(clip.duration)} file is analysed from {clock(start)} to {clock(end)} "
+            f"({clip.loaded_seconds:.0f} s from {where}); the player starts there.")
+
+
 def segment_count(clip, config) -> int:
     """How many 3-s segments the models see (at least one: short clips are padded)."""
     return max(1, int(len(clip.samples) // config.segment_samples))

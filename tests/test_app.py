@@ -243,7 +243,8 @@ def test_bad_clips_give_messages(make_app, data, message, kind):
 def test_long_clip_is_truncated_with_a_note(make_app):
     at = make_app("listen", clip=tone_wav(35.0), clip_name="long.wav")
     assert not at.error, texts(at.error)
-    assert "Only the first 30 s" in texts(at.info)
+    # 35 s is more than 3 s over the 30 analysed: the middle 30 s (2.5-32.5 s) are heard
+    assert "analysed from 0:02 to 0:32 (30 s from its middle)" in texts(at.info)
     assert {m.label: m.value for m in at.metric}["duration"] == "35.00 s"
 
 

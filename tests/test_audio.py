@@ -106,7 +106,7 @@ def test_all_nan_is_an_error(write_audio):
         load_audio(write_audio("allnan.wav", y, subtype="FLOAT"))
 
 
-def test_long_file_reads_only_the_first_seconds(tmp_path):
+def test_long_file_reads_only_30_seconds(tmp_path):
     """A 2-hour file (sparse on disk via a header claiming 2 h at 8 kHz) is not read whole."""
     p = tmp_path / "long.wav"
     rate, seconds = 8000, 2 * 3600
@@ -117,3 +117,40 @@ def test_long_file_reads_only_the_first_seconds(tmp_path):
     clip = load_audio(p, FeatureConfig(max_seconds=30.0))
     assert clip.truncated and abs(clip.duration - seconds) < 1
     assert abs(clip.loaded_seconds - 30.0) < 0.05
+
+
+def _two_halves(seconds: float, rate: int = 22050) -> np.ndarray:
+    """A quiet 220 Hz first half, a loud 880 Hz second half: where a read starts is audible."""
+    t = np.arange(int(seconds * rate)) / rate
+    return np.where(t < seconds / 2, 0.1 * np.sin(2 * np.pi * 220 * t),
+                    0.5 * np.sin(2 * np.pi * 880 * t)).astype(np.float32)
+
+
+@pytest.mark.parametrize("ext", [".wav", ".flac", ".ogg", ".mp3"])
+def test_a_long_song_is_heard_from_its_middle_not_its_intro(write_audio, ext):
+    clip = load_audio(write_audio(f"song{ext}", _two_halves(90.0), 22050))
+    assert clip.truncated and clip.offset == pytest.approx(30.0, abs=0.01)
+    assert abs(clip.loaded_seconds - 30.0) < 0.05
+    first, last = clip.samples[: 22050 * 10], clip.samples[-22050 * 10:]
+    assert np.abs(first).max() < 0.15 < 0.4 < np.abs(last).max()   # 30-60 s straddles the change
+
+
+def test_a_gtzan_length_clip_is_read_from_its_start(write_audio):
+    y = _two_halves(31.0)
+    clip = load_audio(write_audio("clip.wav", y, 22050))
+    assert clip.offset == 0.0 and clip.truncated
+    np.testing.assert_allclose(clip.samples, y[: len(clip.samples)], atol=1e-4)
+
+
+def test_the_whole_file_when_asked(write_audio):
+    clip = load_audio(write_audio("song.wav", _two_halves(40.0), 22050), FeatureConfig(max_seconds=None))
+    assert clip.offset == 0.0 and not clip.truncated and abs(clip.loaded_seconds - 40.0) < 0.01
+
+
+def test_the_decoder_fallback_reads_the_same_middle(write_audio):
+    from genre_core.audio import _read_fallback
+
+    path = write_audio("song.wav", _two_halves(90.0), 22050)
+    data, rate, channels, duration, offset = _read_fallback(str(path), 30.0)
+    assert (rate, channels) == (22050, 1) and offset == pytest.approx(30.0)
+    assert abs(duration - 90.0) < 0.01 and abs(len(data) / rate - 30.0) < 0.05

@@ -36,7 +36,8 @@ def label_order(genres) -> list[str]:
 
 def add_feature_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-seconds", type=float, default=30.0,
-                   help="read only the first N seconds of each file (0 = whole file; default 30)")
+                   help="analyse N seconds of each file: a file longer than N + 3 s is read from its "
+                        "middle, not its intro (0 = whole file; default 30)")
 
 
 def add_data_arg(p: argparse.ArgumentParser) -> None:

@@ -33,7 +33,9 @@ class Clip:
     duration: float              # of the whole file, in seconds (not only the part read)
     original_rate: int
     channels: int
-    truncated: bool = False      # True when only the first max_seconds were read
+    truncated: bool = False      # True when only max_seconds of the file were read
+    offset: float = 0.0          # seconds into the file where `samples` start (a long file's
+                                 # middle is analysed: see excerpt_start)
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -116,14 +118,33 @@ def _spool(f: BinaryIO, label: str, suffix: str) -> BinaryIO:
     return cast(BinaryIO, tmp)    # a named temporary file: .name is its path
 
 
+# A file longer than max_seconds by more than this is read from its middle, not its start:
+# a song's first 30 s are often an intro (quiet, sparse, spoken) unlike the rest, while GTZAN's
+# clips, which the models learned from, are 30-s excerpts. Clips of GTZAN's own length
+# (30 s, give or take a few samples) are read from the start as before.
+MIDDLE_AFTER_EXTRA_SECONDS = 3.0
+
+
+def excerpt_start(duration: float, max_seconds: float | None) -> float:
+    """Seconds into a file of `duration` seconds where the analysed excerpt starts: 0 for a
+    file read whole, else the start of its middle `max_seconds` when the file is longer than
+    that by more than MIDDLE_AFTER_EXTRA_SECONDS."""
+    if max_seconds is None or duration - max_seconds <= MIDDLE_AFTER_EXTRA_SECONDS:
+        return 0.0
+    return (duration - max_seconds) / 2
+
+
 def _read_soundfile(source, max_seconds: float | None):
     import soundfile as sf
 
     with sf.SoundFile(source) as f:
         rate, channels, frames = f.samplerate, f.channels, f.frames
         want = frames if max_seconds is None else min(frames, int(np.ceil(max_seconds * rate)))
+        start = int(excerpt_start(frames / rate, max_seconds) * rate) if rate else 0
+        if start:
+            f.seek(start)
         data = f.read(frames=want, dtype="float32", always_2d=True)
-    return data, rate, channels, frames / rate if rate else 0.0
+    return data, rate, channels, frames / rate if rate else 0.0, start / rate if rate else 0.0
 
 
 def _is_empty(f) -> bool:
@@ -149,15 +170,16 @@ def _read_fallback(path: str, max_seconds: float | None):
 
     import librosa
 
+    try:
+        duration: float | None = float(librosa.get_duration(path=path))
+    except Exception:
+        duration = None
+    offset = excerpt_start(duration, max_seconds) if duration else 0.0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        y, rate = librosa.load(path, sr=None, mono=False, duration=max_seconds)
+        y, rate = librosa.load(path, sr=None, mono=False, offset=offset, duration=max_seconds)
     data = np.atleast_2d(y).T.astype(np.float32)
-    try:
-        duration = float(librosa.get_duration(path=path))
-    except Exception:
-        duration = len(data) / rate
-    return data, int(rate), data.shape[1], duration
+    return data, int(rate), data.shape[1], duration or len(data) / rate, offset
 
 
 def load_audio(source: AudioSource, config: FeatureConfig = FeatureConfig(),
@@ -189,19 +211,19 @@ def load_audio(source: AudioSource, config: FeatureConfig = FeatureConfig(),
         fallback_path = None
     try:
         try:
-            data, rate, channels, duration = _read_soundfile(f, config.max_seconds)
+            data, rate, channels, duration, offset = _read_soundfile(f, config.max_seconds)
         except Exception as first_error:  # libsndfile refused: try audioread/ffmpeg
             if _is_empty(f):
                 raise AudioError(f"{label}: file is empty (0 bytes)") from None
             try:
                 if fallback_path is not None and _plain_path(fallback_path):
-                    data, rate, channels, duration = _read_fallback(fallback_path,
+                    data, rate, channels, duration, offset = _read_fallback(fallback_path,
                                                                     config.max_seconds)
                 else:
                     f.seek(0)
                     suffix = Path(label).suffix or ".bin"
                     with _spool(f, label, suffix) as tmp:
-                        data, rate, channels, duration = _read_fallback(tmp.name,
+                        data, rate, channels, duration, offset = _read_fallback(tmp.name,
                                                                         config.max_seconds)
             except AudioError:
                 raise
@@ -250,4 +272,4 @@ def load_audio(source: AudioSource, config: FeatureConfig = FeatureConfig(),
     truncated = config.max_seconds is not None and duration > loaded + 1e-3
     return Clip(samples=mono, sample_rate=config.sample_rate, name=label, duration=float(duration),
                 original_rate=int(rate), channels=int(channels), truncated=truncated,
-                warnings=warnings)
+                warnings=warnings, offset=float(offset))

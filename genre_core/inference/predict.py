@@ -47,6 +47,7 @@ class Prediction:
         return {
             "file": self.clip.name, "duration": round(self.clip.duration, 3),
             "analysed_seconds": round(self.clip.loaded_seconds, 3),
+            "analysed_from": round(self.clip.offset, 3),
             **({"warnings": self.clip.warnings} if self.clip.warnings else {}),
             **({"tags": {t: round(p, 4) for t, p in self.tags.items()}} if self.tags else {}),
             **({"tag_sets": {v: {t: round(p, 4) for t, p in tags.items()}
