@@ -1,7 +1,9 @@
 """What the app's pages say, computed (no Streamlit here, so everything shown is
 unit-tested): display names and sentences about a prediction, the bundle's report as rows
 and tables (held-out figures, confusion cells, misclassified tracks, learning curves), and
-dataset lookups. The pages only lay these out."""
+dataset lookups. The pages only lay these out. (Just over 400 lines on purpose: every
+page's wording and tables in one module, so a page imports one name for what it says;
+user-text escaping is in studio.escape, the views' rows in studio.view_data.)"""
 from __future__ import annotations
 
 import re

@@ -148,7 +148,7 @@ def test_the_whole_file_when_asked(write_audio):
 
 
 def test_the_decoder_fallback_reads_the_same_middle(write_audio):
-    from genre_core.audio import _read_fallback
+    from genre_core.inference.audio import _read_fallback
 
     path = write_audio("song.wav", _two_halves(90.0), 22050)
     data, rate, channels, duration, offset = _read_fallback(str(path), 30.0)

@@ -95,9 +95,9 @@ def main() -> None:
     from sklearn.model_selection import GroupKFold
     from sklearn.preprocessing import StandardScaler
 
-    from genre_core.audio import load_audio
-    from genre_core.dataset import index_dataset, load_artist_index
-    from genre_core.splits import artist_groups
+    from genre_core.inference.audio import load_audio
+    from genre_core.inference.dataset import index_dataset, load_artist_index
+    from genre_core.training.splits import artist_groups
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", action="append",
