@@ -121,13 +121,15 @@ def main() -> None:
         clip = load_audio(t.source)
         y = clip.samples
         seed = zlib.crc32(t.id.encode())
-        feats[(t.id, "orig")] = cached(cache, f"{t.id}.orig", lambda: musicnn4(y))
+        # cached() calls the lambda at once, so the loop variables are bound at that moment
+        feats[(t.id, "orig")] = cached(cache, f"{t.id}.orig", lambda: musicnn4(y))  # noqa: B023
         feats[(t.id, "test")] = cached(cache, f"{t.id}.test",
-                                       lambda: musicnn4(degrade_for_test(y, seed)))
+                                       lambda: musicnn4(degrade_for_test(y, seed)))  # noqa: B023
         for c in range(args.copies):
             feats[(t.id, f"aug{c}")] = cached(
                 cache, f"{t.id}.aug{c}",
-                lambda: musicnn4(np.clip(train_chain(seed * 7 + c)(samples=y, sample_rate=SR),
+                lambda: musicnn4(np.clip(train_chain(seed * 7 + c)(samples=y,  # noqa: B023
+                                                                   sample_rate=SR),
                                          -1.0, 1.0)))
         if i % 20 == 0:
             print(f"features {i + 1}/{len(tracks)}  {time.time() - t0:.0f} s", flush=True)
