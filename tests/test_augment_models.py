@@ -65,3 +65,56 @@ def test_musicnn_transfer_classifier_round_trips(tmp_path):
     m.save(tmp_path / "mn")
     again = model_class("musicnn").load(tmp_path / "mn", ["a", "b", "c"], "corrected", m.params)
     np.testing.assert_allclose(again.predict_proba(X[50:]), p)
+
+
+# ---------------------------------------------------------------- "own recording" copies
+
+def test_recording_copies_are_reproducible_clipped_and_leave_numpy_alone():
+    from genre_core.training.recording_copies import recording_copies
+
+    y = tone(4.0, freq=330) * 0.9
+    np.random.seed(123)
+    before = np.random.random()
+    np.random.seed(123)
+    a = recording_copies(y, 22050, seed=5, n_copies=2)
+    assert np.random.random() == before                  # the caller's random state is kept
+    b = recording_copies(y, 22050, seed=5, n_copies=2)
+    assert len(a) == 2 and all(len(c) == len(y) for c in a)
+    for c, d in zip(a, b):
+        np.testing.assert_array_equal(c, d)              # seeded by the clip: cacheable
+        assert np.abs(c).max() <= 1.0
+    # each step applies with some probability (for this seed none does to the second copy)
+    assert not np.allclose(a[0], y, atol=1e-3)
+    assert not np.allclose(a[0], a[1], atol=1e-3)        # two different recordings
+
+
+def test_copy_augmenter_adds_every_copy_of_training_tracks_only():
+    from genre_core.training.recording_copies import CopyAugmenter
+
+    copies = {f"t{i}": np.full((6, 4), float(i), np.float32) for i in range(3)}
+    X, y = np.zeros((3, 4), np.float32), np.arange(3)
+    X2, y2 = CopyAugmenter(copies)(["t2"], X, y, {"t2": 9}, seed=0)
+    assert len(X2) == 3 + 6 and set(np.unique(X2[3:])) == {2.0} and set(y2[3:]) == {9}
+    np.testing.assert_array_equal(X2[:3], X)             # the originals are untouched
+
+
+def test_each_augmented_input_has_its_copies_kind():
+    from genre_core.inference.features import FEATURE_KINDS
+    from genre_core.training.augment import augmentations
+
+    for kind, (copies_kind, _) in augmentations().items():
+        assert kind in FEATURE_KINDS and copies_kind in FEATURE_KINDS
+
+
+def test_the_ensemble_learns_from_the_figures_of_the_model_it_ships():
+    """A model shipped with augmentation is stacked on its augmented out-of-fold figures."""
+    from genre_core.training.ensemble import out_of_fold
+
+    def ev(augmented, p):
+        return {"model": "m", "split": "artist", "variant": "corrected", "augmented": augmented,
+                "per_track": [{"track": "t", "probabilities": {"a": p, "b": 1 - p}}]}
+    meta = {"labels": ["a", "b"], "models": {"m": {"variant": "corrected"}}}
+    report = {"evaluations": [ev(False, 0.2), ev(True, 0.7)], "models": {"m": {}}}
+    assert out_of_fold(report, meta)["m"]["t"][0] == pytest.approx(0.2)
+    report["models"]["m"]["augmented"] = True
+    assert out_of_fold(report, meta)["m"]["t"][0] == pytest.approx(0.7)

@@ -80,13 +80,13 @@ def train(args) -> int:
     labels = label_order(t.genre for t in tracks)
     genre_of = {t.id: t.genre for t in tracks}
 
-    augmenters: list[Any] = [None]      # None = no augmentation
+    augmenter_of: dict[str, Any] = {}   # feature kind -> augmenter of its training tracks
     if args.augment:
-        from genre_core.training.augment import Augmenter
-        copies = load_features(ds, "mfcc_aug", config, _cache(args), args.jobs, timings)
-        augmenters.append(Augmenter(copies))
-        if args.augment_only:
-            augmenters = augmenters[1:]
+        from genre_core.training.augment import augmentations
+        for kind, (copies_kind, augmenter) in augmentations().items():
+            if kind in kinds.values():
+                augmenter_of[kind] = augmenter(load_features(ds, copies_kind, config,
+                                                             _cache(args), args.jobs, timings))
     teacher = _teacher(args, feats_by_kind.get(teacher_kind), genre_of, labels, tconf)
     if "distilled" in variants + [args.final_variant] and teacher is None:
         raise GenreError("the distilled variant needs --distill-from FAMILY (e.g. musicnn4)")
@@ -99,7 +99,9 @@ def train(args) -> int:
         for family in families:
             feats = feats_by_kind[kinds[family]]
             for variant in variants:
-                for aug in (augmenters if kinds[family] == "mfcc" else [None]):
+                augmenter = augmenter_of.get(kinds[family])
+                runs = [None, augmenter] if augmenter else [None]
+                for aug in (runs[1:] if args.augment_only and augmenter else runs):
                     start = time.perf_counter()
                     ev = cross_validate(family, variant, split, feats, genre_of, labels, tconf,
                                         progress=True, augment=aug, log=eprint,
@@ -132,9 +134,11 @@ def train(args) -> int:
                                         tconf.validation_fraction, tconf.seed)
     for family in families:
         variant = args.final_variant if kinds[family] == "mfcc" else "corrected"
+        # --augment-only ships the augmented model (the runs without it were skipped)
+        augment = augmenter_of.get(kinds[family]) if args.augment_only else None
         model, history, secs = fit_model(family, variant, train_ids, valid_ids,
                                          feats_by_kind[kinds[family]], genre_of, labels, tconf,
-                                         progress=True,
+                                         progress=True, augment=augment,
                                          teacher=teacher if variant == "distilled" else None)
         eprint(f"final {family}: {len(history.get('loss', []))} epochs, {secs:.1f} s")
         final_models[family] = model
@@ -142,7 +146,7 @@ def train(args) -> int:
             "family": family, "variant": variant, "feature": kinds[family],
             "trained_on": f"all {len(ids)} tracks: {len(train_ids)} fit, {len(valid_ids)} "
                           "held out for early stopping",
-            "history": history, "train_seconds": round(secs, 2)}
+            "history": history, "train_seconds": round(secs, 2), "augmented": augment is not None}
 
     keep = {}
     if (out / "bundle.json").exists():   # keep models this command does not retrain

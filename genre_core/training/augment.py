@@ -1,4 +1,5 @@
-"""Training-set augmentation for the MFCC models, applied to training tracks only.
+"""Training-set augmentation, applied to training tracks only: for the MFCC models here; for
+the musicnn4 model in recording_copies (copies that sound like a person's own recordings).
 
 Audio-domain copies (time shift, gain, pitch shift, time stretch, additive noise) are made per
 track and cached like any feature kind ("mfcc_aug"); SpecAugment-style time/coefficient masks
@@ -84,3 +85,11 @@ class Augmenter:
         X = X.copy()
         X[pick] = spec_augment(X[pick], rng)
         return X, y.astype(np.int64)
+
+
+def augmentations() -> dict:
+    """feature kind -> (kind of its cached augmented copies, augmenter class): what
+    `train --augment` adds to training tracks for models of that input."""
+    from genre_core.training.recording_copies import CopyAugmenter
+
+    return {"mfcc": ("mfcc_aug", Augmenter), "musicnn4": ("musicnn4_rec", CopyAugmenter)}

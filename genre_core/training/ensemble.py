@@ -15,14 +15,16 @@ from genre_core.inference.ensemble import (
 
 def out_of_fold(report: dict, meta: dict, split: str = "artist") -> dict[str, dict[str, np.ndarray]]:
     """{model name: {track id: track probabilities}} from the report's evaluations on `split`
-    of each model in the bundle (the variant the bundle ships, without augmentation)."""
+    of each model in the bundle (the variant the bundle ships, with augmentation when it was
+    trained with it)."""
     labels = meta["labels"]
     found: dict[str, dict[str, np.ndarray]] = {}
     for name, entry in meta["models"].items():
         want = entry.get("variant", "corrected")
+        augmented = bool(report.get("models", {}).get(name, {}).get("augmented"))
         evs = [e for e in report.get("evaluations", [])
                if e.get("model") == name and e.get("split") == split
-               and not e.get("augmented") and e.get("per_track")]
+               and bool(e.get("augmented")) == augmented and e.get("per_track")]
         evs = [e for e in evs if e.get("variant") == want] or evs
         if not evs:
             continue
