@@ -10,7 +10,7 @@ st.title("Compare models")
 clip = state.require_clip()
 if clip is None:
     st.stop()
-prediction = state.clip_prediction(clip)
+prediction = sections.prediction_filling_in(clip)
 if prediction is None:
     st.stop()
 

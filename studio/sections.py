@@ -157,6 +157,26 @@ def ood_notice(clip, where=None) -> None:
 
 # ---------------------------------------------------------------- the playing timeline
 
+def prediction_filling_in(clip):
+    """Every model's prediction for the clip. While it is computed (the musicnn networks and
+    the table features take about a second), the fast models' answers are shown in its
+    place, so a first look never waits for the slowest model."""
+    if state.prediction_ready():
+        return state.clip_prediction(clip)
+    slot = st.empty()
+    quick = state.clip_prediction(clip, fast_only=True)
+    if quick is not None and quick.models:
+        with slot.container():
+            st.subheader("First answers: " + ", ".join(
+                f"{sup.display_name(n)} {state.md(mp.genre)} ({mp.probabilities[mp.genre]:.0%})"
+                for n, mp in quick.models.items()))
+            st.info("Still listening: the musicnn networks, the table features and the "
+                    "calibrated answer follow in a moment.")
+    prediction = state.clip_prediction(clip)
+    slot.empty()
+    return prediction
+
+
 def _timeline_audio(clip, data: bytes, name: str) -> tuple[bytes, str]:
     """The file itself when small and analysed whole; else the analysed part re-encoded as WAV
     (30 s ≈ 1.3 MB), so the page never ships megabytes of base64 and the lanes' times match."""

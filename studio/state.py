@@ -387,8 +387,14 @@ def _predict(digest: str, folder: str, stamp: float, _predictor, _clip):
     return _predictor.predict_clip(_clip)
 
 
-def clip_prediction(clip=None):
-    """Every model's prediction for the chosen clip (cached), or None (error shown)."""
+@st.cache_data(show_spinner=False, max_entries=16)
+def _predict_fast(digest: str, folder: str, stamp: float, _predictor, _clip):
+    return _predictor.predict_clip(_clip, models=_predictor.fast_models())
+
+
+def clip_prediction(clip=None, fast_only: bool = False):
+    """Every model's prediction for the chosen clip (cached), or None (error shown).
+    `fast_only`: only the models that answer in milliseconds (Predictor.fast_models)."""
     clip = clip or current_clip()
     if clip is None:
         return None
@@ -397,10 +403,19 @@ def clip_prediction(clip=None):
         return None
     folder = bundle_path()
     try:
-        return _predict(clip_digest(), folder, _stamp(folder), pred, clip)
+        run = _predict_fast if fast_only else _predict
+        result = run(clip_digest(), folder, _stamp(folder), pred, clip)
     except GenreError as e:
         st.error(f"Prediction failed: {md(e)}")
         return None
+    if not fast_only:
+        st.session_state.setdefault("answered", set()).add((clip_digest(), folder))
+    return result
+
+
+def prediction_ready() -> bool:
+    """Whether this session already has every model's answer for the chosen clip."""
+    return (clip_digest(), bundle_path()) in st.session_state.get("answered", set())
 
 
 def _track_signature(track) -> str | None:

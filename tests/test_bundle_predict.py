@@ -199,3 +199,25 @@ def test_cli_predict_empty_folder_is_one_line(tone_bundle, tmp_path):
     (tmp_path / "empty").mkdir()
     r = run_cli("predict", str(tmp_path / "empty"), "--bundle", str(tone_bundle))
     assert r.returncode == 2 and "holds no audio files" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_the_fast_models_answer_alone_and_as_in_the_full_prediction():
+    """The app shows the MFCC models' answers first: the same numbers as the full run, with
+    neither the slow inputs computed nor an ensemble that would lack its members."""
+    from genre_core.inference.audio import load_audio
+    from genre_core.inference.bundle import DEFAULT_BUNDLE
+    from genre_core.inference.predict import Predictor
+
+    if not (DEFAULT_BUNDLE / "bundle.json").exists():
+        pytest.skip("no shipped bundle")
+    p = Predictor(DEFAULT_BUNDLE)
+    fast = p.fast_models()
+    assert fast and all(p.bundle.feature_of(n) == "mfcc" for n in fast)
+    assert "musicnn4" not in fast and "features" not in fast
+    clip = load_audio(wav_bytes(tone(9.0, freq=330)), p.config, name="t.wav")
+    quick, full = p.predict_clip(clip, models=fast), p.predict_clip(clip)
+    assert list(quick.models) == fast and "ensemble" in full.models
+    assert not any(k.startswith(("extract:kaggle", "extract:musicnn")) for k in quick.timings)
+    for n in fast:
+        np.testing.assert_allclose(quick.models[n].segment_probabilities,
+                                   full.models[n].segment_probabilities, atol=1e-6)

@@ -12,6 +12,8 @@ from genre_core.inference.audio import AudioSource, Clip, load_audio
 from genre_core.inference.bundle import Bundle, load_bundle
 from genre_core.inference.features import extract, segment_starts
 
+FAST_KINDS = ("mfcc",)    # inputs computed in tens of milliseconds (see Predictor.fast_models)
+
 
 @dataclass
 class ModelPrediction:
@@ -107,11 +109,18 @@ class Predictor:
         for name in self.bundle.models:
             self.bundle.models[name]
 
-    def features(self, clip: Clip, timings: dict[str, float] | None = None
-                 ) -> dict[str, np.ndarray]:
-        """Each feature kind the bundle's models need, computed once per clip; the kinds run
-        in parallel threads (numpy, scipy, bottleneck and ONNX Runtime release the GIL)."""
+    def fast_models(self) -> list[str]:
+        """The models whose input takes milliseconds (the MFCC networks): what the app shows
+        first while the musicnn networks and the table features are still being computed."""
+        return [n for n in self.bundle.models if self.bundle.feature_of(n) in FAST_KINDS]
+
+    def features(self, clip: Clip, timings: dict[str, float] | None = None,
+                 kinds: list[str] | None = None) -> dict[str, np.ndarray]:
+        """Each feature kind the bundle's models need (or `kinds`), computed once per clip;
+        the kinds run in parallel threads (numpy, scipy, bottleneck and ONNX Runtime release
+        the GIL)."""
         timings = {} if timings is None else timings
+        kinds = self.kinds if kinds is None else kinds
 
         def run(kind: str) -> np.ndarray:
             t = time.perf_counter()
@@ -119,20 +128,26 @@ class Predictor:
             timings[f"extract:{kind}"] = time.perf_counter() - t
             return out
 
-        if len(self.kinds) == 1:
-            return {kind: run(kind) for kind in self.kinds}
-        with ThreadPoolExecutor(len(self.kinds), thread_name_prefix="features") as pool:
-            futures = {kind: pool.submit(run, kind) for kind in self.kinds}
+        if len(kinds) == 1:
+            return {kind: run(kind) for kind in kinds}
+        with ThreadPoolExecutor(len(kinds), thread_name_prefix="features") as pool:
+            futures = {kind: pool.submit(run, kind) for kind in kinds}
             return {kind: f.result() for kind, f in futures.items()}
 
-    def predict_clip(self, clip: Clip, features: dict[str, np.ndarray] | None = None) -> Prediction:
+    def predict_clip(self, clip: Clip, features: dict[str, np.ndarray] | None = None,
+                     models: list[str] | None = None) -> Prediction:
+        """Every model's prediction, or only `models`' (the ensemble is added when all its
+        members are among them)."""
+        names = list(self.bundle.models) if models is None else [
+            n for n in self.bundle.models if n in models]
         timings: dict[str, float] = {}
         if features is None:
             t = time.perf_counter()
-            features = self.features(clip, timings)
+            features = self.features(clip, timings,
+                                     sorted({self.bundle.feature_of(n) for n in names}))
             timings["extract"] = time.perf_counter() - t
         out: dict[str, ModelPrediction] = {}
-        for name in self.bundle.models:
+        for name in names:
             t = time.perf_counter()
             model = self.bundle.models[name]          # waits when still loading (lazy)
             if time.perf_counter() - t > 1e-3:
@@ -145,7 +160,7 @@ class Predictor:
             out[name] = ModelPrediction(self.labels[int(track.argmax())],
                                         {g: float(p) for g, p in zip(self.labels, track)},
                                         probs, segment_starts(len(units), self.config))
-        if self.bundle.ensemble is not None:
+        if self.bundle.ensemble is not None and set(self.bundle.ensemble.members) <= set(out):
             out = {"ensemble": self._ensemble(out), **out}
         tag_sets = clip_tag_sets(features)
         tags = tag_sets.get(MSD_VOCABULARY, {})
