@@ -92,6 +92,7 @@ def bench_app(bundle_path: Path, data_root: Path | None, mat: Material, reps: in
         return {"skipped": "the playwright Python package is not installed"}
 
     starts, renders, totals, uploads, predictions, peaks, pages_seen = [], [], [], [], [], [], []
+    first_answers, warm = [], []
     errors: list[str] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium, headless=True,
@@ -123,12 +124,28 @@ def bench_app(bundle_path: Path, data_root: Path | None, mat: Material, reps: in
                     uploads.append(time.perf_counter() - t1)
                     page.locator('[data-testid="stSidebarNav"] a',
                                  has_text="Compare").click()
+                    # the fast models' answers first ("First answers: ..."), then every model
+                    page.wait_for_selector("text=/First answers:|Timing:/", timeout=180_000)
+                    first_answers.append(time.perf_counter() - t1)
                     page.wait_for_selector('text=Timing:', timeout=180_000)
                     _wait_idle(page)
                     predictions.append(time.perf_counter() - t1)
                     err = _page_exception(page)
                     if err:
                         errors.append(f"Compare: {err}")
+                    # a second, different clip in the warm app: Listen upload -> Compare
+                    page.locator('[data-testid="stSidebarNav"] a', has_text="Listen").click()
+                    page.wait_for_selector('h1:has-text("Listen")', timeout=60_000)
+                    _wait_idle(page)
+                    t2 = time.perf_counter()
+                    page.locator('input[type="file"]').first.set_input_files(str(mat.mp3))
+                    page.wait_for_selector(f'text=Chosen clip: {mat.mp3.name}', timeout=120_000)
+                    _wait_idle(page)
+                    page.locator('[data-testid="stSidebarNav"] a',
+                                 has_text="Compare").click()
+                    page.wait_for_selector('text=Timing:', timeout=180_000)
+                    _wait_idle(page)
+                    warm.append(time.perf_counter() - t2)
                     # every page once (memory after all of them)
                     links = page.locator('[data-testid="stSidebarNav"] a')
                     names = [links.nth(i).inner_text().strip().splitlines()[-1]
@@ -151,7 +168,9 @@ def bench_app(bundle_path: Path, data_root: Path | None, mat: Material, reps: in
             browser.close()
     return {"server_start": stats(starts), "first_render": stats(renders),
             "process_to_home": stats(totals), "upload_to_listen": stats(uploads),
+            "upload_to_first_answer": stats(first_answers),
             "upload_to_predictions": stats(predictions),
+            "warm_upload_to_predictions": stats(warm),
             "server_peak_rss": stats(peaks) if peaks else None, "pages_visited": pages_seen,
             "dataset_connected": data_root is not None,
             **({"page_errors": errors} if errors else {})}
