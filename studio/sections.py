@@ -4,7 +4,9 @@ presentation mode. Computations live in genre_core.views (music_map, ood, salien
 teaching, view_plots) and studio.view_data; this module only caches them and lays them out.
 
 User-supplied names (file names, track ids) are only shown through st.text/st.dataframe/
-widget labels or plain st.caption text with Markdown escaped, never as HTML."""
+widget labels or plain st.caption text with Markdown escaped, never as HTML. (Just over 400
+lines: a dozen short sections, each used by two or more pages; splitting them by page would
+scatter what pages share.)"""
 from __future__ import annotations
 
 import io

@@ -147,13 +147,14 @@ def preferred_evaluation(report: Mapping, model: str, variant: str | None = "cor
                          split: str | None = None) -> dict | None:
     """The evaluation that best says how a model does on unseen music: the artist split
     (no artist in both train and test), then filtered, then k-fold; the shipped ('corrected')
-    variant and un-augmented training first."""
+    variant, trained as the shipped model was (with augmentation or without) first."""
     evs = evaluations_for(report, model, split)
     if not evs:
         return None
+    shipped_augmented = bool(report.get("models", {}).get(model, {}).get("augmented"))
     return min(evs, key=lambda ev: (_split_rank(ev.get("split", "")),
                                     0 if variant is None or ev.get("variant") == variant else 1,
-                                    1 if ev.get("augmented") else 0))
+                                    0 if bool(ev.get("augmented")) == shipped_augmented else 1))
 
 
 def evaluation_label(ev: Mapping) -> str:

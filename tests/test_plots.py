@@ -243,3 +243,14 @@ def test_tag_bars_shows_the_strongest_tags_first():
 
     fig = tag_bars({"rock": 0.8, "jazz": 0.1, "guitar": 0.5, "pop": 0.05}, top=3)
     assert list(fig.data[0].y) == ["jazz", "guitar", "rock"]   # drawn bottom-up
+
+
+def test_the_figures_shown_are_those_of_the_model_as_shipped():
+    """A model shipped with augmentation is described by its augmented evaluation."""
+    def ev(augmented, acc):
+        return {"model": "musicnn4", "variant": "corrected", "split": "artist",
+                "augmented": augmented, "track_accuracy": acc}
+    rep = {"evaluations": [ev(False, 0.73), ev(True, 0.72)], "models": {"musicnn4": {}}}
+    assert sup.preferred_evaluation(rep, "musicnn4")["track_accuracy"] == 0.73
+    rep["models"]["musicnn4"]["augmented"] = True
+    assert sup.preferred_evaluation(rep, "musicnn4")["track_accuracy"] == 0.72
