@@ -23,7 +23,7 @@ st.caption(f"Clip: **{state.md(state.clip_name())}** — "
                        for n, mp in prediction.models.items()))
 for w in clip.warnings:
     st.warning(w)
-ood_slot = st.container()   # filled last: the check runs musicnn again (about 2 s)
+ood_slot = st.container()   # filled last, from the prediction's musicnn embedding
 sections.timeline(clip, prediction, state.clip_bytes(), state.clip_name(),
                   state.clip_digest(), key="compare_timeline")
 
@@ -61,5 +61,5 @@ if prediction.tag_sets:
         column.plotly_chart(plots.tag_bars(tags, title=f"{vocabulary} tags"), width="stretch",
                             key=f"compare_tags_{vocabulary}")
 sections.predictions_download(prediction, key="compare_csv")
-sections.ood_notice(clip, ood_slot)
+sections.ood_notice(clip, ood_slot, prediction)
 st.caption("Timing: " + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in prediction.timings.items()))

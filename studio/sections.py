@@ -124,7 +124,13 @@ def _embedding(digest: str, rate: int, _samples) -> np.ndarray:
     return clip_embedding(extract("musicnn", _samples, state.feature_config()))
 
 
-def clip_embedding(clip, digest: str | None = None) -> np.ndarray:
+def clip_embedding(clip, digest: str | None = None, prediction=None) -> np.ndarray:
+    """The clip's musicnn embedding: from the prediction's musicnn units when it has them
+    (no second run of the network), else computed and cached by content."""
+    if prediction is not None and getattr(prediction, "musicnn_units", None) is not None:
+        from genre_core.views.music_map import clip_embedding as embedding_of
+
+        return embedding_of(prediction.musicnn_units)
     return _embedding(digest or state.clip_digest(), clip.sample_rate, clip.samples)
 
 
@@ -135,17 +141,17 @@ def _domain(digest: str, has_map: bool, _samples, rate: int, _embedding, _map):
     return check_domain(_samples, rate, _embedding, _map)
 
 
-def domain_check(clip, digest: str | None = None):
+def domain_check(clip, digest: str | None = None, prediction=None):
     m = music_map()
     digest = digest or state.clip_digest()
-    emb = clip_embedding(clip, digest) if m is not None else None
+    emb = clip_embedding(clip, digest, prediction) if m is not None else None
     return _domain(digest, m is not None, clip.samples, clip.sample_rate, emb, m)
 
 
-def ood_notice(clip, where=None) -> None:
+def ood_notice(clip, where=None, prediction=None) -> None:
     """Beside the answer (`where`: a container placed there, filled last so the rest of the
     page does not wait): a warning when the clip is unlike the training music."""
-    check = domain_check(clip)
+    check = domain_check(clip, prediction=prediction)
     where = where if where is not None else st.container()
     for message in check.messages():
         where.warning(message, icon="🧭")

@@ -67,8 +67,11 @@ _WARMING = False
 
 
 def warm_up() -> None:
-    """Import TensorFlow and librosa in a background thread as soon as the app starts, so the
-    first prediction after an upload does not wait seconds for the imports."""
+    """Warm the prediction path in a background thread as soon as the app starts: librosa's
+    feature modules (1.5 s of imports), the musicnn networks' ONNX sessions (shared per
+    process), each feature kind's first call on 4 s of synthetic noise, and the bundle's
+    Predictor. The first upload then waits for none of it. TensorFlow is not imported here
+    (only the saliency page needs it): its 4 s of CPU slowed the first answer by as much."""
     global _WARMING
     if _WARMING:
         return
@@ -80,14 +83,23 @@ def warm_up() -> None:
 
         time.sleep(3)   # let the browser fetch the page's components first
         try:
-            import keras  # noqa: F401
-            import librosa.feature  # noqa: F401
+            import numpy as np
 
-            import genre_core.models.keras_segments  # noqa: F401
+            from genre_core.inference.features import FEATURE_KINDS, extract
+
+            noise = np.random.default_rng(0).uniform(-0.1, 0.1, 4 * 22050).astype(np.float32)
+            for kind in ("mfcc", "kaggle", "musicnn4"):
+                if kind in FEATURE_KINDS:
+                    extract(kind, noise)
+            predictor(show_error=False)     # the shared, cached Predictor of the bundle
         except Exception:  # noqa: BLE001 - only a speed-up; the real load reports errors
             pass
 
-    threading.Thread(target=_imports, name="genre-warm-up", daemon=True).start()
+    from streamlit.runtime.scriptrunner import add_script_run_ctx
+
+    thread = threading.Thread(target=_imports, name="genre-warm-up", daemon=True)
+    add_script_run_ctx(thread)      # Streamlit's caches, read from this session's settings
+    thread.start()
 
 
 def init_state() -> None:

@@ -221,3 +221,21 @@ def test_the_fast_models_answer_alone_and_as_in_the_full_prediction():
     for n in fast:
         np.testing.assert_allclose(quick.models[n].segment_probabilities,
                                    full.models[n].segment_probabilities, atol=1e-6)
+
+
+def test_the_prediction_carries_the_musicnn_units_the_map_would_compute():
+    """The out-of-domain check and the map reuse the prediction's musicnn units: the same
+    numbers as running the MSD_musicnn network on the clip again."""
+    from genre_core.inference.audio import load_audio
+    from genre_core.inference.bundle import DEFAULT_BUNDLE
+    from genre_core.inference.features import extract
+    from genre_core.inference.predict import Predictor
+
+    if not (DEFAULT_BUNDLE / "bundle.json").exists():
+        pytest.skip("no shipped bundle")
+    p = Predictor(DEFAULT_BUNDLE)
+    clip = load_audio(wav_bytes(tone(7.0, freq=220)), p.config, name="t.wav")
+    units = p.predict_clip(clip).musicnn_units
+    assert units is not None
+    np.testing.assert_allclose(units, extract("musicnn", clip.samples, p.config), atol=1e-5)
+    assert p.predict_clip(clip, models=p.fast_models()).musicnn_units is None

@@ -44,6 +44,9 @@ class Prediction:
     # {vocabulary: {tag: probability}}: Million Song Dataset and, with the four-network
     # feature, MagnaTagATune too ("what models trained on other music hear")
     tag_sets: dict[str, dict[str, float]] = field(default_factory=dict)
+    # the clip's "musicnn" units (MSD_musicnn taggram + embedding per patch) when a model's
+    # input held them: the map and the out-of-domain check reuse them instead of re-running
+    musicnn_units: np.ndarray | None = None
 
     def to_json(self) -> dict:
         return {
@@ -67,6 +70,18 @@ class Prediction:
 
 
 MSD_VOCABULARY, MTT_VOCABULARY = "Million Song Dataset", "MagnaTagATune"
+
+
+def musicnn_units(features: dict[str, np.ndarray]) -> np.ndarray | None:
+    """The "musicnn" feature from whichever musicnn kind was computed (musicnn4's first
+    columns are MSD_musicnn's taggram and embedding, the "musicnn" feature), else None."""
+    if "musicnn" in features:
+        return features["musicnn"]
+    if "musicnn4" in features:
+        from genre_core.models.musicnn_zoo import column_layout
+
+        return features["musicnn4"][:, :column_layout()["MSD_musicnn/embedding"].stop]
+    return None
 
 
 def clip_tag_sets(features: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
@@ -164,7 +179,7 @@ class Predictor:
             out = {"ensemble": self._ensemble(out), **out}
         tag_sets = clip_tag_sets(features)
         tags = tag_sets.get(MSD_VOCABULARY, {})
-        return Prediction(clip, self.labels, out, timings, tags, tag_sets)
+        return Prediction(clip, self.labels, out, timings, tags, tag_sets, musicnn_units(features))
 
     def _ensemble(self, members: dict[str, ModelPrediction]) -> ModelPrediction:
         """The calibrated combination: track level from the members' track probabilities;
