@@ -286,3 +286,54 @@ def test_fast_hpss_is_librosa_hpss_exactly(n_samples):
     for want, got in zip(librosa.decompose.hpss(D), hpss(D), strict=True):
         assert got.dtype == want.dtype
         np.testing.assert_array_equal(got, want)
+
+
+def test_yeo_johnson_matches_scikit_learn():
+    from sklearn.preprocessing import PowerTransformer
+
+    from genre_core.models.table import yeo_johnson
+
+    rng = np.random.default_rng(0)
+    Z = np.column_stack([rng.standard_normal(200) * 3, rng.exponential(2, 200) - 1,
+                         -rng.exponential(1, 200), rng.standard_normal(200)])
+    pt = PowerTransformer(standardize=False).fit(Z)
+    np.testing.assert_allclose(yeo_johnson(Z, pt.lambdas_), pt.transform(Z), atol=1e-10)
+    assert np.allclose(yeo_johnson(Z[:, [2]], np.array([2.0]))[:, 0], -np.log1p(-Z[:, 2]))
+    assert np.allclose(yeo_johnson(np.abs(Z[:, [0]]), np.array([0.0]))[:, 0],
+                       np.log1p(np.abs(Z[:, 0])))
+
+
+def test_table_model_lda_vote_on_power_features_round_trips(tmp_path):
+    """The shipped recipe: no loudness columns, Yeo-Johnson, a vote of LDA and logreg; saved
+    as arrays + skops and loaded back to the same probabilities."""
+    from genre_core.models.table import TableModel
+
+    labels = list(GENRES)
+    X, y = _separable()
+    Xv, yv = _separable(n_per_class=4, seed=1)
+    m = TableModel(labels, "corrected", {"candidate_names": ["lda_vote"], "preprocess": "power"})
+    m.fit(X, y, Xv, yv, TrainConfig(seed=1))
+    assert m.params["kept"] == "lda_vote" and m.params["members"] == ["lda", "logreg"]
+    assert m.pre.keep.sum() == 55 and len(m.pre.lambdas) == 55     # rms_mean, rms_var dropped
+    p = m.predict_proba(Xv)
+    assert np.all(p.argmax(1) == yv)
+    X2 = Xv.copy()
+    X2[:, [2, 3]] *= 100.0                                         # a louder master: rms only
+    np.testing.assert_allclose(m.predict_proba(X2), p)
+    m.save(tmp_path / "b")
+    m2 = TableModel.load(tmp_path / "b", labels, "corrected", m.params)
+    np.testing.assert_allclose(m2.predict_proba(Xv), p, atol=1e-12)
+
+
+def test_power_preprocessing_survives_features_far_outside_training():
+    """A clip whose features lie far beyond the training rows (a tone, a glitch) gets finite
+    probabilities, not an overflow."""
+    from genre_core.models.table import TableModel
+
+    labels = list(GENRES)
+    X, y = _separable()
+    m = TableModel(labels, "corrected", {"candidate_names": ["lda_vote"], "preprocess": "power"})
+    m.fit(X, y, None, None, TrainConfig(seed=1))
+    wild = np.vstack([X[:1] * 1e6, -np.abs(X[:1]) * 1e6, np.full((1, 57), 1e300)])
+    p = m.predict_proba(wild)
+    assert np.all(np.isfinite(p)) and np.allclose(p.sum(axis=1), 1.0)

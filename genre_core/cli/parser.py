@@ -100,9 +100,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "stratified by track")
     p.add_argument("--artists", default=None, help="artist index (GTZANindex.txt format)")
     p.add_argument("--candidates", default="",
-                   help="comma list of logreg,svm,gbm,mlp,vote to compare (default all). An "
-                        "SVM keeps training rows as support vectors: leave it out of a "
-                        "bundle you share if the table must not be redistributed")
+                   help="comma list of logreg,svm,gbm,mlp,vote,lda,lda_vote to compare "
+                        "(default all). An SVM keeps training rows as support vectors: leave "
+                        "it out of a bundle you share if the table must not be redistributed")
+    p.add_argument("--preprocess", default="standard", choices=["standard", "power"],
+                   help="standard: log of the variance columns, then standardise; power: also "
+                        "drop the rms (loudness) columns and Yeo-Johnson-transform each column")
 
     p = sub.add_parser("train-ensemble", help="learn the calibrated 'ensemble' of a bundle's "
                        "models from their out-of-fold (artist split) track probabilities")

@@ -112,6 +112,8 @@ def train_table(args) -> int:
     config = TrainConfig(seed=args.seed)
     names = [c.strip() for c in args.candidates.split(",") if c.strip()]
     cand = {"candidate_names": names} if names else {}
+    if getattr(args, "preprocess", "standard") != "standard":
+        cand["preprocess"] = args.preprocess
 
     if args.split == "filtered":
         parts = _filtered_parts(table.filenames, args.splits_dir)

@@ -1,5 +1,6 @@
 """The table family: the best of several classifiers over the 57 clip-level Kaggle features
-(one unit = one whole clip), and everything serving a fitted one needs.
+(one unit = one whole clip), and everything serving a fitted one needs. (Just over 400 lines:
+the preprocessing, the choice among candidates, and the safe save/load share one format.)
 
 `TableModel.fit` compares candidates on a validation part and keeps the best; how each
 candidate is fitted (grid searches, calibration, the Keras MLP) is training code, in
@@ -9,10 +10,16 @@ genre_core.training.table_candidates, imported only inside `fit`:
 * ``svm``     RBF SVM with Platt-calibrated probabilities,
 * ``gbm``     sklearn HistGradientBoostingClassifier,
 * ``mlp``     small Keras MLP (dense 128-64, dropout + L2, early stopping on validation loss),
-* ``vote``    soft vote: the mean of the probabilities of logreg, svm, gbm and mlp.
+* ``vote``    soft vote: the mean of the probabilities of logreg, svm, gbm and mlp,
+* ``lda``     linear discriminant analysis, shrinkage from an inner CV, uniform priors,
+* ``lda_vote`` soft vote of lda and logreg.
 
 Every candidate sees the same preprocessing: log of the 27 variance columns (``*_var``,
-all positive and heavy-tailed), then standardisation with training statistics.
+all positive and heavy-tailed), then standardisation with training statistics; with
+``params["preprocess"] == "power"``, the two loudness columns (``rms_*``: they say how a
+record was mastered more than its genre) are dropped and a Yeo-Johnson transform is fitted
+per column before the standardisation. The shipped model, `lda_vote` on "power", was chosen
+by nested cross-validation grouped by artist over the table (tools/table_cv_study.py).
 
 Validation: the given (X_valid, y_valid) rows, or, when X_valid is None, a stratified
 ``config.validation_fraction`` carved from the training rows with ``config.seed``. Candidates
@@ -44,8 +51,10 @@ from genre_core.models.base import GenreModel
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-CANDIDATES: tuple[str, ...] = ("logreg", "svm", "gbm", "mlp", "vote")
+CANDIDATES: tuple[str, ...] = ("logreg", "svm", "gbm", "mlp", "vote", "lda", "lda_vote")
+DEFAULT_CANDIDATES: tuple[str, ...] = ("logreg", "svm", "gbm", "mlp", "vote")  # no candidate_names
 VOTE_MEMBERS: tuple[str, ...] = ("logreg", "svm", "gbm", "mlp")
+VOTES: dict[str, tuple[str, ...]] = {"vote": VOTE_MEMBERS, "lda_vote": ("lda", "logreg")}
 
 # Defaults for the table MLP (TrainConfig's epochs/learning rate are tuned for MFCC segments;
 # the table MLP needs a larger step). Override through params.
@@ -62,12 +71,47 @@ def _var_mask(n_features: int) -> np.ndarray:
     return np.array([c.endswith("_var") for c in KAGGLE_COLUMNS])
 
 
-class _Preprocess:
-    """log(var columns) then standardisation; plain numpy so it pickles without sklearn."""
+def _loudness_mask(n_features: int) -> np.ndarray:
+    from genre_core.inference.kaggle_features import KAGGLE_COLUMNS
 
-    def __init__(self, X: np.ndarray):
+    _var_mask(n_features)
+    return np.array([c.startswith("rms_") for c in KAGGLE_COLUMNS])
+
+
+def yeo_johnson(Z: np.ndarray, lambdas: np.ndarray) -> np.ndarray:
+    """The Yeo-Johnson power transform per column (as sklearn's PowerTransformer applies it;
+    here in numpy so that serving needs only the stored lambdas)."""
+    out = np.empty_like(Z, dtype=np.float64)
+    for j, lam in enumerate(lambdas):
+        x = Z[:, j]
+        pos = x >= 0
+        y = np.empty_like(x, dtype=np.float64)
+        y[pos] = (np.log1p(x[pos]) if abs(lam) < 1e-8
+                  else (np.power(x[pos] + 1, lam) - 1) / lam)
+        y[~pos] = (-np.log1p(-x[~pos]) if abs(lam - 2) < 1e-8
+                   else -(np.power(1 - x[~pos], 2 - lam) - 1) / (2 - lam))
+        out[:, j] = y
+    return out
+
+
+class _Preprocess:
+    """log(var columns), optionally drop the loudness columns and Yeo-Johnson-transform
+    (`power`), then standardisation; stored as plain arrays."""
+
+    def __init__(self, X: np.ndarray, power: bool = False):
         self.var_mask = _var_mask(X.shape[1])
-        Z = self._log(X)
+        self.keep = ~_loudness_mask(X.shape[1]) if power else np.ones(X.shape[1], bool)
+        self.lambdas = self.lo = self.hi = np.zeros(0)
+        Z = self._log(X)[:, self.keep]
+        if power:
+            from sklearn.preprocessing import PowerTransformer
+
+            # a power of a value far outside the training range overflows: inputs are held
+            # within the training range widened by its own width on each side
+            span = Z.max(axis=0) - Z.min(axis=0)
+            self.lo, self.hi = Z.min(axis=0) - span, Z.max(axis=0) + span
+            self.lambdas = PowerTransformer(standardize=False).fit(Z).lambdas_
+            Z = yeo_johnson(Z, self.lambdas)
         self.mean = Z.mean(axis=0)
         self.std = Z.std(axis=0) + 1e-9
 
@@ -77,7 +121,12 @@ class _Preprocess:
         return Z
 
     def __call__(self, X: np.ndarray) -> np.ndarray:
-        return (self._log(X) - self.mean) / self.std
+        Z = self._log(X)[:, self.keep]
+        if len(self.lo):
+            Z = np.clip(Z, self.lo, self.hi)
+        if len(self.lambdas):
+            Z = yeo_johnson(Z, self.lambdas)
+        return (Z - self.mean) / self.std
 
 
 class TableModel(GenreModel):
@@ -179,18 +228,19 @@ class TableModel(GenreModel):
         k_va = np.array([pos[c] for c in y_va])
         # sklearn estimators must see every class in training: if a class only occurs in
         # validation, its probability stays out of that estimator; we pad it below.
-        pre = _Preprocess(X_tr)
+        power = self.params.get("preprocess", "standard") == "power"
+        pre = _Preprocess(X_tr, power)
         Z_tr, Z_va = pre(X_tr), pre(X_va)
 
-        wanted = [c for c in self.params.get("candidate_names", CANDIDATES) if c in CANDIDATES]
+        wanted = [c for c in self.params.get("candidate_names", DEFAULT_CANDIDATES)
+                  if c in CANDIDATES]
+        to_fit = list(dict.fromkeys(m for c in wanted for m in VOTES.get(c, (c,))))
         fitted: dict[str, object] = {}
         timings: dict[str, float] = {}
         history: dict[str, list[float]] = {"loss": [], "accuracy": [], "val_loss": [],
                                            "val_accuracy": []}
         mlp_epochs = None
-        for name in wanted:
-            if name == "vote":
-                continue
+        for name in to_fit:
             t = time.perf_counter()
             if name == "mlp":
                 net, history, mlp_epochs = self._fit_mlp(Z_tr, k_tr, Z_va, k_va, config,
@@ -204,8 +254,8 @@ class TableModel(GenreModel):
         scores: dict[str, float] = {}
         probas = {n: self._member_proba(m, Z_va) for n, m in fitted.items()}
         for name in wanted:
-            if name == "vote":
-                members = [m for m in VOTE_MEMBERS if m in probas]
+            if name in VOTES:
+                members = [m for m in VOTES[name] if m in probas]
                 if len(members) < 2:
                     continue
                 p = np.mean([probas[m] for m in members], axis=0)
@@ -214,15 +264,16 @@ class TableModel(GenreModel):
             scores[name] = float(np.mean(p.argmax(1) == k_va))
         kept = max(scores, key=lambda n: (scores[n], -wanted.index(n)))
         self.candidates_ = dict(fitted)
-        if "vote" in scores:
-            self.candidates_["vote"] = {m: fitted[m] for m in VOTE_MEMBERS if m in fitted}
-        kept_members = ([m for m in VOTE_MEMBERS if m in fitted] if kept == "vote" else [kept])
+        for vote, voters in VOTES.items():
+            if vote in scores:
+                self.candidates_[vote] = {m: fitted[m] for m in voters if m in fitted}
+        kept_members = ([m for m in VOTES[kept] if m in fitted] if kept in VOTES else [kept])
 
         refit = bool(self.params.get("refit", True))
         if refit:
             X_all = np.concatenate([X_tr, X_va])
             k_all = np.concatenate([k_tr, k_va])
-            self.pre = _Preprocess(X_all)
+            self.pre = _Preprocess(X_all, power)
             Z_all = self.pre(X_all)
             self.members = {}
             for m in kept_members:
@@ -289,7 +340,8 @@ class TableModel(GenreModel):
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         np.savez(folder / "preprocess.npz", var_mask=pre.var_mask, mean=pre.mean,
-                 std=pre.std, classes=np.asarray(classes))
+                 std=pre.std, classes=np.asarray(classes), keep=pre.keep, lambdas=pre.lambdas,
+                 lo=pre.lo, hi=pre.hi)
         order = list(self.members)
         for name, m in self.members.items():
             if name != "mlp":
@@ -317,6 +369,12 @@ class TableModel(GenreModel):
                 pre = _Preprocess.__new__(_Preprocess)
                 pre.var_mask, pre.mean, pre.std = (z["var_mask"].astype(bool), z["mean"],
                                                    z["std"])
+                # older bundles: every column kept, no power transform
+                pre.keep = (z["keep"].astype(bool) if "keep" in z.files
+                            else np.ones(len(pre.var_mask), bool))
+                pre.lambdas = z["lambdas"] if "lambdas" in z.files else np.zeros(0)
+                pre.lo = z["lo"] if "lo" in z.files else np.zeros(0)
+                pre.hi = z["hi"] if "hi" in z.files else np.zeros(0)
                 obj.classes_ = z["classes"].astype(np.int64)
         except (OSError, ValueError, KeyError) as exc:
             raise GenreError(f"{folder}: table model cannot be loaded ({exc})") from None
