@@ -78,6 +78,30 @@ def _page_exception(page) -> str | None:
     return None
 
 
+def _upload_then_compare(page, path: Path, chosen: str, first_answers: list | None = None
+                         ) -> tuple[float, float]:
+    """From Listen: upload `path`, wait until the page shows `chosen`, go to Compare and wait
+    until every model's answer is drawn (noting the fast models' first answers in
+    `first_answers` when given). Returns (seconds to the clip shown, seconds to every answer),
+    both from the upload."""
+    nav = page.locator('[data-testid="stSidebarNav"] a')
+    nav.filter(has_text="Listen").click()
+    page.wait_for_selector('h1:has-text("Listen")', timeout=60_000)
+    _wait_idle(page)
+    t = time.perf_counter()
+    page.locator('input[type="file"]').first.set_input_files(str(path))
+    page.wait_for_selector(chosen, timeout=120_000)
+    _wait_idle(page)
+    shown = time.perf_counter() - t
+    nav.filter(has_text="Compare").click()
+    if first_answers is not None:   # the fast models' answers ("First answers: ...") first
+        page.wait_for_selector("text=/First answers:|Timing:/", timeout=180_000)
+        first_answers.append(time.perf_counter() - t)
+    page.wait_for_selector('text=Timing:', timeout=180_000)
+    _wait_idle(page)
+    return shown, time.perf_counter() - t
+
+
 def bench_app(bundle_path: Path, data_root: Path | None, mat: Material, reps: int) -> dict:
     missing = [p for p in ("app.py", "pages/home.py", "pages/listen.py", "pages/compare.py")
                if not (ROOT / p).exists()]
@@ -114,38 +138,16 @@ def bench_app(bundle_path: Path, data_root: Path | None, mat: Material, reps: in
                     if err:
                         errors.append(f"Home: {err}")
                     # Listen: upload, then Compare until every model's answer is drawn
-                    page.locator('[data-testid="stSidebarNav"] a', has_text="Listen").click()
-                    page.wait_for_selector('h1:has-text("Listen")', timeout=60_000)
-                    _wait_idle(page)
-                    t1 = time.perf_counter()
-                    page.locator('input[type="file"]').first.set_input_files(str(mat.wav))
-                    page.wait_for_selector('text=Chosen clip', timeout=120_000)
-                    _wait_idle(page)
-                    uploads.append(time.perf_counter() - t1)
-                    page.locator('[data-testid="stSidebarNav"] a',
-                                 has_text="Compare").click()
-                    # the fast models' answers first ("First answers: ..."), then every model
-                    page.wait_for_selector("text=/First answers:|Timing:/", timeout=180_000)
-                    first_answers.append(time.perf_counter() - t1)
-                    page.wait_for_selector('text=Timing:', timeout=180_000)
-                    _wait_idle(page)
-                    predictions.append(time.perf_counter() - t1)
+                    shown, answered = _upload_then_compare(page, mat.wav, "text=Chosen clip",
+                                                           first_answers)
+                    uploads.append(shown)
+                    predictions.append(answered)
                     err = _page_exception(page)
                     if err:
                         errors.append(f"Compare: {err}")
                     # a second, different clip in the warm app: Listen upload -> Compare
-                    page.locator('[data-testid="stSidebarNav"] a', has_text="Listen").click()
-                    page.wait_for_selector('h1:has-text("Listen")', timeout=60_000)
-                    _wait_idle(page)
-                    t2 = time.perf_counter()
-                    page.locator('input[type="file"]').first.set_input_files(str(mat.mp3))
-                    page.wait_for_selector(f'text=Chosen clip: {mat.mp3.name}', timeout=120_000)
-                    _wait_idle(page)
-                    page.locator('[data-testid="stSidebarNav"] a',
-                                 has_text="Compare").click()
-                    page.wait_for_selector('text=Timing:', timeout=180_000)
-                    _wait_idle(page)
-                    warm.append(time.perf_counter() - t2)
+                    warm.append(_upload_then_compare(
+                        page, mat.mp3, f"text=Chosen clip: {mat.mp3.name}")[1])
                     # every page once (memory after all of them)
                     links = page.locator('[data-testid="stSidebarNav"] a')
                     names = [links.nth(i).inner_text().strip().splitlines()[-1]

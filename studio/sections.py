@@ -127,7 +127,7 @@ def _embedding(digest: str, rate: int, _samples) -> np.ndarray:
 def clip_embedding(clip, digest: str | None = None, prediction=None) -> np.ndarray:
     """The clip's musicnn embedding: from the prediction's musicnn units when it has them
     (no second run of the network), else computed and cached by content."""
-    if prediction is not None and getattr(prediction, "musicnn_units", None) is not None:
+    if prediction is not None and prediction.musicnn_units is not None:
         from genre_core.views.music_map import clip_embedding as embedding_of
 
         return embedding_of(prediction.musicnn_units)

@@ -6,7 +6,8 @@ artist over all clips, the musicnn4 model (the shipped one: per-patch logistic r
 the four networks' taggrams and embeddings, genres weighed by inverse frequency) trained
 
   * on the original clips only (what ships), or
-  * on the original clips plus N_TRAIN augmented copies of each *training* clip
+  * on the original clips plus --copies augmented copies of each *training* clip, made by
+    genre_core.training.recording_copies, the chain the shipped musicnn4 trains with
     (audiomentations: MP3 re-encoding at 32-128 kbit/s, low-pass 4-8 kHz, 7-band EQ +-6 dB,
     a limiter after up to +12 dB of gain, a level change),
 
@@ -33,20 +34,6 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 SR = 22050
-
-
-def train_chain(seed: int):
-    import audiomentations as am
-
-    np.random.seed(seed % 2**32)   # audiomentations draws from numpy's global generator
-    return am.Compose([
-        am.Gain(min_gain_db=0.0, max_gain_db=12.0, p=0.6),
-        am.Limiter(min_threshold_db=-12.0, max_threshold_db=-2.0, p=0.6),
-        am.SevenBandParametricEQ(min_gain_db=-6.0, max_gain_db=6.0, p=0.7),
-        am.LowPassFilter(min_cutoff_freq=4000.0, max_cutoff_freq=8000.0, p=0.5),
-        am.Mp3Compression(min_bitrate=32, max_bitrate=128, backend="fast-mp3-augment", p=0.7),
-        am.Gain(min_gain_db=-6.0, max_gain_db=6.0, p=0.5),
-    ])
 
 
 def degrade_for_test(y: np.ndarray, seed: int) -> np.ndarray:
@@ -97,6 +84,7 @@ def main() -> None:
 
     from genre_core.inference.audio import load_audio
     from genre_core.inference.dataset import index_dataset, load_artist_index
+    from genre_core.training.recording_copies import recording_copies
     from genre_core.training.splits import artist_groups
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -125,12 +113,9 @@ def main() -> None:
         feats[(t.id, "orig")] = cached(cache, f"{t.id}.orig", lambda: musicnn4(y))  # noqa: B023
         feats[(t.id, "test")] = cached(cache, f"{t.id}.test",
                                        lambda: musicnn4(degrade_for_test(y, seed)))  # noqa: B023
-        for c in range(args.copies):
-            feats[(t.id, f"aug{c}")] = cached(
-                cache, f"{t.id}.aug{c}",
-                lambda: musicnn4(np.clip(train_chain(seed * 7 + c)(samples=y,  # noqa: B023
-                                                                   sample_rate=SR),
-                                         -1.0, 1.0)))
+        # the chain the shipped musicnn4 trains with (genre_core.training.recording_copies)
+        for c, z in enumerate(recording_copies(y, SR, seed, args.copies)):
+            feats[(t.id, f"aug{c}")] = cached(cache, f"{t.id}.aug{c}", lambda z=z: musicnn4(z))
         if i % 20 == 0:
             print(f"features {i + 1}/{len(tracks)}  {time.time() - t0:.0f} s", flush=True)
 
