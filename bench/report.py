@@ -11,6 +11,7 @@ TARGETS = [
     ("predict process peak memory", ("cold", "peak_rss_mib"), "<", 600.0, "MiB"),
     ("predict DIR, pool vs one process", ("batch", "speedup"), ">=", 1.7, "x"),
     ("cached extraction vs cold", ("extraction", "cached_vs_cold"), ">=", 50.0, "x"),
+    ("cold extraction vs sequential loop", ("extraction", "cold_vs_naive"), ">=", 1.7, "x"),
     ("app first render (Home)", ("app", "first_render"), "<", 3.0, "s"),
     ("app upload -> Compare answer", ("app", "upload_to_predictions"), "<", 5.0, "s"),
     ("app warm upload -> Compare answer", ("app", "warm_upload_to_predictions"), "<", 1.5, "s"),

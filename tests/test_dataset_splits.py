@@ -1,4 +1,5 @@
 """Indexing every Kaggle layout (on synthesized files) and leakage-free splits."""
+import os
 import zipfile
 
 import numpy as np
@@ -133,3 +134,23 @@ def test_changed_file_is_extracted_again(tmp_path):
     second, _ = extract_dataset(ds.tracks, "mfcc", cache=cache, n_jobs=1, progress=False)
     assert not np.allclose(first[ds.tracks[0].id], second[ds.tracks[0].id])
     np.testing.assert_array_equal(first[ds.tracks[1].id], second[ds.tracks[1].id])
+
+
+def _native_threads() -> tuple[int, str | None]:
+    from threadpoolctl import threadpool_info
+
+    from genre_core.inference.serving import THREADS_ENV
+
+    return (max(i["num_threads"] for i in threadpool_info()), os.environ.get(THREADS_ENV))
+
+
+def test_extraction_pool_workers_share_the_cores():
+    """Two workers each running the full BLAS thread pool made the pool slower than one
+    process; each worker is held to its share of the cores (BLAS/OpenMP and ONNX sessions)."""
+    from genre_core.inference.dataset import make_pool
+
+    share = max(1, (os.cpu_count() or 1) // 2)
+    with make_pool(2) as pool:
+        threads, ort_threads = pool.submit(_native_threads).result(timeout=60)
+    assert threads == share
+    assert ort_threads == str(share)
