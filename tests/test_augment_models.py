@@ -6,33 +6,21 @@ import pytest
 from conftest import tone
 from genre_core.config import TrainConfig
 from genre_core.models import model_class
-from genre_core.training.augment import N_COPIES, Augmenter, augmented_copies, spec_augment
 
 
-def test_augmented_copies_are_perturbed_but_similar_length():
-    y = tone(6.0, freq=330)
-    copies = augmented_copies(y, 22050, seed=3, n_copies=2)
-    assert len(copies) == 2
-    for c in copies:
-        assert abs(len(c) - len(y)) < 0.1 * len(y) and not np.allclose(c[:len(y)], y[:len(c)])
+def test_mfcc_recording_copies_are_mfcc_blocks_of_two_other_recordings():
+    from genre_core.config import FeatureConfig
+    from genre_core.inference.features import FEATURE_KINDS, mfcc_segments
+    from genre_core.training.recording_copies import RECORDING_COPIES, mfcc_recording_units
 
-
-def test_augmenter_adds_only_training_tracks():
-    copies = {f"t{i}": np.full((N_COPIES * 2, 130, 13), float(i), np.float32) for i in range(4)}
-    X = np.zeros((4, 130, 13), np.float32)
-    y = np.arange(4)
-    aug = Augmenter(copies, mask_fraction=0.0, n_copies=1)
-    X2, y2 = aug(["t1", "t2"], X, y, {"t1": 7, "t2": 8}, seed=0)
-    assert len(X2) == 4 + 2 * 2                     # one copy (2 segments) per training track
-    assert sorted(set(np.unique(X2[4:]))) == [1.0, 2.0]   # t0 and t3 (not training) absent
-    assert list(y2[4:]) == [7, 7, 8, 8]
-
-
-def test_spec_augment_masks_some_frames_and_keeps_shape():
-    X = np.random.default_rng(0).standard_normal((8, 130, 13)).astype(np.float32)
-    M = spec_augment(X, np.random.default_rng(1))
-    assert M.shape == X.shape and 0 < (M != X).mean() < 0.5
-    np.testing.assert_array_equal(M[:, :, 0][M[:, :, 0] != X[:, :, 0]].size > 0, True)
+    config = FeatureConfig()
+    y = tone(6.5, freq=330)
+    clean = mfcc_segments(y, config)
+    units = mfcc_recording_units(y, config)
+    assert units.shape == (RECORDING_COPIES * len(clean),) + clean.shape[1:]
+    assert not np.allclose(units[:len(clean)], clean, atol=1e-2)     # a changed recording
+    np.testing.assert_array_equal(units, mfcc_recording_units(y, config))   # reproducible
+    assert FEATURE_KINDS["mfcc_rec"] == (mfcc_recording_units, True)   # cached, pool-safe
 
 
 def _separable(n=40, shape=(130, 13), seed=0):

@@ -271,7 +271,7 @@ def unit_check(kind: str, config: FeatureConfig):
     """What a cached array of `kind` must look like: at least one unit, and the unit shape
     the extractor makes (where it is fixed by the config)."""
     tail = {"mfcc": (config.frames_per_segment, config.n_mfcc),
-            "mfcc_aug": (config.frames_per_segment, config.n_mfcc),
+            "mfcc_rec": (config.frames_per_segment, config.n_mfcc),
             "kaggle": (57,)}.get(kind)
 
     def check(value: np.ndarray) -> bool:

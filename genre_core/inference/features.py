@@ -144,8 +144,8 @@ FEATURE_KINDS: dict[str, tuple[Callable[[np.ndarray, FeatureConfig], np.ndarray]
 
 def register_kind(kind: str, extractor: Callable[[np.ndarray, FeatureConfig], np.ndarray],
                   parallel: bool) -> None:
-    """Add a feature kind from a layer above this one (augment registers the training-only
-    "mfcc_aug"), so that features never imports training code."""
+    """Add a feature kind from a layer above this one (recording_copies registers the
+    training-only "mfcc_rec" and "musicnn4_rec"), so that features never imports training code."""
     FEATURE_KINDS[kind] = (extractor, parallel)
 
 

@@ -1,5 +1,6 @@
 """Copies of a training clip that sound like a person's own recordings, for the musicnn4
-transfer model: applied to training tracks only, never to test tracks.
+transfer model and the MLP (`train --augment`; see training.augment): applied to training
+tracks only, never to test tracks.
 
 GTZAN's clips are 22-kHz WAVs from CDs and radio of the 1990s; what people upload is MP3 or
 Ogg at low bit rates, 16-kHz phone or web sources, loud modern masters pushed into a limiter,
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from genre_core.config import FeatureConfig
-from genre_core.inference.features import musicnn4_units, register_kind
+from genre_core.inference.features import mfcc_segments, musicnn4_units, register_kind
 
 RECORDING_COPIES = 2
 
@@ -68,7 +69,15 @@ def musicnn4_recording_units(y: np.ndarray, config: FeatureConfig = FeatureConfi
                            for c in recording_copies(y, config.sample_rate, seed)])
 
 
+def mfcc_recording_units(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.ndarray:
+    """MFCC segments of every recording copy, stacked: (n_copies * n_segments, frames, n_mfcc)."""
+    seed = zlib.crc32(np.ascontiguousarray(y[:4096]).tobytes())
+    return np.concatenate([mfcc_segments(c, config)
+                           for c in recording_copies(y, config.sample_rate, seed)])
+
+
 register_kind("musicnn4_rec", musicnn4_recording_units, False)   # cached; training only
+register_kind("mfcc_rec", mfcc_recording_units, True)
 
 
 @dataclass
