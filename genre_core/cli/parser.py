@@ -46,9 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--final-variant", default="corrected", choices=["corrected", "distilled"],
                    help="variant of the MFCC models fitted for the bundle (default corrected)")
     p.add_argument("--augment", action="store_true",
-                   help="also evaluate with training-set augmentation: the MFCC models with "
-                        "shifted/pitched/noisy copies and SpecAugment, musicnn4 with copies "
-                        "that sound like people's own recordings (MP3, limiter, EQ, low-pass)")
+                   help="also evaluate with training-set augmentation: two copies of each "
+                        "training clip that sound like people's own recordings (MP3, "
+                        "limiter, EQ, low-pass), for the MFCC models and musicnn4")
     p.add_argument("--augment-only", action="store_true",
                    help="with --augment: skip the runs without augmentation, and ship the final "
                         "models trained with it")
