@@ -351,8 +351,6 @@ def current_clip(show_error: bool = True):
         except GenreError as e:
             held = (key, str(e))
         st.session_state[DECODED] = held
-        if not isinstance(held[1], str):
-            prefetch_prediction(held[1])
     if isinstance(held[1], str):
         if show_error:
             st.error(f"This audio cannot be used: {md(held[1])}")
@@ -396,39 +394,13 @@ def clip_feature(kind: str, clip=None):
                     clip.samples)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _predict(digest: str, folder: str, stamp: str, _predictor, _clip):
+@st.cache_data(show_spinner="Asking every model…", max_entries=16)
+def _predict(digest: str, folder: str, stamp: float, _predictor, _clip):
     return _predictor.predict_clip(_clip)
 
 
-def prefetch_prediction(clip) -> None:
-    """Start every model's prediction of a newly chosen clip in a background thread, while
-    the visitor listens: Compare then finds it done, or waits for the run in progress
-    (Streamlit computes one cached value once, under a lock per key) instead of starting
-    it only when opened. Nothing is shown from the thread; an error is left for Compare's
-    own call to report. Keyed by the clip's content, like Compare's call."""
-    digest, folder = clip_digest(), bundle_path()
-    if digest is None or prediction_ready() or not Path(folder).exists():
-        return
-    import threading
-
-    from streamlit.runtime.scriptrunner import add_script_run_ctx
-
-    stamp, allowed = _stamp(folder), _allowed()
-
-    def run() -> None:
-        try:
-            _predict(digest, folder, stamp, _load_predictor(folder, stamp, allowed), clip)
-        except Exception:  # noqa: BLE001 - Compare computes it again and reports the error
-            pass
-
-    thread = threading.Thread(target=run, name="genre-prefetch", daemon=True)
-    add_script_run_ctx(thread)      # Streamlit's caches need the session's context
-    thread.start()
-
-
 @st.cache_data(show_spinner=False, max_entries=16)
-def _predict_fast(digest: str, folder: str, stamp: str, _predictor, _clip):
+def _predict_fast(digest: str, folder: str, stamp: float, _predictor, _clip):
     return _predictor.predict_clip(_clip, models=_predictor.fast_models())
 
 
@@ -443,11 +415,8 @@ def clip_prediction(clip=None, fast_only: bool = False):
         return None
     folder = bundle_path()
     try:
-        if fast_only:
-            result = _predict_fast(clip_digest(), folder, _stamp(folder), pred, clip)
-        else:
-            with st.spinner("Asking every model…"):
-                result = _predict(clip_digest(), folder, _stamp(folder), pred, clip)
+        run = _predict_fast if fast_only else _predict
+        result = run(clip_digest(), folder, _stamp(folder), pred, clip)
     except GenreError as e:
         st.error(f"Prediction failed: {md(e)}")
         return None

@@ -225,30 +225,6 @@ def test_clip_stays_chosen_across_pages(make_app):
         assert "tone.wav" in texts(at.caption) + texts(at.subheader)
 
 
-def test_listen_starts_the_prediction_before_compare_is_opened(make_app, bundle_dir):
-    """Choosing a clip on Listen starts every model's prediction in the background: once
-    that thread is done, the cached value is there without Compare having been opened
-    (a predictor that fails if asked proves it is served from the cache)."""
-    import threading
-
-    from genre_core.inference.cache import content_hash
-    from studio import state
-
-    data = tone_wav(6.0, amplitude=0.3)
-    make_app("listen", clip=data, clip_name="prefetch.wav")
-    for t in threading.enumerate():
-        if t.name == "genre-prefetch":
-            t.join(timeout=60)
-
-    class NotAsked:
-        def predict_clip(self, clip):
-            raise AssertionError("the prediction was not prefetched")
-
-    folder = str(bundle_dir)
-    cached = state._predict(content_hash(data), folder, state._stamp(folder), NotAsked(), None)
-    assert set(cached.models) == set(answers(bundle_dir))
-
-
 @pytest.mark.parametrize("data,message,kind", [
     (b"this is not audio at all", "cannot be used", "error"),
     (tone_wav(0.3), "at least 0.5 s", "error"),
