@@ -2,7 +2,7 @@
 # Retrain the shipped bundle (assets/models/default) from the GTZAN material beside the repo:
 # the 100 shared WAVs plus the 104 extra FLACs (204 clips, 94 artists) and the Kaggle table.
 # Each step's figures go into the bundle's report.json; see README "Results".
-# Usage: bash tools/train_bundle.sh [DATA_ROOT] [OUT]      (about 1-2 h on 2 cores)
+# Usage: bash tools/train_bundle.sh [DATA_ROOT] [OUT]      (about 2 h on 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${1:-../shared/gtzan}
