@@ -7,6 +7,7 @@ piece (no bundle, no dataset) never stops the rest of the app. (Over 400 lines: 
 loaders must share one module so Streamlit's caches and session keys stay in one place.)"""
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -394,14 +395,9 @@ def clip_feature(kind: str, clip=None):
                     clip.samples)
 
 
-@st.cache_data(show_spinner="Asking every model…", max_entries=16)
-def _predict(digest: str, folder: str, stamp: float, _predictor, _clip):
-    return _predictor.predict_clip(_clip)
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _predict_fast(digest: str, folder: str, stamp: float, _predictor, _clip):
-    return _predictor.predict_clip(_clip, models=_predictor.fast_models())
+@st.cache_data(show_spinner=False, max_entries=32)
+def _predict(digest: str, folder: str, stamp: str, fast_only: bool, _predictor, _clip):
+    return _predictor.predict_clip(_clip, models=_predictor.fast_models() if fast_only else None)
 
 
 def clip_prediction(clip=None, fast_only: bool = False):
@@ -415,8 +411,9 @@ def clip_prediction(clip=None, fast_only: bool = False):
         return None
     folder = bundle_path()
     try:
-        run = _predict_fast if fast_only else _predict
-        result = run(clip_digest(), folder, _stamp(folder), pred, clip)
+        waiting = contextlib.nullcontext() if fast_only else st.spinner("Asking every model…")
+        with waiting:
+            result = _predict(clip_digest(), folder, _stamp(folder), fast_only, pred, clip)
     except GenreError as e:
         st.error(f"Prediction failed: {md(e)}")
         return None
