@@ -111,11 +111,10 @@ def _preimport() -> None:
 
 def _init_worker(bundle, models, config: FeatureConfig, threads: int) -> None:
     # one worker per core: keep each one's native thread pools to `threads`
-    os.environ["GENRE_ORT_THREADS"] = str(threads)
-    from threadpoolctl import threadpool_limits
-
-    _WORKER["limits"] = threadpool_limits(threads)
     from genre_core.inference.predict import Predictor
+    from genre_core.inference.serving import limit_native_threads
+
+    limit_native_threads(threads)
 
     _WORKER["predictor"] = Predictor(bundle, models, lazy=True)
     _WORKER["config"] = config

@@ -322,17 +322,11 @@ def make_pool(n_jobs: int) -> ProcessPoolExecutor:
                                initializer=_init_pool_worker, initargs=(parent, threads))
 
 
-_WORKER_LIMITS: list = []     # keeps a worker's threadpool_limits alive
-
-
 def _init_pool_worker(parent: int | None, threads: int) -> None:
-    from threadpoolctl import threadpool_limits
-
-    from genre_core.inference.serving import THREADS_ENV
+    from genre_core.inference.serving import limit_native_threads
 
     _die_with_parent(os.getppid() if parent is None else parent)
-    os.environ[THREADS_ENV] = str(threads)      # ONNX sessions made in this worker
-    _WORKER_LIMITS.append(threadpool_limits(threads))
+    limit_native_threads(threads)
 
 
 def _pool_context():

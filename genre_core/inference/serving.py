@@ -23,6 +23,17 @@ import numpy as np
 
 SOURCE_KEY = "keras_sha256"     # ONNX metadata: hash of the .keras file exported
 THREADS_ENV = "GENRE_ORT_THREADS"  # intra-op threads per session (default: ORT's choice)
+_THREAD_LIMITS: list = []          # keeps limit_native_threads' threadpool limits alive
+
+
+def limit_native_threads(threads: int) -> None:
+    """Hold this process's native thread pools (OpenBLAS, OpenMP) and the ONNX sessions it
+    makes from now on to `threads`: what a pool worker sharing the cores with others needs
+    (unlimited, two workers on two cores ran four BLAS threads and lost to one process)."""
+    from threadpoolctl import threadpool_limits
+
+    os.environ[THREADS_ENV] = str(threads)
+    _THREAD_LIMITS.append(threadpool_limits(threads))
 
 
 def onnx_path(keras_path: str | os.PathLike) -> Path:

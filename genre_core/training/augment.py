@@ -6,9 +6,8 @@ Measured by artist-grouped CV over the 204 clips, each held-out clip scored as i
 copy degraded by a different chain (tools/realistic_study.py, tools/realistic_study_mfcc.py;
 README "Results"): the copies win 11 points on degraded clips for musicnn4 and 7 for the MLP,
 for one to two and a half on clean ones; the CNN lost on both and the LSTM gained nothing, so
-those two ship without them. The
-first round's chain for the MFCC models (pitch shift, time stretch, noise, SpecAugment masks)
-was never measured to help and was replaced by this one."""
+those two ship without them. The first round's chain for the MFCC models (pitch shift, time
+stretch, noise, SpecAugment masks) was never measured to help and was replaced by this one."""
 from __future__ import annotations
 
 

@@ -62,18 +62,22 @@ def recording_copies(y: np.ndarray, sr: int, seed: int,
         random.setstate(py_state)
 
 
+def _units_of_copies(extract, y: np.ndarray, config: FeatureConfig) -> np.ndarray:
+    """`extract`'s units of every recording copy of `y`, stacked; the copies are seeded by
+    the clip's content, so cached units are reproducible."""
+    seed = zlib.crc32(np.ascontiguousarray(y[:4096]).tobytes())
+    return np.concatenate([extract(c, config)
+                           for c in recording_copies(y, config.sample_rate, seed)])
+
+
 def musicnn4_recording_units(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.ndarray:
     """musicnn4 patches of every recording copy, stacked: (n_copies * n_patches, 1112)."""
-    seed = zlib.crc32(np.ascontiguousarray(y[:4096]).tobytes())
-    return np.concatenate([musicnn4_units(c, config)
-                           for c in recording_copies(y, config.sample_rate, seed)])
+    return _units_of_copies(musicnn4_units, y, config)
 
 
 def mfcc_recording_units(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.ndarray:
     """MFCC segments of every recording copy, stacked: (n_copies * n_segments, frames, n_mfcc)."""
-    seed = zlib.crc32(np.ascontiguousarray(y[:4096]).tobytes())
-    return np.concatenate([mfcc_segments(c, config)
-                           for c in recording_copies(y, config.sample_rate, seed)])
+    return _units_of_copies(mfcc_segments, y, config)
 
 
 register_kind("musicnn4_rec", musicnn4_recording_units, False)   # cached; training only
