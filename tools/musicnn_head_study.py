@@ -18,6 +18,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from realistic_study import study_tracks  # noqa: E402
 
 TRAIN_VIEWS = ("orig", "aug0", "aug1")
 
@@ -56,7 +59,7 @@ def main() -> None:
     from sklearn.metrics import f1_score
     from sklearn.model_selection import GroupKFold
 
-    from genre_core.inference.dataset import index_dataset, load_artist_index
+    from genre_core.inference.dataset import load_artist_index
     from genre_core.models.musicnn_zoo import select_columns
     from genre_core.training.splits import artist_groups
 
@@ -65,9 +68,7 @@ def main() -> None:
     ap.add_argument("only", nargs="*", help="run the candidates whose name holds one of these")
     args = ap.parse_args()
     cache = Path(args.cache)
-    shared = Path(__file__).resolve().parents[2] / "shared" / "gtzan"
-    tracks = sorted(index_dataset([str(shared), str(shared / "extra")]).tracks,
-                    key=lambda t: t.id)
+    tracks = study_tracks()
     genres = sorted({t.genre for t in tracks})
     groups = artist_groups(tracks, load_artist_index())
     feats = {(t.id, k): np.load(cache / f"{t.id}.{k}.npy")

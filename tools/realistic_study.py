@@ -34,6 +34,25 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 SR = 22050
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "gtzan"
+
+
+def study_parser(description: str, folds: int, cache: str) -> argparse.ArgumentParser:
+    """The options every realistic-recording study takes: dataset roots, folds, cache."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--data", action="append", default=None,
+                    help="dataset roots (default: shared Data + extra)")
+    ap.add_argument("--folds", type=int, default=folds)
+    ap.add_argument("--cache", default=cache)
+    return ap
+
+
+def study_tracks(roots: list[str] | None = None) -> list:
+    """The clips of `roots` (default: the 100 shared WAVs and the 104 extra FLACs), by id."""
+    from genre_core.inference.dataset import index_dataset
+
+    ds = index_dataset(roots or [str(SHARED), str(SHARED / "extra")])
+    return sorted(ds.tracks, key=lambda t: t.id)
 
 
 def degrade_for_test(y: np.ndarray, seed: int) -> np.ndarray:
@@ -83,24 +102,17 @@ def main() -> None:
     from sklearn.preprocessing import StandardScaler
 
     from genre_core.inference.audio import load_audio
-    from genre_core.inference.dataset import index_dataset, load_artist_index
+    from genre_core.inference.dataset import load_artist_index
     from genre_core.training.recording_copies import recording_copies
     from genre_core.training.splits import artist_groups
 
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", action="append",
-                    default=None, help="dataset roots (default: shared Data + extra)")
-    ap.add_argument("--folds", type=int, default=10)
+    ap = study_parser(__doc__.splitlines()[0], folds=10, cache="/tmp/realistic_cache")
     ap.add_argument("--copies", type=int, default=2)
-    ap.add_argument("--cache", default="/tmp/realistic_cache")
     args = ap.parse_args()
-    shared = Path(__file__).resolve().parents[2] / "shared" / "gtzan"
-    roots = args.data or [str(shared), str(shared / "extra")]
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
 
-    ds = index_dataset(roots)
-    tracks = sorted(ds.tracks, key=lambda t: t.id)
+    tracks = study_tracks(args.data)
     genres = sorted({t.genre for t in tracks})
     groups = artist_groups(tracks, load_artist_index())
     t0 = time.time()

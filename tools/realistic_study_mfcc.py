@@ -16,7 +16,6 @@ Usage: python tools/realistic_study_mfcc.py [--families cnn,mlp] [--folds 5]
 """
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 import zlib
@@ -27,7 +26,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from realistic_study import SR, cached, degrade_for_test  # noqa: E402
+from realistic_study import SR, cached, degrade_for_test, study_parser, study_tracks  # noqa: E402
 
 
 def main() -> None:
@@ -35,27 +34,20 @@ def main() -> None:
 
     from genre_core.config import FeatureConfig, TrainConfig
     from genre_core.inference.audio import load_audio
-    from genre_core.inference.dataset import index_dataset, load_artist_index
+    from genre_core.inference.dataset import load_artist_index
     from genre_core.inference.features import mfcc_segments
     from genre_core.training.fitting import fit_model, predict_tracks
     from genre_core.training.recording_copies import CopyAugmenter, recording_copies
     from genre_core.training.splits import artist_split
 
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", action="append", default=None,
-                    help="dataset roots (default: shared Data + extra)")
+    ap = study_parser(__doc__.splitlines()[0], folds=5, cache="/tmp/realistic_cache_mfcc")
     ap.add_argument("--families", default="cnn,mlp")
-    ap.add_argument("--folds", type=int, default=5)
-    ap.add_argument("--cache", default="/tmp/realistic_cache_mfcc")
     args = ap.parse_args()
-    shared = Path(__file__).resolve().parents[2] / "shared" / "gtzan"
-    roots = args.data or [str(shared), str(shared / "extra")]
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
     config = FeatureConfig()
 
-    ds = index_dataset(roots)
-    tracks = sorted(ds.tracks, key=lambda t: t.id)
+    tracks = study_tracks(args.data)
     labels = sorted({t.genre for t in tracks})
     genre_of = {t.id: t.genre for t in tracks}
     t0 = time.time()
