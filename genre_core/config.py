@@ -26,6 +26,11 @@ class FeatureConfig:
     # of segments (the seed's behaviour), "segment" = below each segment's own loudest bin,
     # so a segment's features do not depend on the rest of the clip or the read limit.
     db_floor: str = "clip"
+    # The loudness the musicnn networks hear (their log-mel front end is not level-invariant,
+    # and people's recordings are often far louder than GTZAN's clips): "rms" scales each clip
+    # to -20 dBFS RMS first (tools/musicnn_level_study.py), "as_is" feeds it unchanged (every
+    # bundle saved before this field existed; from_dict reads a missing field so).
+    musicnn_level: str = "rms"
 
     @property
     def segment_samples(self) -> int:
@@ -40,6 +45,7 @@ class FeatureConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> FeatureConfig:
+        d = {"musicnn_level": "as_is", **d}     # saved before the field: audio as it was
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
 

@@ -241,7 +241,9 @@ def _saliency(digest: str, model: str, index: int, folder: str, _predictor, _sam
     net = _predictor.bundle.models[model]
     config = _predictor.config
     if net.feature in ("musicnn", "musicnn4"):
-        return saliency.musicnn_saliency(net, _samples, rate, index)
+        # the audio as the musicnn networks hear it (the bundle's musicnn_level)
+        return saliency.musicnn_saliency(net, features.musicnn_input(_samples, config), rate,
+                                         index)
     blocks = features.mfcc_segments(_samples, config)
     index = min(index, len(blocks) - 1)
     return saliency.mfcc_saliency(net, blocks[index], index * config.segment_seconds,

@@ -239,3 +239,28 @@ def test_the_prediction_carries_the_musicnn_units_the_map_would_compute():
     assert units is not None
     np.testing.assert_allclose(units, extract("musicnn", clip.samples, p.config), atol=1e-5)
     assert p.predict_clip(clip, models=p.fast_models()).musicnn_units is None
+
+
+@pytest.mark.slow
+def test_train_refuses_to_keep_a_musicnn_model_that_heard_another_level(tmp_path, write_audio):
+    """A bundle saved before musicnn_level (its musicnn4 heard audio as it was) must not gain
+    models of the new level beside that musicnn4: one line, before any training."""
+    from genre_core.inference.bundle import DEFAULT_BUNDLE
+
+    if not (DEFAULT_BUNDLE / "bundle.json").exists():
+        pytest.skip("no shipped bundle")
+    old = tmp_path / "old"
+    old.mkdir()
+    meta = json.loads((DEFAULT_BUNDLE / "bundle.json").read_text())
+    meta["feature_config"].pop("musicnn_level", None)
+    (old / "bundle.json").write_text(json.dumps(meta))
+    (old / "report.json").write_text((DEFAULT_BUNDLE / "report.json").read_text())
+    before = (old / "bundle.json").read_bytes()
+    for genre, freq in (("low", 200), ("high", 3000)):
+        (tmp_path / "data" / genre).mkdir(parents=True)
+        write_audio(f"data/{genre}/{genre}.00000.wav", tone(4.0, freq=freq))
+    r = run_cli("train", "--data", str(tmp_path / "data"), "--models", "mlp", "--epochs", "1",
+                "--split", "none", "--out", str(old))
+    assert r.returncode == 2, r.stderr
+    assert "'musicnn4' model heard musicnn input 'as_is'" in r.stderr and "Traceback" not in r.stderr
+    assert "epoch" not in r.stderr.lower() and (old / "bundle.json").read_bytes() == before

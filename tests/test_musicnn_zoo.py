@@ -119,13 +119,39 @@ def test_musicnn4_feature_matches_every_reference(synth_features):
 
 def test_musicnn4_feature_kind(synth_features):
     y, sr, _ = _synth()
-    config = FeatureConfig(sample_rate=sr)
+    config = FeatureConfig(sample_rate=sr, musicnn_level="as_is")
     units = F.extract("musicnn4", y, config)
     np.testing.assert_allclose(units, synth_features, atol=1e-5)
     # The existing "musicnn" kind is unchanged and is the first block pair of musicnn4.
     np.testing.assert_allclose(F.extract("musicnn", y, config), units[:, :250], atol=1e-5)
     assert F.FEATURE_KINDS["musicnn4"][1] is False          # Keras model: in-process
     assert F.musicnn4_columns() == zoo.column_layout()
+
+
+def test_musicnn_hears_every_clip_at_one_level():
+    """musicnn_level "rms" (the default of new bundles) makes the musicnn features independent
+    of the recording's level; "as_is" (bundles saved before it) does not."""
+    y, sr, _ = _synth()
+    rms, as_is = FeatureConfig(sample_rate=sr), FeatureConfig(sample_rate=sr, musicnn_level="as_is")
+    assert rms.musicnn_level == "rms"
+    quiet, loud = 0.05 * y, 0.9 * y / np.max(np.abs(y))
+    np.testing.assert_allclose(F.extract("musicnn4", quiet, rms), F.extract("musicnn4", loud, rms),
+                               atol=1e-4)
+    assert np.max(np.abs(F.extract("musicnn4", quiet, as_is)
+                         - F.extract("musicnn4", loud, as_is))) > 1e-2
+    level = F.musicnn_input(loud, rms)
+    assert abs(float(np.sqrt(np.mean(level.astype(np.float64) ** 2))) - F.MUSICNN_RMS) < 1e-4
+    silent = np.zeros(sr, np.float32)
+    assert np.array_equal(F.musicnn_input(silent, rms), silent)    # no division by zero
+    with pytest.raises(ValueError, match="musicnn_level"):
+        F.musicnn_input(y, FeatureConfig(musicnn_level="loud"))
+
+
+def test_a_bundle_saved_before_musicnn_level_hears_audio_as_it_was():
+    saved = FeatureConfig(musicnn_level="as_is").to_dict()
+    del saved["musicnn_level"]
+    assert FeatureConfig.from_dict(saved).musicnn_level == "as_is"
+    assert FeatureConfig.from_dict(FeatureConfig().to_dict()).musicnn_level == "rms"
 
 
 def test_column_layout_is_contiguous_and_documented():

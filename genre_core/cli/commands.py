@@ -69,6 +69,9 @@ def train(args) -> int:
                              "use train-table")
         kinds[f] = model_class(f).feature
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    if not args.no_final:
+        _check_kept_models_hear_alike(Path(args.out) if args.out else DEFAULT_BUNDLE, families,
+                                      config)
     timings: dict[str, float] = {}
     ds = index_reported(args.data)
     teacher_kind = model_class(args.distill_from).feature if args.distill_from else None
@@ -172,6 +175,28 @@ def train(args) -> int:
     save_bundle(out, final_models, labels, config, report, keep=keep)
     eprint(f"bundle written to {out}")
     return 0
+
+
+def _check_kept_models_hear_alike(out: Path, families: list[str], config) -> None:
+    """Before any training: a model this run keeps in the bundle at `out` must have heard
+    musicnn input at the level this run's features use (FeatureConfig.musicnn_level), as the
+    bundle will have one feature configuration for all of them."""
+    from genre_core.config import FeatureConfig
+    from genre_core.inference.bundle import read_bundle_meta
+
+    if not (out / "bundle.json").exists():
+        return
+    try:
+        meta, _ = read_bundle_meta(out)
+    except GenreError:
+        return
+    level = FeatureConfig.from_dict(meta.get("feature_config", {})).musicnn_level
+    for name, entry in meta.get("models", {}).items():
+        if (name not in families and str(entry.get("feature", "")).startswith("musicnn")
+                and level != config.musicnn_level):
+            raise GenreError(f"{out}: its '{name}' model heard musicnn input '{level}' and this "
+                             f"run's is '{config.musicnn_level}'; retrain it in the same run "
+                             "(--models) or write to another --out")
 
 
 def _teacher(args, teacher_features, genre_of, labels, tconf):

@@ -206,7 +206,9 @@ def build_for_bundle(bundle_dir: str | os.PathLike, data, method: str = "umap",
         raise GenreError(f"{', '.join(map(str, roots))}: {len(missing)} of the bundle's "
                          f"training tracks are missing "
                          f"(first: {missing[0]})")
-    feats, problems = extract_dataset(tracks, "musicnn", FeatureConfig(), progress=progress)
+    # the bundle's own feature configuration: the map must hear clips as its predictions do
+    config = FeatureConfig.from_dict(meta["feature_config"])
+    feats, problems = extract_dataset(tracks, "musicnn", config, progress=progress)
     if problems:
         raise GenreError(problems[0])
     index = {}
