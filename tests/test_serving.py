@@ -70,7 +70,7 @@ def test_musicnn_feature_is_served_by_onnx():
     from genre_core.inference.features import musicnn_units
     from genre_core.models import musicnn_backbone as mb
 
-    units = musicnn_units(_music(9.0), FeatureConfig())
+    units = musicnn_units(_music(9.0), FeatureConfig(musicnn_level="as_is"))
     tags, emb = mb.embed(_music(9.0), 22050, mb.load_backbone())     # Keras
     np.testing.assert_allclose(units, np.concatenate([tags, emb], axis=1), atol=TOL, rtol=0)
 

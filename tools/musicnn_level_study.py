@@ -23,7 +23,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from musicnn_midlevel_study import N_BASE, TRAIN_VIEWS, VIEWS, features  # noqa: E402
-from realistic_study import SR, cached, degrade_for_test, study_parser, study_tracks  # noqa: E402
+from realistic_study import (  # noqa: E402
+    SR,
+    cached,
+    degrade_for_test,
+    held_out_predictions,
+    study_parser,
+    study_tracks,
+)
 
 TARGET_RMS = 0.1          # -20 dBFS
 
@@ -52,10 +59,7 @@ def extract(tracks, cache: Path, part: tuple[int, int]) -> None:
 
 
 def main() -> None:
-    from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import f1_score
-    from sklearn.model_selection import GroupKFold
-    from sklearn.preprocessing import StandardScaler
 
     from genre_core.inference.dataset import load_artist_index
     from genre_core.training.splits import artist_groups
@@ -80,19 +84,8 @@ def main() -> None:
                          ("every copy at -20 dBFS RMS", cache)):
         feats = {(t.id, v): np.load(folder / f"{t.id}.{v}.npy")[:, :N_BASE]
                  for t in tracks for v in VIEWS}
-        pred = {v: np.zeros(len(tracks), int) for v in ("orig", "test")}
         tf = time.time()
-        for train_idx, test_idx in GroupKFold(args.folds).split(tracks, y_track, g):
-            X = np.concatenate([feats[(tracks[i].id, k)] for i in train_idx for k in TRAIN_VIEWS])
-            yy = np.concatenate([np.full(len(feats[(tracks[i].id, k)]), y_track[i])
-                                 for i in train_idx for k in TRAIN_VIEWS])
-            scaler = StandardScaler().fit(X)
-            lr = LogisticRegression(C=0.001, max_iter=5000, class_weight="balanced")
-            lr.fit(scaler.transform(X), yy)
-            for view in pred:
-                for i in test_idx:
-                    p = lr.predict_proba(scaler.transform(feats[(tracks[i].id, view)])).mean(0)
-                    pred[view][i] = lr.classes_[int(np.argmax(p))]
+        pred = held_out_predictions(tracks, y_track, g, feats, args.folds, TRAIN_VIEWS)
         cells = [f"{np.mean(pred[v] == y_track):.3f}/"
                  f"{f1_score(y_track, pred[v], average='macro'):.3f}" for v in ("orig", "test")]
         print(f"{name:28s} clean {cells[0]}  degraded {cells[1]}  {time.time() - tf:.0f} s",

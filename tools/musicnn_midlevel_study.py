@@ -34,7 +34,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from realistic_study import SR, cached, degrade_for_test, study_parser, study_tracks  # noqa: E402
+from realistic_study import (  # noqa: E402
+    SR,
+    cached,
+    degrade_for_test,
+    held_out_predictions,
+    study_parser,
+    study_tracks,
+)
 
 VIEWS = ("orig", "test", "aug0", "aug1")
 TRAIN_VIEWS = ("orig", "aug0", "aug1")
@@ -77,10 +84,7 @@ def extract(tracks, cache: Path, part: tuple[int, int]) -> None:
 
 
 def main() -> None:
-    from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import f1_score
-    from sklearn.model_selection import GroupKFold
-    from sklearn.preprocessing import StandardScaler
 
     from genre_core.inference.dataset import load_artist_index
     from genre_core.training.splits import artist_groups
@@ -124,19 +128,8 @@ def main() -> None:
         if args.only and not any(o in name for o in args.only):
             continue
         feats = {(t.id, v): feature(t.id, v, pools, base) for t in tracks for v in VIEWS}
-        pred = {v: np.zeros(len(tracks), int) for v in ("orig", "test")}
         tf = time.time()
-        for train_idx, test_idx in GroupKFold(args.folds).split(tracks, y_track, g):
-            X = np.concatenate([feats[(tracks[i].id, k)] for i in train_idx for k in TRAIN_VIEWS])
-            yy = np.concatenate([np.full(len(feats[(tracks[i].id, k)]), y_track[i])
-                                 for i in train_idx for k in TRAIN_VIEWS])
-            scaler = StandardScaler().fit(X)
-            lr = LogisticRegression(C=C, max_iter=5000, class_weight="balanced")
-            lr.fit(scaler.transform(X), yy)
-            for view in pred:
-                for i in test_idx:
-                    p = lr.predict_proba(scaler.transform(feats[(tracks[i].id, view)])).mean(0)
-                    pred[view][i] = lr.classes_[int(np.argmax(p))]
+        pred = held_out_predictions(tracks, y_track, g, feats, args.folds, TRAIN_VIEWS, C=C)
         scores = [(float(np.mean(pred[v] == y_track)),
                    float(f1_score(y_track, pred[v], average="macro"))) for v in ("orig", "test")]
         print(f"{name}  cols {feats[(tracks[0].id, 'orig')].shape[1]:5d}  "

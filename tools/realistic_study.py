@@ -95,11 +95,34 @@ def cached(cache: Path, key: str, make) -> np.ndarray:
     return x
 
 
-def main() -> None:
+def held_out_predictions(tracks, y: np.ndarray, groups: np.ndarray, feats: dict,
+                         folds: int, train_views, views=("orig", "test"),
+                         C: float = 0.001) -> dict[str, np.ndarray]:
+    """{view: predicted class of every clip} from the shipped musicnn4 head (standardised,
+    balanced logistic regression per patch; a track = mean of its patches) fitted, in each
+    GroupKFold(folds) fold by artist, on the training clips' `train_views` and applied to the
+    held-out clips' `views`. feats: (track id, view) -> (n_patches, n_columns)."""
     from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import f1_score
     from sklearn.model_selection import GroupKFold
     from sklearn.preprocessing import StandardScaler
+
+    pred = {v: np.zeros(len(tracks), int) for v in views}
+    for train_idx, test_idx in GroupKFold(folds).split(tracks, y, groups):
+        X = np.concatenate([feats[(tracks[i].id, k)] for i in train_idx for k in train_views])
+        yy = np.concatenate([np.full(len(feats[(tracks[i].id, k)]), y[i])
+                             for i in train_idx for k in train_views])
+        scaler = StandardScaler().fit(X)
+        lr = LogisticRegression(C=C, max_iter=5000, class_weight="balanced")
+        lr.fit(scaler.transform(X), yy)
+        for view in views:
+            for i in test_idx:
+                p = lr.predict_proba(scaler.transform(feats[(tracks[i].id, view)])).mean(0)
+                pred[view][i] = lr.classes_[int(np.argmax(p))]
+    return pred
+
+
+def main() -> None:
+    from sklearn.metrics import f1_score
 
     from genre_core.inference.audio import load_audio
     from genre_core.inference.dataset import load_artist_index
@@ -137,19 +160,8 @@ def main() -> None:
                   f"original + {args.copies} augmented": ["orig"] + [f"aug{c}" for c in range(args.copies)]}
     results = {}
     for name, kinds in conditions.items():
-        pred = {"orig": np.zeros(len(tracks), int), "test": np.zeros(len(tracks), int)}
         tf = time.time()
-        for train_idx, test_idx in GroupKFold(args.folds).split(tracks, y_track, g):
-            X = np.concatenate([feats[(tracks[i].id, k)] for i in train_idx for k in kinds])
-            yy = np.concatenate([np.full(len(feats[(tracks[i].id, k)]), y_track[i])
-                                 for i in train_idx for k in kinds])
-            scaler = StandardScaler().fit(X)
-            lr = LogisticRegression(C=0.001, max_iter=5000, class_weight="balanced")
-            lr.fit(scaler.transform(X), yy)
-            for view in ("orig", "test"):
-                for i in test_idx:
-                    p = lr.predict_proba(scaler.transform(feats[(tracks[i].id, view)])).mean(0)
-                    pred[view][i] = lr.classes_[int(np.argmax(p))]
+        pred = held_out_predictions(tracks, y_track, g, feats, args.folds, kinds)
         for view in ("orig", "test"):
             acc = float(np.mean(pred[view] == y_track))
             f1 = float(f1_score(y_track, pred[view], average="macro"))
