@@ -1,6 +1,6 @@
 """Does the table model help or hurt the ensemble on recordings unlike GTZAN's?
 
-Issue #9: the shipped ensemble pools musicnn4 (weight .87) and the table ("features") model
+Issue #9: the ensemble pools musicnn4 (weight about .87) and the table ("features") model
 (.13), weights fitted on out-of-fold predictions of GTZAN's own clips; the table model's
 out-of-fold figures come from the Kaggle CSV rows. At prediction time, though, the table
 model sees the 57 features *this project* extracts from the user's audio
@@ -16,7 +16,8 @@ study measures, over 10 folds grouped by artist on the 204 clips (GroupKFold):
     the table model),
 
 each on the held-out clips as they are and degraded (tools/realistic_study.py's test chain).
-Needs tools/musicnn_midlevel_study.py's feature cache (musicnn4 of every copy); Kaggle
+Needs tools/musicnn_midlevel_study.py's feature cache (musicnn4 of every copy; or
+tools/musicnn_level_study.py's, --cache /tmp/level_cache, for musicnn at -20 dBFS); Kaggle
 features are cached in --kaggle-cache. Results: tools/ensemble_degraded_study_results.txt.
 """
 from __future__ import annotations
@@ -37,6 +38,8 @@ from realistic_study import SHARED, SR, cached, degrade_for_test, study_parser, 
 ROOT = Path(__file__).resolve().parents[1]
 N_MUSICNN4 = 1112
 TRAIN_VIEWS = ("orig", "aug0", "aug1")
+PREVIOUS_WEIGHTS = (0.134, 0.866)       # features, musicnn4: the ensemble shipped before 0d8ea92
+PREVIOUS_TEMPERATURE = 0.773
 VIEWS = ("orig", "test")
 
 
@@ -137,10 +140,13 @@ def main() -> None:
     score("musicnn4 (ships)", {v: probs[("musicnn4", v)] for v in VIEWS})
     score("table model on extracted features", {v: probs[("features", v)] for v in VIEWS})
     members = ("features", "musicnn4")
-    w = np.array([shipped["weights"][shipped["members"].index(m)] for m in members])
-    score(f"pooled, shipped weights {w.round(2).tolist()}",
-          {v: pool([probs[(m, v)] for m in members], w / w.sum(), shipped["temperature"])
-           for v in VIEWS})
+    if "features" in shipped["members"]:
+        w = np.array([shipped["weights"][shipped["members"].index(m)] for m in members])
+        t, which = shipped["temperature"], "shipped"
+    else:                         # the ensemble shipped with the table model until 0d8ea92
+        w, t, which = np.array(PREVIOUS_WEIGHTS), PREVIOUS_TEMPERATURE, "earlier shipped"
+    score(f"pooled, {which} weights {w.round(2).tolist()}",
+          {v: pool([probs[(m, v)] for m in members], w / w.sum(), t) for v in VIEWS})
     # weights refitted on the other folds' out-of-fold predictions (nested): clean only, as
     # shipped, or clean + degraded stacked (what a robust stack would learn from)
     for name, members, train_views in (
