@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import sys
 import time
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -22,40 +21,22 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from musicnn_midlevel_study import N_BASE, TRAIN_VIEWS, VIEWS, features  # noqa: E402
-from realistic_study import (  # noqa: E402
-    SR,
-    cached,
-    degrade_for_test,
-    held_out_predictions,
-    study_parser,
-    study_tracks,
+from musicnn_midlevel_study import (  # noqa: E402
+    N_BASE,
+    TRAIN_VIEWS,
+    VIEWS,
+    extract_part_or_all,
+    features,
 )
-
-TARGET_RMS = 0.1          # -20 dBFS
-
-
-def level(y: np.ndarray) -> np.ndarray:
-    rms = float(np.sqrt(np.mean(np.square(y, dtype=np.float64))))
-    return (y * (TARGET_RMS / rms)).astype(np.float32) if rms > 1e-6 else y
+from realistic_study import held_out_predictions, study_parser, study_tracks  # noqa: E402
 
 
-def extract(tracks, cache: Path, part: tuple[int, int]) -> None:
-    from genre_core.inference.audio import load_audio
-    from genre_core.training.recording_copies import recording_copies
+def level_features(y: np.ndarray) -> np.ndarray:
+    """The musicnn4 feature of `y` as the shipped code hears it: at -20 dBFS RMS."""
+    from genre_core.config import FeatureConfig
+    from genre_core.inference.features import musicnn_input
 
-    t0 = time.time()
-    mine = [t for i, t in enumerate(tracks) if i % part[1] == part[0]]
-    for i, t in enumerate(mine):
-        if all((cache / f"{t.id}.{v}.npy").exists() for v in VIEWS):
-            continue
-        y = load_audio(t.source).samples
-        seed = zlib.crc32(t.id.encode())
-        audio = {"orig": y, "test": degrade_for_test(y, seed)}
-        audio.update({f"aug{c}": z for c, z in enumerate(recording_copies(y, SR, seed, 2))})
-        for view, z in audio.items():
-            cached(cache, f"{t.id}.{view}", lambda z=z: features(level(z))[:, :N_BASE])
-        print(f"part {part[0]}: {i + 1}/{len(mine)}  {time.time() - t0:.0f} s", flush=True)
+    return features(musicnn_input(y, FeatureConfig(musicnn_level="rms")))[:, :N_BASE]
 
 
 def main() -> None:
@@ -69,13 +50,9 @@ def main() -> None:
     ap.add_argument("--part", default=None, help="k/n: extract only every n-th track from k")
     args = ap.parse_args()
     cache = Path(args.cache)
-    cache.mkdir(parents=True, exist_ok=True)
     tracks = study_tracks(args.data)
-    if args.part:
-        k, n = (int(v) for v in args.part.split("/"))
-        extract(tracks, cache, (k, n))
+    if extract_part_or_all(args, tracks, level_features):
         return
-    extract(tracks, cache, (0, 1))
     genres = sorted({t.genre for t in tracks})
     groups = artist_groups(tracks, load_artist_index())
     y_track = np.array([genres.index(t.genre) for t in tracks])

@@ -65,7 +65,9 @@ def features(y: np.ndarray) -> np.ndarray:
     return np.concatenate(base + mid, axis=1).astype(np.float32)
 
 
-def extract(tracks, cache: Path, part: tuple[int, int]) -> None:
+def extract(tracks, cache: Path, part: tuple[int, int], make=None) -> None:
+    """Cache make(audio) (default: `features`) of every clip of this part (every part[1]-th
+    track from part[0]), its degraded test copy and its two training copies."""
     from genre_core.inference.audio import load_audio
     from genre_core.training.recording_copies import recording_copies
 
@@ -79,8 +81,18 @@ def extract(tracks, cache: Path, part: tuple[int, int]) -> None:
         audio = {"orig": y, "test": degrade_for_test(y, seed)}
         audio.update({f"aug{c}": z for c, z in enumerate(recording_copies(y, SR, seed, 2))})
         for view, z in audio.items():
-            cached(cache, f"{t.id}.{view}", lambda z=z: features(z))
+            cached(cache, f"{t.id}.{view}", lambda z=z: (make or features)(z))
         print(f"part {part[0]}: {i + 1}/{len(mine)}  {time.time() - t0:.0f} s", flush=True)
+
+
+def extract_part_or_all(args, tracks, make=None) -> bool:
+    """Extract into args.cache: the part --part k/n names (then True: the caller stops, another
+    process does the rest), else every track (False: go on to the fits)."""
+    cache = Path(args.cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    part = tuple(int(v) for v in args.part.split("/")) if args.part else (0, 1)
+    extract(tracks, cache, part, make)
+    return bool(args.part)
 
 
 def main() -> None:
@@ -94,13 +106,9 @@ def main() -> None:
     ap.add_argument("only", nargs="*", help="candidate name filters")
     args = ap.parse_args()
     cache = Path(args.cache)
-    cache.mkdir(parents=True, exist_ok=True)
     tracks = study_tracks(args.data)
-    if args.part:
-        k, n = (int(v) for v in args.part.split("/"))
-        extract(tracks, cache, (k, n))
+    if extract_part_or_all(args, tracks):
         return
-    extract(tracks, cache, (0, 1))
 
     genres = sorted({t.genre for t in tracks})
     groups = artist_groups(tracks, load_artist_index())
