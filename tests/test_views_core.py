@@ -154,17 +154,36 @@ def test_speech_like_signal_is_flagged_and_music_like_is_not():
     assert not check.speech_like and not check.silent and not check.out_of_domain
 
 
+def test_steady_tones_and_noise_are_flagged_and_loops_are_not():
+    from conftest import tone
+
+    rng = np.random.default_rng(0)
+    steady = {"440 Hz tone": tone(10.0, freq=440),
+              "hum": tone(10.0, freq=50) + 0.3 * tone(10.0, freq=100),
+              "white noise": rng.normal(0, 0.1, 10 * SR)}
+    for name, y in steady.items():
+        check = ood.check_domain(np.asarray(y, np.float32), SR)
+        assert check.steady and check.out_of_domain, (name, check.band_change_db)
+        assert "barely changes" in " ".join(check.messages())
+    loop = (np.tile(teaching.drum_loop(rate=SR), 3)
+            + 0.5 * np.resize(teaching.chord(rate=SR), 12 * SR))      # repeats every beat
+    check = ood.check_domain(loop.astype(np.float32), SR)
+    assert not check.steady and check.band_change_db > 2 * ood.STEADY_DB
+    assert not ood.check_domain(np.zeros(3 * SR, np.float32), SR).steady   # silence says so
+
+
 @pytest.mark.slow
 def test_far_embedding_is_flagged(small_map):
     m, emb, centres = small_map
-    y = teaching.chord(rate=SR)
+    y = (np.tile(teaching.drum_loop(rate=SR), 3)            # music-like: only the distance
+         + 0.5 * np.resize(teaching.chord(rate=SR), 12 * SR)).astype(np.float32)
     near = ood.check_domain(y, SR, centres[0], m)
     far = ood.check_domain(y, SR, -emb.mean(axis=0) * 10 + 5, m)
     assert not near.far and near.score < 1 and len(near.nearest) == m.k
     assert far.far and far.score > 1 and "unlike the training music" in far.messages()[0]
 
 
-def test_gtzan_music_is_not_called_speech_or_silence(gtzan):
+def test_gtzan_music_is_not_called_speech_silence_or_steady(gtzan):
     from genre_core.config import FeatureConfig
     from genre_core.inference.audio import load_audio
     from genre_core.inference.dataset import index_dataset
@@ -173,7 +192,7 @@ def test_gtzan_music_is_not_called_speech_or_silence(gtzan):
     for t in tracks[::7]:
         clip = load_audio(t.read_bytes(), FeatureConfig(), name=t.id)
         check = ood.check_domain(clip.samples, clip.sample_rate)
-        assert not check.silent and not check.speech_like, (t.id, check)
+        assert not check.silent and not check.speech_like and not check.steady, (t.id, check)
 
 
 # ---------------------------------------------------------------- saliency
