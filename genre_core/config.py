@@ -9,6 +9,9 @@ GENRES: tuple[str, ...] = (
 )
 
 
+MUSICNN_LEVELS = ("rms", "as_is")     # FeatureConfig.musicnn_level
+
+
 @dataclass(frozen=True)
 class FeatureConfig:
     """How audio becomes MFCC segments (the defaults are those of the classic GTZAN study)."""
@@ -31,6 +34,11 @@ class FeatureConfig:
     # to -20 dBFS RMS first (tools/musicnn_level_study.py), "as_is" feeds it unchanged (every
     # bundle saved before this field existed; from_dict reads a missing field so).
     musicnn_level: str = "rms"
+
+    def __post_init__(self) -> None:
+        if self.musicnn_level not in MUSICNN_LEVELS:
+            raise ValueError(f"unknown musicnn_level {self.musicnn_level!r} "
+                             f"(one of {', '.join(MUSICNN_LEVELS)})")
 
     @property
     def segment_samples(self) -> int:

@@ -264,3 +264,19 @@ def test_train_refuses_to_keep_a_musicnn_model_that_heard_another_level(tmp_path
     assert r.returncode == 2, r.stderr
     assert "'musicnn4' model heard musicnn input 'as_is'" in r.stderr and "Traceback" not in r.stderr
     assert "epoch" not in r.stderr.lower() and (old / "bundle.json").read_bytes() == before
+
+
+@pytest.mark.slow
+def test_a_bundle_with_an_unknown_musicnn_level_is_one_line(tmp_path):
+    from genre_core.inference.bundle import DEFAULT_BUNDLE
+
+    if not (DEFAULT_BUNDLE / "bundle.json").exists():
+        pytest.skip("no shipped bundle")
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    meta = json.loads((DEFAULT_BUNDLE / "bundle.json").read_text())
+    meta["feature_config"]["musicnn_level"] = "loud"
+    (bad / "bundle.json").write_text(json.dumps(meta))
+    r = run_cli("predict", "--bundle", str(bad), str(tmp_path / "missing.wav"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "invalid feature_config (unknown musicnn_level 'loud'" in r.stderr

@@ -153,6 +153,10 @@ def read_bundle_meta(folder: str | os.PathLike) -> tuple[dict, dict]:
             or not isinstance(meta.get("models"), dict) or "labels" not in meta
             or not all(isinstance(e, dict) for e in meta["models"].values())):
         raise GenreError(f"{folder}: unsupported or incomplete bundle.json")
+    try:
+        FeatureConfig.from_dict(meta.get("feature_config") or {})
+    except (TypeError, ValueError) as e:
+        raise GenreError(f"{folder}: bundle.json has an invalid feature_config ({e})") from None
     if not isinstance(report, dict):
         report = {}
     return meta, report

@@ -110,10 +110,8 @@ def musicnn_input(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.
     clipped, low-passed, Ogg) against 60.8 % on the audio as it is, and on 72.5 % vs 74.0 %
     of the clean clips (tools/musicnn_level_study.py); a quiet microphone recording is
     brought up to the level the model knows."""
-    if config.musicnn_level == "as_is":
+    if config.musicnn_level == "as_is":    # FeatureConfig allows only "as_is" and "rms"
         return y
-    if config.musicnn_level != "rms":
-        raise ValueError(f"unknown musicnn_level {config.musicnn_level!r}")
     rms = float(np.sqrt(np.mean(np.square(y, dtype=np.float64)))) if y.size else 0.0
     return (y * (MUSICNN_RMS / rms)).astype(np.float32) if rms > 1e-6 else y
 
