@@ -38,13 +38,17 @@ STEADY_DB = 2.0      # below this mean band change (0.1-s blocks) a clip is a st
 STEADY_BLOCK_S = 0.1
 
 
+def _at_least_a_frame(samples: np.ndarray) -> np.ndarray:
+    """float32 samples, zero-padded to one FRAME if shorter."""
+    y = np.asarray(samples, dtype=np.float32)
+    return np.pad(y, (0, FRAME - len(y))) if len(y) < FRAME else y
+
+
 def frame_rms_db(samples: np.ndarray) -> np.ndarray:
     """RMS of each 1024-sample frame (hop 512) in dB re. full scale."""
     import librosa
 
-    y = np.asarray(samples, dtype=np.float32)
-    if len(y) < FRAME:
-        y = np.pad(y, (0, FRAME - len(y)))
+    y = _at_least_a_frame(samples)
     rms = librosa.feature.rms(y=y, frame_length=FRAME, hop_length=HOP, center=False)[0]
     return 20 * np.log10(np.maximum(rms, 1e-10))
 
@@ -54,9 +58,7 @@ def band_change_db(samples: np.ndarray, sample_rate: int) -> float:
     over 0.1-s blocks (80 dB floor below the clip's peak): how much the sound changes."""
     import librosa
 
-    y = np.asarray(samples, dtype=np.float32)
-    if len(y) < FRAME:
-        y = np.pad(y, (0, FRAME - len(y)))
+    y = _at_least_a_frame(samples)
     mel = librosa.feature.melspectrogram(y=y, sr=sample_rate, n_fft=2 * FRAME, hop_length=HOP,
                                          n_mels=64)
     db = np.maximum(librosa.power_to_db(mel, ref=np.max), -80.0)
