@@ -23,10 +23,7 @@ with tab_mfcc:
     st.caption("Row 0 is loudness; higher rows describe ever finer detail of the spectrum's "
                "shape (timbre).")
 with tab_mel:
-    import librosa
-
-    mel = state.clip_feature("mel", clip)
-    freqs = librosa.mel_frequencies(n_mels=mel.shape[0], fmax=config.sample_rate / 2)
+    mel, freqs = state.clip_feature("mel", clip)
     st.plotly_chart(plots.mel_heatmap(mel, config.sample_rate, config.hop_length, freqs,
                                       title="Mel spectrogram"),
                     width="stretch", key="features_mel")

@@ -375,8 +375,9 @@ def _feature(digest: str, kind: str, config_json: str, _samples):
     config = FeatureConfig.from_dict(json.loads(config_json))
     if kind == "mfcc":
         return features.mfcc(_samples, config)
-    if kind == "mel":
-        return features.mel_db(_samples, config)
+    if kind == "mel":       # with each band's centre frequency in Hz
+        mel = features.mel_db(_samples, config)
+        return mel, features.mel_band_hz(mel.shape[0], config)
     if kind == "chroma":
         return features.chroma(_samples, config)
     if kind == "tempogram":
@@ -387,8 +388,8 @@ def _feature(digest: str, kind: str, config_json: str, _samples):
 
 
 def clip_feature(kind: str, clip=None):
-    """A display feature of the chosen clip ('mfcc', 'mel', 'chroma', 'tempogram',
-    'segments'), cached by content hash."""
+    """A display feature of the chosen clip ('mfcc', 'mel' (with band frequencies), 'chroma',
+    'tempogram' (with the tempo), 'segments'), cached by content hash."""
     clip = clip or current_clip(show_error=False)
     config = feature_config()
     return _feature(clip_digest(), kind, json.dumps(config.to_dict(), sort_keys=True),

@@ -147,9 +147,9 @@ def _native_threads() -> tuple[int, str | None]:
 def test_extraction_pool_workers_share_the_cores():
     """Two workers each running the full BLAS thread pool made the pool slower than one
     process; each worker is held to its share of the cores (BLAS/OpenMP and ONNX sessions)."""
-    from genre_core.inference.dataset import make_pool
+    from genre_core.inference.worker_pool import make_pool, usable_cores
 
-    share = max(1, (os.cpu_count() or 1) // 2)
+    share = max(1, usable_cores() // 2)
     with make_pool(2) as pool:
         threads, ort_threads = pool.submit(_native_threads).result(timeout=60)
     assert threads == share

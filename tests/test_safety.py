@@ -545,7 +545,7 @@ def test_live_runs_leftovers_are_not_touched(tmp_path):
 WORKER_SCRIPT = """
 import os, sys, time
 sys.path.insert(0, {root!r})
-from genre_core.inference.dataset import make_pool
+from genre_core.inference.worker_pool import make_pool
 pool = make_pool(2)
 futures = [pool.submit(time.sleep, 120) for _ in range(2)]
 time.sleep(1.5)

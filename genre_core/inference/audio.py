@@ -18,6 +18,7 @@ import numpy as np
 
 from genre_core.config import FeatureConfig
 from genre_core.errors import AudioError, printable
+from genre_core.inference.librosa_kernels import librosa_ready
 
 AudioSource = str | os.PathLike | bytes | BinaryIO
 AUDIO_EXTENSIONS = (".wav", ".mp3", ".flac", ".ogg", ".oga", ".au", ".aiff", ".aif", ".m4a")
@@ -168,6 +169,7 @@ def _plain_path(path: str) -> bool:
 def _read_fallback(path: str, max_seconds: float | None):
     import warnings
 
+    librosa_ready()
     import librosa
 
     try:
@@ -257,6 +259,7 @@ def load_audio(source: AudioSource, config: FeatureConfig = FeatureConfig(),
         raise AudioError(
             f"{label}: is {loaded:.2f} s long; at least {config.min_seconds:g} s is needed")
     if rate != config.sample_rate:
+        librosa_ready()
         import librosa
 
         mono = librosa.resample(mono, orig_sr=rate, target_sr=config.sample_rate)

@@ -4,15 +4,17 @@ once): one process leaves cores idle in its serial stages (decoding, the parts o
 extraction that hold the GIL, the models), a pool keeps them busy when they are free."""
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 from collections.abc import Iterator
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
 from genre_core.config import FeatureConfig
 from genre_core.errors import GenreError, printable
 from genre_core.inference.audio import AUDIO_EXTENSIONS
+from genre_core.inference.librosa_kernels import librosa_ready
+from genre_core.inference.worker_pool import make_pool, pool_context, usable_cores
 
 
 def expand_paths(paths: list[str]) -> list[str]:
@@ -102,6 +104,7 @@ PREIMPORT = ("soundfile", "scipy.signal", "librosa", "librosa.feature", "librosa
 def _preimport() -> None:
     import importlib
 
+    librosa_ready()     # first: importing librosa.feature compiles or loads its kernels
     for name in PREIMPORT:
         try:
             importlib.import_module(name)
@@ -109,12 +112,8 @@ def _preimport() -> None:
             pass
 
 
-def _init_worker(bundle, models, config: FeatureConfig, threads: int) -> None:
-    # one worker per core: keep each one's native thread pools to `threads`
+def _init_worker(bundle, models, config: FeatureConfig) -> None:
     from genre_core.inference.predict import Predictor
-    from genre_core.inference.serving import limit_native_threads
-
-    limit_native_threads(threads)
 
     _WORKER["predictor"] = Predictor(bundle, models, lazy=True)
     _WORKER["config"] = config
@@ -143,8 +142,7 @@ def predict_files(files: list[str], bundle, models: list[str] | None, config: Fe
                   jobs: int | None = None) -> Iterator[FileResult]:
     """Yield one FileResult per file, in order. `jobs` processes (default: one per core,
     at most one per file); 1 = in this process."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    jobs = min(jobs or cores, len(files))
+    jobs = min(jobs or usable_cores(), len(files))
     if jobs <= 1:
         from genre_core.inference.predict import Predictor
 
@@ -152,13 +150,15 @@ def predict_files(files: list[str], bundle, models: list[str] | None, config: Fe
         for f in files:
             yield _predict_one(f, predictor, config)
         return
-    # fork when possible: this process has loaded nothing heavy yet, and a forked worker
-    # skips re-importing Python; spawn elsewhere
-    fork = "fork" in mp.get_all_start_methods()
-    ctx = mp.get_context("fork" if fork else "spawn")
-    if fork:
-        _preimport()
-    threads = max(1, cores // jobs)
-    with ctx.Pool(jobs, initializer=_init_worker,
-                  initargs=(bundle, models, config, threads)) as pool:
-        yield from pool.imap(_predict_one, files, chunksize=1)
+    if pool_context().get_start_method() == "fork":
+        _preimport()        # imported once here, shared by the forked workers
+    pool = make_pool(jobs, _init_worker, (bundle, models, config))
+    try:
+        futures = [pool.submit(_predict_one, f) for f in files]
+        for f, fut in zip(files, futures):
+            try:
+                yield fut.result()
+            except BrokenProcessPool as e:
+                yield FileResult(printable(f), error=f"not predicted: a worker process died ({e})")
+    finally:
+        pool.shutdown(cancel_futures=True)      # stopped early: the queued files are not run

@@ -2,13 +2,11 @@
 features for all of its tracks, in parallel and through the on-disk cache."""
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
-import signal
-import sys
 import zipfile
 import zlib
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -18,6 +16,7 @@ from genre_core.config import FeatureConfig
 from genre_core.errors import AudioError, GenreError, printable
 from genre_core.inference.audio import AUDIO_EXTENSIONS, CHUNK, MAX_FILE_BYTES, load_audio, open_checked
 from genre_core.inference.cache import FeatureCache, HashIndex, stream_hash
+from genre_core.inference.worker_pool import make_pool, usable_cores
 
 # What reading a track may raise besides AudioError: a vanished or unreadable file, a
 # damaged or encrypted zip member. Reported per track, never fatal for the dataset.
@@ -281,61 +280,6 @@ def unit_check(kind: str, config: FeatureConfig):
     return check
 
 
-PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent(parent: int) -> None:
-    """Pool initializer: a worker must not outlive the process that started it (a kill -9
-    of `train` left them running forever). Linux: the kernel sends SIGKILL when the parent
-    dies (prctl PR_SET_PDEATHSIG); elsewhere a watchdog thread polls the parent id."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
-            if os.getppid() != parent:      # the parent died before prctl took effect
-                os._exit(1)
-            return
-    except (OSError, AttributeError):
-        pass
-    import threading
-    import time
-
-    def _watch():
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(1)
-
-    threading.Thread(target=_watch, name="parent-watchdog", daemon=True).start()
-
-
-def make_pool(n_jobs: int) -> ProcessPoolExecutor:
-    """A process pool whose workers die with this process (see _die_with_parent) and share
-    the cores: each worker's native thread pools (OpenBLAS, OpenMP, ONNX Runtime) are held
-    to cores // n_jobs threads. Unlimited, two forked workers ran four BLAS threads on two
-    cores and the pool was slower than one process (bench, extraction: 3.6 s vs 2.3 s)."""
-    ctx = _pool_context()
-    # the workers' parent is this process (fork) or the forkserver (which exits with us)
-    parent = os.getpid() if ctx.get_start_method() == "fork" else None
-    threads = max(1, (os.cpu_count() or 1) // max(1, n_jobs))
-    return ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx,
-                               initializer=_init_pool_worker, initargs=(parent, threads))
-
-
-def _init_pool_worker(parent: int | None, threads: int) -> None:
-    from genre_core.inference.serving import limit_native_threads
-
-    _die_with_parent(os.getppid() if parent is None else parent)
-    limit_native_threads(threads)
-
-
-def _pool_context():
-    # fork is fastest, but not once TensorFlow's threads exist in this process
-    if sys.platform.startswith("linux") and "tensorflow" not in sys.modules:
-        return mp.get_context("fork")
-    return mp.get_context("forkserver" if sys.platform != "win32" else "spawn")
-
-
 def extract_dataset(tracks: list[Track], kind: str = "mfcc",
                     config: FeatureConfig = FeatureConfig(), cache: FeatureCache | None = None,
                     n_jobs: int | None = None, progress: bool = True
@@ -374,22 +318,32 @@ def extract_dataset(tracks: list[Track], kind: str = "mfcc",
     if not todo:
         return features, problems
 
-    n_jobs = n_jobs or os.cpu_count() or 1
+    n_jobs = n_jobs or usable_cores()
     extractor, can_fork = FEATURE_KINDS[kind]
     parallel = can_fork and n_jobs > 1 and len(todo) > 1
     bar = tqdm(total=len(todo), desc=f"extracting {kind}", unit="clip", disable=not progress)
     # the extractor travels by reference: a worker imports its module (and so its registration)
     args = (kind, extractor, config, str(cache.root), cache.enabled)
     if parallel:
-        with make_pool(min(n_jobs, len(todo))) as pool:
+        pool = make_pool(min(n_jobs, len(todo)))
+        try:
             futures = [pool.submit(_extract_one, t, h, *args) for t, h in todo]
             for fut in as_completed(futures):
-                tid, units, problem = fut.result()
+                try:
+                    tid, units, problem = fut.result()
+                except BrokenProcessPool as e:
+                    bar.close()
+                    kept = ("; the clips done are cached and a new run goes on from there"
+                            if cache.enabled else "")
+                    raise GenreError(f"extracting {kind}: a worker process died ({e}){kept}"
+                                     ) from None
                 if problem:
                     problems.append(problem)
                 else:
                     features[tid] = units
                 bar.update()
+        finally:
+            pool.shutdown(cancel_futures=True)     # interrupted: queued clips are not run
     else:
         for t, h in todo:
             tid, units, problem = _extract_one(t, h, *args)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import numpy as np
 
 from genre_core.config import FeatureConfig
+from genre_core.inference.librosa_kernels import librosa_ready
 
 
 def segment(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.ndarray:
@@ -35,6 +36,7 @@ def mfcc_segments(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.
     Long inputs are computed in chunks of MFCC_CHUNK_SEGMENTS segments with the same result:
     librosa.feature.mfcc is power_to_db(melspectrogram) then a DCT, and power_to_db (whose
     top_db floor is taken over the whole batch) still sees every segment at once."""
+    librosa_ready()
     import librosa
 
     segments = segment(y, config)
@@ -58,6 +60,7 @@ def mfcc_segments(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.
 
 def mfcc(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.ndarray:
     """MFCCs of the whole clip (n_mfcc, frames), for display."""
+    librosa_ready()
     import librosa
 
     return librosa.feature.mfcc(y=y, sr=config.sample_rate, n_mfcc=config.n_mfcc,
@@ -66,6 +69,7 @@ def mfcc(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.ndarray:
 
 def mel_db(y: np.ndarray, config: FeatureConfig = FeatureConfig(), n_mels: int = 128) -> np.ndarray:
     """Mel spectrogram in dB relative to the clip's peak (n_mels, frames)."""
+    librosa_ready()
     import librosa
 
     S = librosa.feature.melspectrogram(y=y, sr=config.sample_rate, n_fft=config.n_fft,
@@ -73,8 +77,17 @@ def mel_db(y: np.ndarray, config: FeatureConfig = FeatureConfig(), n_mels: int =
     return librosa.power_to_db(S, ref=np.max)
 
 
+def mel_band_hz(n_mels: int, config: FeatureConfig = FeatureConfig()) -> np.ndarray:
+    """Centre frequency in Hz of each of `mel_db`'s bands (its y axis)."""
+    librosa_ready()
+    import librosa
+
+    return librosa.mel_frequencies(n_mels=n_mels, fmax=config.sample_rate / 2)
+
+
 def chroma(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.ndarray:
     """Constant-Q chroma (12, frames)."""
+    librosa_ready()
     import librosa
 
     return librosa.feature.chroma_cqt(y=y, sr=config.sample_rate, hop_length=config.hop_length)
@@ -82,6 +95,7 @@ def chroma(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.ndarray
 
 def tempogram(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> tuple[np.ndarray, float]:
     """Autocorrelation tempogram (384, frames) and the estimated global tempo in BPM."""
+    librosa_ready()
     import librosa
 
     onset = librosa.onset.onset_strength(y=y, sr=config.sample_rate, hop_length=config.hop_length)

@@ -25,6 +25,7 @@ from typing import Final
 import numpy as np
 
 from genre_core.errors import GenreError
+from genre_core.inference.librosa_kernels import librosa_ready
 
 KAGGLE_COLUMNS: tuple[str, ...] = (
     "chroma_stft_mean", "chroma_stft_var",
@@ -70,6 +71,7 @@ def hpss(D: np.ndarray):
     """librosa.decompose.hpss(D) with its defaults (kernel 31, power 2, margin 1), same
     result, with the two median filters computed by `centered_median`. Yields the harmonic
     then the percussive STFT (one at a time: less memory held)."""
+    librosa_ready()
     import librosa
 
     S, phase = librosa.magphase(D)
@@ -89,6 +91,7 @@ def extract_kaggle_features(y: np.ndarray, sr: int = 22050) -> np.ndarray:
     rates work but are not what a table-trained model saw). Raises GenreError if `y` is not a
     non-empty finite 1-D signal long enough for one STFT frame.
     """
+    librosa_ready()
     import librosa
 
     y = np.asarray(y)

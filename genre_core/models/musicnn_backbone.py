@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from genre_core.inference.librosa_kernels import librosa_ready
+
 SR = 16000
 N_FFT = 512
 HOP = 256
@@ -89,6 +91,7 @@ def musicnn_melspectrogram(y16k: np.ndarray) -> np.ndarray:
     `10000 * float16_array` in the original (numpy >= 2 would keep float16 and overflow to inf
     for loud bins, turning the original's taggram into NaN).
     """
+    librosa_ready()
     import librosa
 
     y = np.asarray(y16k, dtype=np.float32)
@@ -229,6 +232,7 @@ def log_mel_patches(y: np.ndarray, sr: int) -> np.ndarray:
     musicnn) and cut into non-overlapping 3-s patches (a clip shorter than 3 s becomes one
     zero-padded patch).
     """
+    librosa_ready()
     import librosa
 
     y = _to_mono(y)

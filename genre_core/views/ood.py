@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from genre_core.inference.librosa_kernels import librosa_ready
+
 FRAME, HOP = 1024, 512
 SILENCE_DBFS = -50.0
 SILENCE_SHARE = 0.5
@@ -46,6 +48,7 @@ def _at_least_a_frame(samples: np.ndarray) -> np.ndarray:
 
 def frame_rms_db(samples: np.ndarray) -> np.ndarray:
     """RMS of each 1024-sample frame (hop 512) in dB re. full scale."""
+    librosa_ready()
     import librosa
 
     y = _at_least_a_frame(samples)
@@ -56,6 +59,7 @@ def frame_rms_db(samples: np.ndarray) -> np.ndarray:
 def band_change_db(samples: np.ndarray, sample_rate: int) -> float:
     """Mean over 64 mel bands of the standard deviation, in dB, of the band's level averaged
     over 0.1-s blocks (80 dB floor below the clip's peak): how much the sound changes."""
+    librosa_ready()
     import librosa
 
     y = _at_least_a_frame(samples)

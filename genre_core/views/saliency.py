@@ -27,6 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from genre_core.inference.librosa_kernels import librosa_ready
+
 METHOD = "occlusion"
 BATCH = 64
 
@@ -136,6 +138,7 @@ def musicnn_saliency(model, samples: np.ndarray, sample_rate: int, index: int,
     backbone(s) and the genre classifier. Half-overlapping for one network (121 variants:
     11-17 s on two busy CPU cores), side by side for the four-network model (36 variants
     through four networks)."""
+    librosa_ready()
     import librosa
 
     from genre_core.models import musicnn_backbone as mb
