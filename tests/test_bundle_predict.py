@@ -191,7 +191,11 @@ def test_cli_predict_folder_to_csv_with_a_process_pool(tone_bundle, tmp_path):
     assert 0.5 < float(got[0]["mlp_probability"]) <= 1 and got[0]["error"] == ""
     assert "could not be decoded" in got[1]["error"] and got[1]["mlp_genre"] == ""
     assert list(got[0]) == ["file", "mlp_genre", "mlp_probability", "cnn_genre",
-                            "cnn_probability", "error"]
+                            "cnn_probability", "out_of_domain", "error"]
+    # pure tones: the answer comes with the steady-signal warning; no answer, no warning
+    assert "barely changes over time" in got[0]["out_of_domain"]
+    assert "barely changes over time" in got[2]["out_of_domain"]
+    assert got[1]["out_of_domain"] == ""
 
 
 @pytest.mark.slow
@@ -280,3 +284,21 @@ def test_a_bundle_with_an_unknown_musicnn_level_is_one_line(tmp_path):
     r = run_cli("predict", "--bundle", str(bad), str(tmp_path / "missing.wav"))
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "invalid feature_config (unknown musicnn_level 'loud'" in r.stderr
+
+
+@pytest.mark.slow
+def test_cli_predict_says_when_a_clip_is_unlike_music(gtzan, tmp_path):
+    """The shipped bundle on a GTZAN clip and on a 440-Hz tone: the tone's answer carries the
+    out-of-domain warning (line, --json); the music's does not."""
+    music = gtzan / "Data" / "genres_original" / "jazz" / "jazz.00002.wav"
+    steady = tmp_path / "tone.wav"
+    steady.write_bytes(wav_bytes(tone(8.0, freq=440)))
+    r = run_cli("predict", str(music), str(steady), "--jobs", "1", "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert "out_of_domain" not in out[0]
+    assert any("barely changes over time" in m for m in out[1]["out_of_domain"])
+    r = run_cli("predict", str(music), str(steady), "--jobs", "1")
+    lines = r.stdout.strip().splitlines()
+    assert "out of domain" not in lines[0] and "Genre Studio says:" in lines[0]
+    assert "[out of domain: Its sound barely changes" in lines[1]

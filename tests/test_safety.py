@@ -598,7 +598,9 @@ def test_permission_denied_is_one_line_and_other_results_kept(tmp_path, monkeypa
             return builtins.open(path, *a, **k)
         monkeypatch.setattr(audio, "open", fake_open, raising=False)
     for as_json in (True, False):
-        code = main(["predict", str(good), str(denied), "--bundle", str(bundle)]
+        # --jobs 1: the fake open lives in this process (pool workers are forkserver
+        # children here, TensorFlow being loaded); the pool's errors: test_bundle_predict
+        code = main(["predict", str(good), str(denied), "--bundle", str(bundle), "--jobs", "1"]
                     + (["--json"] if as_json else []))
         out = capsys.readouterr()
         assert code == 1 and "Traceback" not in out.err

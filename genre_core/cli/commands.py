@@ -292,6 +292,7 @@ def predict(args) -> int:
     from genre_core.cli.common import feature_config
     from genre_core.config import FeatureConfig
     from genre_core.inference.bundle import DEFAULT_BUNDLE, read_bundle_meta, recover_bundle
+    from genre_core.views.domain import BundleDomainCheck
 
     names = [m.strip() for m in args.models.split(",")] if args.models else None
     folder = Path(args.bundle) if args.bundle else DEFAULT_BUNDLE
@@ -324,7 +325,8 @@ def predict(args) -> int:
     bar = tqdm(total=len(files), unit="file", disable=None if len(files) > 1 else True,
                file=sys.stderr)
     try:
-        for res in predict_files(files, folder, names, config, args.jobs):
+        for res in predict_files(files, folder, names, config, args.jobs,
+                                 check=BundleDomainCheck(folder)):
             bar.update()
             failed += res.error is not None
             if writer and out_csv:

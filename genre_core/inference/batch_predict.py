@@ -5,16 +5,20 @@ extraction that hold the GIL, the models), a pool keeps them busy when they are 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from genre_core.config import FeatureConfig
 from genre_core.errors import GenreError, printable
 from genre_core.inference.audio import AUDIO_EXTENSIONS
 from genre_core.inference.librosa_kernels import librosa_ready
 from genre_core.inference.worker_pool import make_pool, pool_context, usable_cores
+
+if TYPE_CHECKING:
+    from genre_core.inference.predict import Prediction
 
 
 def expand_paths(paths: list[str]) -> list[str]:
@@ -50,20 +54,23 @@ class FileResult:
         if "verdict" in self.prediction:
             parts = [f"Genre Studio says: {self.prediction['verdict']} | "
                      + (parts[0] if parts else "")] + parts[1:]
-        warnings = self.prediction.get("warnings")
-        return f"{self.file}: " + ", ".join(parts) + (f"  [{'; '.join(warnings)}]" if warnings else "")
+        notes = self.prediction.get("warnings", []) + [
+            f"out of domain: {m}" for m in self.prediction.get("out_of_domain", [])]
+        return f"{self.file}: " + ", ".join(parts) + (f"  [{'; '.join(notes)}]" if notes else "")
 
     def csv_row(self, models: list[str]) -> list:
-        """file, <model>_genre, <model>_probability for each model, error."""
+        """file, <model>_genre, <model>_probability for each model, out_of_domain, error."""
         row: list = [self.file]
         for name in models:
             m = (self.prediction or {}).get("models", {}).get(name)
             row += [m["genre"], round(m["probabilities"][m["genre"]], 5)] if m else ["", ""]
-        return row + [self.error or ""]
+        return row + [" ".join((self.prediction or {}).get("out_of_domain", [])),
+                      self.error or ""]
 
 
 def csv_header(models: list[str]) -> list[str]:
-    return ["file"] + [f"{n}_{c}" for n in models for c in ("genre", "probability")] + ["error"]
+    return (["file"] + [f"{n}_{c}" for n in models for c in ("genre", "probability")]
+            + ["out_of_domain", "error"])
 
 
 _WORKER: dict = {}
@@ -112,20 +119,28 @@ def _preimport() -> None:
             pass
 
 
-def _init_worker(bundle, models, config: FeatureConfig) -> None:
+# A prediction's out-of-domain messages (views.domain.BundleDomainCheck), passed in from the
+# layer above; [] when the clip is like the training music.
+DomainCheck = Callable[["Prediction"], list[str]]
+
+
+def _init_worker(bundle, models, config: FeatureConfig, check: DomainCheck | None) -> None:
     from genre_core.inference.predict import Predictor
 
     _WORKER["predictor"] = Predictor(bundle, models, lazy=True)
     _WORKER["config"] = config
+    _WORKER["check"] = check
 
 
-def _predict_one(path: str, predictor=None, config: FeatureConfig | None = None) -> FileResult:
+def _predict_one(path: str, predictor=None, config: FeatureConfig | None = None,
+                 check: DomainCheck | None = None) -> FileResult:
     """A file's result; a problem with the file (GenreError) is its row's error, while a
     model that cannot be loaded stops the run (raised)."""
     from genre_core.inference.audio import load_audio
 
-    predictor = predictor or _WORKER["predictor"]
-    config = config or _WORKER["config"]
+    if predictor is None:
+        predictor, config, check = _WORKER["predictor"], _WORKER["config"], _WORKER["check"]
+    assert config is not None
     shown = printable(path)
     try:
         clip = load_audio(path, config)
@@ -133,26 +148,33 @@ def _predict_one(path: str, predictor=None, config: FeatureConfig | None = None)
         return FileResult(shown, error=str(e))
     predictor.wait_models()
     try:
-        return FileResult(shown, prediction=predictor.predict_clip(clip).to_json())
+        prediction = predictor.predict_clip(clip)
     except GenreError as e:
         return FileResult(shown, error=str(e))
+    out = prediction.to_json()
+    notes = check(prediction) if check is not None else []
+    if notes:
+        out["out_of_domain"] = notes
+    return FileResult(shown, prediction=out)
 
 
 def predict_files(files: list[str], bundle, models: list[str] | None, config: FeatureConfig,
-                  jobs: int | None = None) -> Iterator[FileResult]:
+                  jobs: int | None = None, check: DomainCheck | None = None
+                  ) -> Iterator[FileResult]:
     """Yield one FileResult per file, in order. `jobs` processes (default: one per core,
-    at most one per file); 1 = in this process."""
+    at most one per file); 1 = in this process. `check`: a prediction's out-of-domain
+    messages, kept as its "out_of_domain" list."""
     jobs = min(jobs or usable_cores(), len(files))
     if jobs <= 1:
         from genre_core.inference.predict import Predictor
 
         predictor = Predictor(bundle, models, lazy=True)
         for f in files:
-            yield _predict_one(f, predictor, config)
+            yield _predict_one(f, predictor, config, check)
         return
     if pool_context().get_start_method() == "fork":
         _preimport()        # imported once here, shared by the forked workers
-    pool = make_pool(jobs, _init_worker, (bundle, models, config))
+    pool = make_pool(jobs, _init_worker, (bundle, models, config, check))
     try:
         futures = [pool.submit(_predict_one, f) for f in files]
         for f, fut in zip(files, futures):

@@ -1,0 +1,40 @@
+"""The out-of-domain check of a bundle's predictions outside the app (`predict`, batch runs):
+`ood`'s four signals, with the distance measured against the bundle's map of music. The app
+runs the same check through its cached loaders (studio.sections.domain_check)."""
+from __future__ import annotations
+
+import os
+
+from genre_core.errors import GenreError
+from genre_core.views.music_map import MusicMap, clip_embedding, load_map
+from genre_core.views.ood import check_domain
+
+
+class BundleDomainCheck:
+    """Called with a Prediction, returns its out-of-domain messages ([] = in domain). The map
+    is read once per process, on first use (a worker gets this object unloaded); a bundle
+    without a readable map checks the audio signals only."""
+
+    def __init__(self, bundle_dir: str | os.PathLike):
+        self.bundle_dir = str(bundle_dir)
+        self._map: MusicMap | None = None
+        self._loaded = False
+
+    def __getstate__(self) -> dict:
+        return {"bundle_dir": self.bundle_dir, "_map": None, "_loaded": False}
+
+    def music_map(self) -> MusicMap | None:
+        if not self._loaded:
+            try:
+                self._map = load_map(self.bundle_dir)
+            except GenreError:
+                self._map = None
+            self._loaded = True
+        return self._map
+
+    def __call__(self, prediction) -> list[str]:
+        clip = prediction.clip
+        music_map = self.music_map()
+        units = prediction.musicnn_units
+        embedding = clip_embedding(units) if music_map is not None and units is not None else None
+        return check_domain(clip.samples, clip.sample_rate, embedding, music_map).messages()
