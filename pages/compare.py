@@ -15,8 +15,9 @@ if prediction is None:
     st.stop()
 
 verdict = sup.headline(prediction)
+headline = st.empty()   # rewritten last if the clip turns out not to be music
 if verdict:
-    st.header(verdict)
+    headline.header(verdict)
 st.subheader(sup.agreement_sentence(prediction))
 st.caption(f"Clip: **{state.md(state.clip_name())}** — "
            + ", ".join(f"{sup.display_name(n)}: {mp.genre} ({mp.probabilities[mp.genre]:.0%})"
@@ -61,5 +62,7 @@ if prediction.tag_sets:
         column.plotly_chart(plots.tag_bars(tags, title=f"{vocabulary} tags"), width="stretch",
                             key=f"compare_tags_{vocabulary}")
 sections.predictions_download(prediction, key="compare_csv")
-sections.ood_notice(clip, ood_slot, prediction)
+domain = sections.ood_notice(clip, ood_slot, prediction)
+if verdict and domain.not_music:
+    headline.header(sup.headline(prediction, domain))
 st.caption("Timing: " + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in prediction.timings.items()))

@@ -148,9 +148,10 @@ def domain_check(clip, digest: str | None = None, prediction=None):
     return _domain(digest, m is not None, clip.samples, clip.sample_rate, emb, m)
 
 
-def ood_notice(clip, where=None, prediction=None) -> None:
+def ood_notice(clip, where=None, prediction=None):
     """Beside the answer (`where`: a container placed there, filled last so the rest of the
-    page does not wait): a warning when the clip is unlike the training music."""
+    page does not wait): a warning when the clip is unlike the training music. Returns the
+    check (views.ood.DomainCheck)."""
     check = domain_check(clip, prediction=prediction)
     where = where if where is not None else st.container()
     for message in check.messages():
@@ -161,6 +162,7 @@ def ood_notice(clip, where=None, prediction=None) -> None:
         score = "" if check.score is None else f" (distance {check.score:.2f}x the limit)"
         where.caption(plain("In domain: this sounds like the music the models were trained on"
                          + score + "." + near))
+    return check
 
 
 # ---------------------------------------------------------------- the playing timeline

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
+from genre_core.inference.ensemble import not_music_verdict
+
 DISPLAY_NAMES = {"mlp": "MLP", "cnn": "CNN", "lstm": "LSTM", "features": "Features table",
                  "musicnn": "musicnn",
                  "musicnn4": "musicnn x4 (MSD/MTT, musicnn/vgg)",
@@ -43,11 +45,17 @@ def _genres_of(prediction) -> dict[str, str]:
     return {name: mp.genre for name, mp in prediction.models.items() if name != ENSEMBLE}
 
 
-def headline(prediction) -> str | None:
+def headline(prediction, domain=None) -> str | None:
     """'Genre Studio says: rock, 82%' (or 'not sure: rock or metal ...') when the bundle
-    has the calibrated ensemble; None otherwise."""
+    has the calibrated ensemble; None otherwise. With the clip's out-of-domain check
+    (views.ood.DomainCheck) saying it is not music: 'not music it knows (best guess: ...)'."""
     mp = prediction.models.get(ENSEMBLE)
-    return None if mp is None else f"Genre Studio says: {mp.verdict()}"
+    if mp is None:
+        return None
+    said = mp.verdict()
+    if domain is not None and domain.not_music:
+        said = not_music_verdict(said)
+    return f"Genre Studio says: {said}"
 
 
 def calibration_summary(report: Mapping) -> dict | None:

@@ -81,15 +81,20 @@ def test_saliency_page_explains_cnn_and_musicnn(app, bundle_dir):  # noqa: F811
     assert "segment 2" in charts(at)[0].proto.spec
 
 
-def test_compare_has_timeline_domain_notice_and_csv(app):
+def test_compare_has_timeline_domain_notice_and_csv(app, bundle_dir):  # noqa: F811
     at = app("compare", clip=tone_wav(9.0))
     assert not at.error, texts(at.error)
     assert "Download the predictions (CSV)" in [b.label for b in at.get("download_button")]
     timeline = [e for e in at.main.children.values() if "genre_timeline" in str(e.proto)] or \
         [e for e in at.get("component_instance")]
     assert timeline, "the playing timeline is on Compare"
-    # a pure tone is not music: the steady-signal warning beside the answer
+    # a pure tone is not music: the steady-signal warning beside the answer, and with the
+    # calibrated ensemble (the shipped bundle) no genre asserted in the headline
     assert "barely changes over time" in texts(at.warning)
+    if (Path(bundle_dir) / "ensemble.json").exists():
+        heads = [h.value for h in at.header]
+        assert any(h.startswith("Genre Studio says: not music it knows (best guess:")
+                   for h in heads), heads
 
 
 def test_compare_warns_about_silence(app):

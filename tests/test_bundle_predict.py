@@ -296,9 +296,11 @@ def test_cli_predict_says_when_a_clip_is_unlike_music(gtzan, tmp_path):
     r = run_cli("predict", str(music), str(steady), "--jobs", "1", "--json")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    assert "out_of_domain" not in out[0]
+    assert "out_of_domain" not in out[0] and out[0]["verdict"].startswith("jazz, ")
     assert any("barely changes over time" in m for m in out[1]["out_of_domain"])
+    assert out[1]["verdict"].startswith("not music it knows (best guess: ")
     r = run_cli("predict", str(music), str(steady), "--jobs", "1")
     lines = r.stdout.strip().splitlines()
-    assert "out of domain" not in lines[0] and "Genre Studio says:" in lines[0]
+    assert "out of domain" not in lines[0] and "Genre Studio says: jazz" in lines[0]
+    assert "Genre Studio says: not music it knows (best guess: " in lines[1]
     assert "[out of domain: Its sound barely changes" in lines[1]

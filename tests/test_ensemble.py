@@ -68,6 +68,21 @@ def test_verdict_says_when_unsure():
     assert v.startswith("not sure: rock or metal")
 
 
+def test_headline_asserts_no_genre_for_what_is_not_music():
+    from types import SimpleNamespace
+
+    from genre_core.inference.predict import ModelPrediction
+    from studio.summaries import headline
+
+    mp = ModelPrediction("classical", {"classical": 0.62, "jazz": 0.38}, np.zeros((1, 2)), [0.0])
+    prediction = SimpleNamespace(models={"ensemble": mp})
+    assert headline(prediction) == "Genre Studio says: classical, 62%"
+    assert headline(prediction, SimpleNamespace(not_music=False)) == headline(prediction)
+    assert headline(prediction, SimpleNamespace(not_music=True)) == (
+        "Genre Studio says: not music it knows (best guess: classical, 62%)")
+    assert headline(SimpleNamespace(models={"mlp": mp})) is None
+
+
 def test_save_load_roundtrip_is_json(tmp_path):
     oof, y = _members(n=100)
     ens = Ensemble.fit(LABELS, oof, y)

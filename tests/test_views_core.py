@@ -163,12 +163,12 @@ def test_steady_tones_and_noise_are_flagged_and_loops_are_not():
               "white noise": rng.normal(0, 0.1, 10 * SR)}
     for name, y in steady.items():
         check = ood.check_domain(np.asarray(y, np.float32), SR)
-        assert check.steady and check.out_of_domain, (name, check.band_change_db)
+        assert check.steady and check.out_of_domain and check.not_music, (name, check.band_change_db)
         assert "barely changes" in " ".join(check.messages())
     loop = (np.tile(teaching.drum_loop(rate=SR), 3)
             + 0.5 * np.resize(teaching.chord(rate=SR), 12 * SR))      # repeats every beat
     check = ood.check_domain(loop.astype(np.float32), SR)
-    assert not check.steady and check.band_change_db > 2 * ood.STEADY_DB
+    assert not check.steady and check.band_change_db > 2 * ood.STEADY_DB and not check.not_music
     assert not ood.check_domain(np.zeros(3 * SR, np.float32), SR).steady   # silence says so
 
 
@@ -181,6 +181,7 @@ def test_far_embedding_is_flagged(small_map):
     far = ood.check_domain(y, SR, -emb.mean(axis=0) * 10 + 5, m)
     assert not near.far and near.score < 1 and len(near.nearest) == m.k
     assert far.far and far.score > 1 and "unlike the training music" in far.messages()[0]
+    assert not far.not_music        # far from GTZAN is still music: the genre stands
 
 
 def test_gtzan_music_is_not_called_speech_silence_or_steady(gtzan):
@@ -193,6 +194,7 @@ def test_gtzan_music_is_not_called_speech_silence_or_steady(gtzan):
         clip = load_audio(t.read_bytes(), FeatureConfig(), name=t.id)
         check = ood.check_domain(clip.samples, clip.sample_rate)
         assert not check.silent and not check.speech_like and not check.steady, (t.id, check)
+        assert not check.not_music
 
 
 # ---------------------------------------------------------------- saliency

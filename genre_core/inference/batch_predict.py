@@ -9,11 +9,12 @@ from collections.abc import Callable, Iterator
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from genre_core.config import FeatureConfig
 from genre_core.errors import GenreError, printable
 from genre_core.inference.audio import AUDIO_EXTENSIONS
+from genre_core.inference.ensemble import not_music_verdict
 from genre_core.inference.librosa_kernels import librosa_ready
 from genre_core.inference.worker_pool import make_pool, pool_context, usable_cores
 
@@ -119,9 +120,17 @@ def _preimport() -> None:
             pass
 
 
-# A prediction's out-of-domain messages (views.domain.BundleDomainCheck), passed in from the
-# layer above; [] when the clip is like the training music.
-DomainCheck = Callable[["Prediction"], list[str]]
+class DomainFindings(Protocol):
+    """What views.ood.DomainCheck tells of a clip (the check is passed in from above)."""
+
+    @property
+    def not_music(self) -> bool: ...
+
+    def messages(self) -> list[str]: ...
+
+
+# a prediction's out-of-domain check (views.domain.BundleDomainCheck)
+DomainCheck = Callable[["Prediction"], DomainFindings]
 
 
 def _init_worker(bundle, models, config: FeatureConfig, check: DomainCheck | None) -> None:
@@ -152,9 +161,12 @@ def _predict_one(path: str, predictor=None, config: FeatureConfig | None = None,
     except GenreError as e:
         return FileResult(shown, error=str(e))
     out = prediction.to_json()
-    notes = check(prediction) if check is not None else []
-    if notes:
-        out["out_of_domain"] = notes
+    if check is not None:
+        findings = check(prediction)
+        if findings.messages():
+            out["out_of_domain"] = findings.messages()
+        if findings.not_music and "verdict" in out:
+            out["verdict"] = not_music_verdict(out["verdict"])
     return FileResult(shown, prediction=out)
 
 
@@ -163,7 +175,8 @@ def predict_files(files: list[str], bundle, models: list[str] | None, config: Fe
                   ) -> Iterator[FileResult]:
     """Yield one FileResult per file, in order. `jobs` processes (default: one per core,
     at most one per file); 1 = in this process. `check`: a prediction's out-of-domain
-    messages, kept as its "out_of_domain" list."""
+    check; its messages are kept as the "out_of_domain" list, and a clip that is not music
+    gets `not_music_verdict` instead of a genre."""
     jobs = min(jobs or usable_cores(), len(files))
     if jobs <= 1:
         from genre_core.inference.predict import Predictor

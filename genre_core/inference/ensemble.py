@@ -171,3 +171,9 @@ def verdict(probabilities: dict[str, float], unsure_below: float = UNSURE_BELOW)
     if p >= unsure_below or len(ranked) < 2:
         return f"{top}, {p:.0%}"
     return f"not sure: {top} or {ranked[1][0]} ({p:.0%} / {ranked[1][1]:.0%})"
+
+
+def not_music_verdict(music_verdict: str) -> str:
+    """The verdict for a clip that is silence, speech or a steady tone or noise (views.ood):
+    the models still answer, but no genre is asserted."""
+    return f"not music it knows (best guess: {music_verdict})"

@@ -7,11 +7,11 @@ import os
 
 from genre_core.errors import GenreError
 from genre_core.views.music_map import MusicMap, clip_embedding, load_map
-from genre_core.views.ood import check_domain
+from genre_core.views.ood import DomainCheck, check_domain
 
 
 class BundleDomainCheck:
-    """Called with a Prediction, returns its out-of-domain messages ([] = in domain). The map
+    """Called with a Prediction, returns its ood.DomainCheck (`messages()`, `not_music`). The map
     is read once per process, on first use (a worker gets this object unloaded); a bundle
     without a readable map checks the audio signals only."""
 
@@ -32,9 +32,9 @@ class BundleDomainCheck:
             self._loaded = True
         return self._map
 
-    def __call__(self, prediction) -> list[str]:
+    def __call__(self, prediction) -> DomainCheck:
         clip = prediction.clip
         music_map = self.music_map()
         units = prediction.musicnn_units
         embedding = clip_embedding(units) if music_map is not None and units is not None else None
-        return check_domain(clip.samples, clip.sample_rate, embedding, music_map).messages()
+        return check_domain(clip.samples, clip.sample_rate, embedding, music_map)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from genre_core.atomic import atomic_write, write_text_atomic
 from genre_core.errors import GenreError
 from genre_core.inference.bundle_files import MAP_FOLDER, carry_map  # noqa: F401 (carry_map: API)
 
@@ -145,12 +146,14 @@ def build_map(embeddings: np.ndarray, ids: list[str], genres: list[str],
 
 
 def save_map(m: MusicMap, bundle_dir: str | os.PathLike) -> Path:
-    """Write `<bundle>/map/map.json` + `embeddings.npz` (no pickle), replacing any old map."""
+    """Write `<bundle>/map/map.json` + `embeddings.npz` (no pickle), replacing any old map.
+    Each file is written atomically (atomic.atomic_write); a run stopped between the two
+    leaves a pair that load_map refuses by its track count, not a half-written file."""
     folder = Path(bundle_dir) / MAP_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
-    np.savez(folder / "embeddings.tmp.npz", embeddings=m.embeddings.astype(np.float32),
-             mean=m.mean, scale=m.scale)
-    os.replace(folder / "embeddings.tmp.npz", folder / "embeddings.npz")
+    atomic_write(folder / "embeddings.npz",
+                 lambda f: np.savez(f, embeddings=m.embeddings.astype(np.float32),
+                                    mean=m.mean, scale=m.scale))
     meta = {"format": FORMAT, "method": m.method, "params": m.params, "k": m.k,
             "ood_percentile": OOD_PERCENTILE, "ood_threshold": m.threshold,
             "embedding": "mean over 3-s patches of musicnn's 200-d penultimate layer",
@@ -158,9 +161,7 @@ def save_map(m: MusicMap, bundle_dir: str | os.PathLike) -> Path:
                         "x": round(float(x), 5), "y": round(float(y), 5)}
                        for t, g, a, ti, (x, y) in zip(m.ids, m.genres, m.artists, m.titles,
                                                       m.coords)]}
-    tmp = folder / "map.json.tmp"
-    tmp.write_text(json.dumps(meta, indent=1))
-    os.replace(tmp, folder / "map.json")
+    write_text_atomic(folder / "map.json", json.dumps(meta, indent=1))
     return folder
 
 
