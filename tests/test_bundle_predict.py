@@ -304,3 +304,24 @@ def test_cli_predict_says_when_a_clip_is_unlike_music(gtzan, tmp_path):
     assert "out of domain" not in lines[0] and "Genre Studio says: jazz" in lines[0]
     assert "Genre Studio says: not music it knows (best guess: " in lines[1]
     assert "[out of domain: Its sound barely changes" in lines[1]
+
+
+@pytest.mark.slow
+def test_cli_predict_with_an_unreadable_map_says_so_once_and_answers(tone_bundle, tmp_path):
+    import shutil
+
+    bundle = tmp_path / "bundle"
+    shutil.copytree(tone_bundle, bundle)
+    (bundle / "map").mkdir()
+    (bundle / "map" / "map.json").write_text("{ not json")
+    clips = []
+    for k in range(2):
+        clips.append(tmp_path / f"tone{k}.wav")
+        clips[-1].write_bytes(wav_bytes(tone(4.0, freq=3200 + 100 * k)))
+    r = run_cli("predict", *map(str, clips), "--bundle", str(bundle), "--jobs", "2")
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+    warned = [line for line in r.stderr.splitlines() if "music map is unreadable" in line]
+    assert len(warned) == 1 and "out-of-domain warnings use the audio alone" in warned[0]
+    lines = r.stdout.strip().splitlines()
+    assert len(lines) == 2 and all("mlp high" in line and "barely changes" in line
+                                   for line in lines)

@@ -311,6 +311,9 @@ def predict(args) -> int:
     config = replace(FeatureConfig.from_dict(meta["feature_config"]),
                      max_seconds=feature_config(args).max_seconds)
     files = expand_paths(args.files)
+    check = BundleDomainCheck(folder)
+    if check.music_map() is None and check.problem:
+        eprint(f"warning: {check.problem}; out-of-domain warnings use the audio alone")
     results, failed = [], 0
     out_csv = writer = None
     if args.csv:
@@ -325,8 +328,7 @@ def predict(args) -> int:
     bar = tqdm(total=len(files), unit="file", disable=None if len(files) > 1 else True,
                file=sys.stderr)
     try:
-        for res in predict_files(files, folder, names, config, args.jobs,
-                                 check=BundleDomainCheck(folder)):
+        for res in predict_files(files, folder, names, config, args.jobs, check=check):
             bar.update()
             failed += res.error is not None
             if writer and out_csv:

@@ -13,22 +13,24 @@ from genre_core.views.ood import DomainCheck, check_domain
 class BundleDomainCheck:
     """Called with a Prediction, returns its ood.DomainCheck (`messages()`, `not_music`). The map
     is read once per process, on first use (a worker gets this object unloaded); a bundle
-    without a readable map checks the audio signals only."""
+    without a readable map checks the audio signals only (`problem` says why, for the caller
+    to say once)."""
 
     def __init__(self, bundle_dir: str | os.PathLike):
         self.bundle_dir = str(bundle_dir)
         self._map: MusicMap | None = None
         self._loaded = False
+        self.problem: str | None = None
 
     def __getstate__(self) -> dict:
-        return {"bundle_dir": self.bundle_dir, "_map": None, "_loaded": False}
+        return {"bundle_dir": self.bundle_dir, "_map": None, "_loaded": False, "problem": None}
 
     def music_map(self) -> MusicMap | None:
         if not self._loaded:
             try:
                 self._map = load_map(self.bundle_dir)
-            except GenreError:
-                self._map = None
+            except GenreError as e:
+                self._map, self.problem = None, str(e)
             self._loaded = True
         return self._map
 
