@@ -337,3 +337,24 @@ def test_power_preprocessing_survives_features_far_outside_training():
     wild = np.vstack([X[:1] * 1e6, -np.abs(X[:1]) * 1e6, np.full((1, 57), 1e300)])
     p = m.predict_proba(wild)
     assert np.all(np.isfinite(p)) and np.allclose(p.sum(axis=1), 1.0)
+
+
+def test_a_long_clip_is_described_by_its_middle_30_seconds():
+    """The table's rows describe 30-s clips: a longer clip (--max-seconds 0) gives the
+    features of its middle 30 s; a clip up to 3 s longer than 30 s is described whole."""
+    from genre_core.config import FeatureConfig
+    from genre_core.inference.features import kaggle_units
+    from genre_core.inference.kaggle_features import extract_kaggle_features
+
+    sr = FeatureConfig().sample_rate
+    rng = np.random.default_rng(3)
+    t = np.arange(70 * sr) / sr
+    y = (0.3 * np.sin(2 * np.pi * (200 + 5 * t) * t) * (1 + np.sin(t))     # changes with time
+         + 0.05 * rng.standard_normal(t.size)).astype(np.float32)
+    middle = y[20 * sr:50 * sr]
+    np.testing.assert_array_equal(kaggle_units(y)[0],
+                                  extract_kaggle_features(middle, sr).astype(np.float32))
+    assert not np.allclose(kaggle_units(y)[0], kaggle_units(y[:30 * sr])[0], rtol=1e-3)
+    short = y[:32 * sr]
+    np.testing.assert_array_equal(kaggle_units(short)[0],
+                                  extract_kaggle_features(short, sr).astype(np.float32))

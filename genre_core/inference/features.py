@@ -106,11 +106,23 @@ def tempogram(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> tuple[n
     return tg, float(np.atleast_1d(tempo)[0])
 
 
+KAGGLE_SECONDS = 30.0      # the table's rows describe 30-s clips
+
+
 def kaggle_units(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.ndarray:
-    """The 57 Kaggle-table features of the whole clip, as one unit: (1, 57)."""
+    """The 57 Kaggle-table features as one unit, (1, 57): of the whole clip when it is at
+    most 3 s longer than 30 s, else of its middle 30 s (audio.excerpt_start), as the table's
+    rows describe 30-s clips. On a whole 10-min file (--max-seconds 0) the features of all
+    of it peaked at 2.3 GB (HPSS of the full STFT) and described something the model never saw."""
+    from genre_core.inference.audio import excerpt_start
     from genre_core.inference.kaggle_features import extract_kaggle_features
 
-    return extract_kaggle_features(y, config.sample_rate)[None, :].astype(np.float32)
+    rate = config.sample_rate
+    start = excerpt_start(len(y) / rate, KAGGLE_SECONDS)
+    if start:
+        first = int(start * rate)
+        y = y[first:first + int(KAGGLE_SECONDS * rate)]
+    return extract_kaggle_features(y, rate)[None, :].astype(np.float32)
 
 
 MUSICNN_SERVING_BATCH = 2
