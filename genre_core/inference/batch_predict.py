@@ -163,8 +163,9 @@ def _predict_one(path: str, predictor=None, config: FeatureConfig | None = None,
     out = prediction.to_json()
     if check is not None:
         findings = check(prediction)
-        if findings.messages():
-            out["out_of_domain"] = findings.messages()
+        messages = findings.messages()
+        if messages:
+            out["out_of_domain"] = messages
         if findings.not_music and "verdict" in out:
             out["verdict"] = not_music_verdict(out["verdict"])
     return FileResult(shown, prediction=out)
