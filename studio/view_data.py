@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping, Sequence
 
+from genre_core.inference.ensemble import not_music_verdict
+
 # models whose lane colours the timeline's waveform regions, best first
 REGION_PREFERENCE = ("ensemble", "musicnn", "cnn")
 
@@ -62,12 +64,18 @@ def to_csv(rows: list[dict]) -> bytes:
 
 def batch_row(name: str, prediction=None, error: str | None = None,
               names: Mapping[str, str] | None = None, domain=None) -> dict:
-    """One row of the batch table: file, each model's genre and confidence, agreement,
-    out-of-domain note; or the file's one-line error."""
+    """One row of the batch table: file, Genre Studio's answer (the ensemble's verdict; "not
+    music it knows" when the domain check says so), each model's genre and confidence,
+    agreement, out-of-domain note; or the file's one-line error."""
     row = {"file": name}
     if prediction is None:
         row["error"] = error or "could not be analysed"
         return row
+    ensemble = prediction.models.get("ensemble")
+    if ensemble is not None:
+        said = ensemble.verdict()
+        row["Genre Studio says"] = (not_music_verdict(said)
+                                    if domain is not None and domain.not_music else said)
     per_model, genres = {}, []
     for key, mp in prediction.models.items():
         shown = (names or {}).get(key, key)

@@ -303,6 +303,23 @@ def test_prediction_csv_and_batch_row():
     assert row["CNN"] == "metal" and row["agreement"] == "1/2" and row["error"] == ""
     bad = vs.batch_row("bad.wav", error="bad.wav: not audio")
     assert bad == {"file": "bad.wav", "error": "bad.wav: not audio"}
+    assert "Genre Studio says" not in row                          # no ensemble, no verdict
+
+
+def test_batch_row_gives_the_verdict_and_no_genre_for_what_is_not_music():
+    from types import SimpleNamespace
+
+    from genre_core.inference.predict import ModelPrediction
+
+    pred = fake_prediction()
+    pred.models["ensemble"] = ModelPrediction("rock", {"metal": 0.2, "rock": 0.8},
+                                              np.array([[0.2, 0.8]]), [0.0])
+    music = SimpleNamespace(not_music=False, out_of_domain=False, messages=lambda: [])
+    assert vs.batch_row("x.wav", pred, domain=music)["Genre Studio says"] == "rock, 80%"
+    tone = SimpleNamespace(not_music=True, out_of_domain=True, messages=lambda: ["steady"])
+    row = vs.batch_row("x.wav", pred, domain=tone)
+    assert row["Genre Studio says"] == "not music it knows (best guess: rock, 80%)"
+    assert row["warning"] == "steady" and list(row)[:2] == ["file", "Genre Studio says"]
 
 
 def test_url_state_keeps_only_valid_values():
