@@ -12,9 +12,9 @@ from genre_core.views.ood import DomainCheck, check_domain
 
 class BundleDomainCheck:
     """Called with a Prediction, returns its ood.DomainCheck (`messages()`, `not_music`). The map
-    is read once per process, on first use (a worker gets this object unloaded); a bundle
-    without a readable map checks the audio signals only (`problem` says why, for the caller
-    to say once)."""
+    is read once per process, on first use (a forked worker inherits the parent's, a spawned
+    one gets this object unloaded and reads it itself); a bundle without a readable map checks
+    the audio signals only (`problem` says why, for the caller to say once)."""
 
     def __init__(self, bundle_dir: str | os.PathLike):
         self.bundle_dir = str(bundle_dir)
