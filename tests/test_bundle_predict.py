@@ -271,6 +271,33 @@ def test_train_refuses_to_keep_a_musicnn_model_that_heard_another_level(tmp_path
 
 
 @pytest.mark.slow
+def test_no_final_refuses_figures_of_a_musicnn_model_that_heard_another_level(tmp_path,
+                                                                              write_audio):
+    """train --no-final adds figures to a bundle's report: musicnn4 figures measured at the
+    new level must not be filed beside a musicnn4 that heard audio as it was."""
+    from genre_core.inference.bundle import DEFAULT_BUNDLE
+
+    if not (DEFAULT_BUNDLE / "bundle.json").exists():
+        pytest.skip("no shipped bundle")
+    old = tmp_path / "old"
+    old.mkdir()
+    meta = json.loads((DEFAULT_BUNDLE / "bundle.json").read_text())
+    meta["feature_config"].pop("musicnn_level", None)
+    (old / "bundle.json").write_text(json.dumps(meta))
+    (old / "report.json").write_text((DEFAULT_BUNDLE / "report.json").read_text())
+    before = (old / "report.json").read_bytes()
+    for genre, freq in (("low", 200), ("high", 3000)):
+        (tmp_path / "data" / genre).mkdir(parents=True)
+        write_audio(f"data/{genre}/{genre}.00000.wav", tone(4.0, freq=freq))
+    r = run_cli("train", "--data", str(tmp_path / "data"), "--models", "musicnn4",
+                "--split", "none", "--no-final", "--out", str(old))
+    assert r.returncode == 2, r.stderr
+    assert "hear musicnn input 'as_is' and this run's is 'rms'" in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr and "extracting" not in r.stderr
+    assert (old / "report.json").read_bytes() == before
+
+
+@pytest.mark.slow
 def test_a_bundle_with_an_unknown_musicnn_level_is_one_line(tmp_path):
     from genre_core.inference.bundle import DEFAULT_BUNDLE
 

@@ -69,7 +69,10 @@ def train(args) -> int:
                              "use train-table")
         kinds[f] = model_class(f).feature
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
-    if not args.no_final:
+    if args.no_final:
+        _check_figures_describe_the_bundle(Path(args.out) if args.out else DEFAULT_BUNDLE,
+                                           kinds, config)
+    else:
         _check_kept_models_hear_alike(Path(args.out) if args.out else DEFAULT_BUNDLE, families,
                                       config)
     timings: dict[str, float] = {}
@@ -177,21 +180,43 @@ def train(args) -> int:
     return 0
 
 
-def _check_kept_models_hear_alike(out: Path, families: list[str], config) -> None:
-    """Before any training: a model this run keeps in the bundle at `out` must have heard
-    musicnn input at the level this run's features use (FeatureConfig.musicnn_level), as the
-    bundle will have one feature configuration for all of them."""
+def _bundle_musicnn_level(out: Path) -> tuple[str, dict] | None:
+    """The musicnn level of the bundle at `out` and its models' entries; None without a
+    readable bundle (then there is nothing to keep or to add figures to)."""
     from genre_core.config import FeatureConfig
     from genre_core.inference.bundle import read_bundle_meta
 
     if not (out / "bundle.json").exists():
-        return
+        return None
     try:
         meta, _ = read_bundle_meta(out)
     except GenreError:
+        return None
+    return (FeatureConfig.from_dict(meta.get("feature_config", {})).musicnn_level,
+            meta.get("models", {}))
+
+
+def _check_figures_describe_the_bundle(out: Path, kinds: dict[str, str], config) -> None:
+    """Before any evaluation: --no-final adds this run's figures to the bundle at `out`; those
+    of a musicnn model measured at another musicnn level than the bundle's would be shown for
+    a model that hears differently."""
+    found = _bundle_musicnn_level(out)
+    heard = sorted(f for f, kind in kinds.items() if kind.startswith("musicnn"))
+    if found is not None and heard and found[0] != config.musicnn_level:
+        raise GenreError(f"{out}: its models hear musicnn input '{found[0]}' and this run's is "
+                         f"'{config.musicnn_level}'; figures of {', '.join(heard)} measured so "
+                         "would describe another model (retrain it, or write to another --out)")
+
+
+def _check_kept_models_hear_alike(out: Path, families: list[str], config) -> None:
+    """Before any training: a model this run keeps in the bundle at `out` must have heard
+    musicnn input at the level this run's features use (FeatureConfig.musicnn_level), as the
+    bundle will have one feature configuration for all of them."""
+    found = _bundle_musicnn_level(out)
+    if found is None:
         return
-    level = FeatureConfig.from_dict(meta.get("feature_config", {})).musicnn_level
-    for name, entry in meta.get("models", {}).items():
+    level, models = found
+    for name, entry in models.items():
         if (name not in families and str(entry.get("feature", "")).startswith("musicnn")
                 and level != config.musicnn_level):
             raise GenreError(f"{out}: its '{name}' model heard musicnn input '{level}' and this "
