@@ -81,12 +81,46 @@ def test_map_threshold_and_novelty(small_map):
 def test_map_saves_and_loads_without_pickle(small_map, tmp_path):
     m, emb, _ = small_map
     folder = mm.save_map(m, tmp_path)
-    assert sorted(p.name for p in folder.iterdir()) == ["embeddings.npz", "map.json"]
+    names = sorted(p.name for p in folder.iterdir())
+    assert len(names) == 2 and names[1] == "map.json"
+    assert mm.EMBEDDINGS_NAME.fullmatch(names[0]) and names[0] != mm.LEGACY_EMBEDDINGS
     back = mm.load_map(tmp_path)
     assert back.ids == m.ids and back.genres == m.genres
     assert np.allclose(back.coords, m.coords, atol=1e-4)
     assert back.place(emb[3]) == pytest.approx(tuple(m.coords[3]), abs=1e-4)
     assert mm.load_map(tmp_path / "nowhere") is None
+
+
+@pytest.mark.slow
+def test_a_map_save_stopped_midway_leaves_the_old_map_whole(small_map, tmp_path, monkeypatch):
+    import dataclasses
+
+    from genre_core.errors import GenreError
+
+    m, emb, _ = small_map
+    mm.save_map(m, tmp_path)
+    other = dataclasses.replace(m, ids=m.ids[:-1], genres=m.genres[:-1], artists=m.artists[:-1],
+                                titles=m.titles[:-1], coords=m.coords[:-1],
+                                embeddings=m.embeddings[:-1])
+
+    def stop(*_a, **_k):
+        raise KeyboardInterrupt("stopped before map.json")
+
+    monkeypatch.setattr(mm, "write_text_atomic", stop)
+    with pytest.raises(KeyboardInterrupt):
+        mm.save_map(other, tmp_path)            # its embeddings written, map.json not
+    back = mm.load_map(tmp_path)                # the old map, whole
+    assert back.ids == m.ids and np.allclose(back.embeddings, m.embeddings)
+    monkeypatch.undo()
+    mm.save_map(other, tmp_path)                # a new save: only its own embeddings remain
+    assert mm.load_map(tmp_path).ids == other.ids
+    assert len(list((tmp_path / "map").glob("embeddings*.npz"))) == 1
+    # map.json may only name an embeddings file beside it
+    meta = json.loads((tmp_path / "map" / "map.json").read_text())
+    meta["embeddings_file"] = "../../etc/passwd"
+    (tmp_path / "map" / "map.json").write_text(json.dumps(meta))
+    with pytest.raises(GenreError, match="unreadable"):
+        mm.load_map(tmp_path)
 
 
 def test_corrupt_map_is_a_genre_error(tmp_path):

@@ -11,18 +11,23 @@ The same neighbours give the "sounds most like" list and the out-of-domain dista
 (genre_core.views.ood)."""
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from genre_core.atomic import atomic_write, write_text_atomic
+from genre_core.atomic import write_bytes_atomic, write_text_atomic
 from genre_core.errors import GenreError
 from genre_core.inference.bundle_files import MAP_FOLDER, carry_map  # noqa: F401 (carry_map: API)
 
 FORMAT = 1
+LEGACY_EMBEDDINGS = "embeddings.npz"     # the name before maps named them by content
+EMBEDDINGS_NAME = re.compile(r"embeddings(-[0-9a-f]{12})?\.npz")
 K = 5                       # neighbours for placement, the list, and the novelty distance
 OOD_PERCENTILE = 99.0
 
@@ -146,15 +151,19 @@ def build_map(embeddings: np.ndarray, ids: list[str], genres: list[str],
 
 
 def save_map(m: MusicMap, bundle_dir: str | os.PathLike) -> Path:
-    """Write `<bundle>/map/map.json` + `embeddings.npz` (no pickle), replacing any old map.
-    Each file is written atomically (atomic.atomic_write); a run stopped between the two
-    leaves a pair that load_map refuses by its track count, not a half-written file."""
+    """Write `<bundle>/map/map.json` + `embeddings-<content hash>.npz` (no pickle), replacing
+    any old map. The embeddings go under a new name first and map.json, naming them, is
+    swapped in last (both atomic: temporary name, fsync, rename), so a run stopped at any
+    point leaves the old map whole; the old embeddings are deleted after."""
     folder = Path(bundle_dir) / MAP_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
-    atomic_write(folder / "embeddings.npz",
-                 lambda f: np.savez(f, embeddings=m.embeddings.astype(np.float32),
-                                    mean=m.mean, scale=m.scale))
+    buffer = io.BytesIO()
+    np.savez(buffer, embeddings=m.embeddings.astype(np.float32), mean=m.mean, scale=m.scale)
+    data = buffer.getvalue()
+    name = f"embeddings-{hashlib.sha256(data).hexdigest()[:12]}.npz"
+    write_bytes_atomic(folder / name, data)
     meta = {"format": FORMAT, "method": m.method, "params": m.params, "k": m.k,
+            "embeddings_file": name,
             "ood_percentile": OOD_PERCENTILE, "ood_threshold": m.threshold,
             "embedding": "mean over 3-s patches of musicnn's 200-d penultimate layer",
             "tracks": [{"track": t, "genre": g, "artist": a, "title": ti,
@@ -162,6 +171,9 @@ def save_map(m: MusicMap, bundle_dir: str | os.PathLike) -> Path:
                        for t, g, a, ti, (x, y) in zip(m.ids, m.genres, m.artists, m.titles,
                                                       m.coords)]}
     write_text_atomic(folder / "map.json", json.dumps(meta, indent=1))
+    for old in folder.glob("embeddings*.npz"):
+        if old.name != name:
+            old.unlink(missing_ok=True)
     return folder
 
 
@@ -172,13 +184,16 @@ def load_map(bundle_dir: str | os.PathLike) -> MusicMap | None:
         return None
     try:
         meta = json.loads((folder / "map.json").read_text())
-        with np.load(folder / "embeddings.npz", allow_pickle=False) as z:
+        name = str(meta.get("embeddings_file", LEGACY_EMBEDDINGS))
+        if not EMBEDDINGS_NAME.fullmatch(name):
+            raise ValueError(f"map.json names embeddings {name!r}")
+        with np.load(folder / name, allow_pickle=False) as z:
             emb, mean, scale = z["embeddings"], z["mean"], z["scale"]
     except (OSError, ValueError, KeyError) as e:
         raise GenreError(f"{folder}: the music map is unreadable ({e})") from None
     tracks = meta["tracks"]
     if len(tracks) != len(emb):
-        raise GenreError(f"{folder}: map.json and embeddings.npz disagree on the track count")
+        raise GenreError(f"{folder}: map.json and {name} disagree on the track count")
     return MusicMap([t["track"] for t in tracks], [t["genre"] for t in tracks],
                     [t.get("artist", "") for t in tracks], [t.get("title", "") for t in tracks],
                     np.array([[t["x"], t["y"]] for t in tracks], dtype=np.float64), emb,
