@@ -393,13 +393,10 @@ def _batch_answer(digest: str, name: str, folder: str, stamp: float, _data: byte
         clip = load_audio(_data, _predictor.config, name=name)
     except GenreError as e:
         return vs.batch_row(name, error=str(e))
-    feats = _predictor.features(clip)
-    pred = _predictor.predict_clip(clip, feats)
+    pred = _predictor.predict_clip(clip)
     emb = None
-    if _map is not None:
-        units = feats.get("musicnn")
-        if units is None and "musicnn4" in feats:   # its first 250 columns are "musicnn"
-            units = feats["musicnn4"][:, :250]
+    if _map is not None:    # the prediction's musicnn units when a model's input held them
+        units = pred.musicnn_units
         emb = embed(units if units is not None else extract("musicnn", clip.samples,
                                                             _predictor.config))
     domain = check_domain(clip.samples, clip.sample_rate, emb, _map)
