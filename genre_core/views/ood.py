@@ -124,7 +124,7 @@ class DomainCheck:
 
     @property
     def out_of_domain(self) -> bool:
-        return self.silent or self.speech_like or self.steady or self.far
+        return self.not_music or self.far
 
     @property
     def score(self) -> float | None:
