@@ -69,12 +69,11 @@ def train(args) -> int:
                              "use train-table")
         kinds[f] = model_class(f).feature
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    out = Path(args.out) if args.out else DEFAULT_BUNDLE
     if args.no_final:
-        _check_figures_describe_the_bundle(Path(args.out) if args.out else DEFAULT_BUNDLE,
-                                           kinds, config)
+        _check_figures_describe_the_bundle(out, kinds, config)
     else:
-        _check_kept_models_hear_alike(Path(args.out) if args.out else DEFAULT_BUNDLE, families,
-                                      config)
+        _check_kept_models_hear_alike(out, families, config)
     timings: dict[str, float] = {}
     ds = index_reported(args.data)
     teacher_kind = model_class(args.distill_from).feature if args.distill_from else None
@@ -125,7 +124,6 @@ def train(args) -> int:
         "environment": {"python": platform.python_version(), "machine": platform.machine()},
         "models": {}, "evaluations": evaluations,
     }
-    out = Path(args.out) if args.out else DEFAULT_BUNDLE
     from genre_core.inference.bundle import recover_bundle
 
     recover_bundle(out)    # a bundle an interrupted save left aside is kept, not dropped
