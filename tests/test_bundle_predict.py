@@ -245,10 +245,9 @@ def test_the_prediction_carries_the_musicnn_units_the_map_would_compute():
     assert p.predict_clip(clip, models=p.fast_models()).musicnn_units is None
 
 
-@pytest.mark.slow
-def test_train_refuses_to_keep_a_musicnn_model_that_heard_another_level(tmp_path, write_audio):
-    """A bundle saved before musicnn_level (its musicnn4 heard audio as it was) must not gain
-    models of the new level beside that musicnn4: one line, before any training."""
+def _bundle_heard_as_is(tmp_path, write_audio):
+    """The shipped bundle's metadata saved as before musicnn_level (its musicnn4 heard audio
+    as it was) in tmp_path/old, and a two-tone dataset in tmp_path/data."""
     from genre_core.inference.bundle import DEFAULT_BUNDLE
 
     if not (DEFAULT_BUNDLE / "bundle.json").exists():
@@ -259,10 +258,18 @@ def test_train_refuses_to_keep_a_musicnn_model_that_heard_another_level(tmp_path
     meta["feature_config"].pop("musicnn_level", None)
     (old / "bundle.json").write_text(json.dumps(meta))
     (old / "report.json").write_text((DEFAULT_BUNDLE / "report.json").read_text())
-    before = (old / "bundle.json").read_bytes()
     for genre, freq in (("low", 200), ("high", 3000)):
         (tmp_path / "data" / genre).mkdir(parents=True)
         write_audio(f"data/{genre}/{genre}.00000.wav", tone(4.0, freq=freq))
+    return old
+
+
+@pytest.mark.slow
+def test_train_refuses_to_keep_a_musicnn_model_that_heard_another_level(tmp_path, write_audio):
+    """A bundle saved before musicnn_level (its musicnn4 heard audio as it was) must not gain
+    models of the new level beside that musicnn4: one line, before any training."""
+    old = _bundle_heard_as_is(tmp_path, write_audio)
+    before = (old / "bundle.json").read_bytes()
     r = run_cli("train", "--data", str(tmp_path / "data"), "--models", "mlp", "--epochs", "1",
                 "--split", "none", "--out", str(old))
     assert r.returncode == 2, r.stderr
@@ -275,20 +282,8 @@ def test_no_final_refuses_figures_of_a_musicnn_model_that_heard_another_level(tm
                                                                               write_audio):
     """train --no-final adds figures to a bundle's report: musicnn4 figures measured at the
     new level must not be filed beside a musicnn4 that heard audio as it was."""
-    from genre_core.inference.bundle import DEFAULT_BUNDLE
-
-    if not (DEFAULT_BUNDLE / "bundle.json").exists():
-        pytest.skip("no shipped bundle")
-    old = tmp_path / "old"
-    old.mkdir()
-    meta = json.loads((DEFAULT_BUNDLE / "bundle.json").read_text())
-    meta["feature_config"].pop("musicnn_level", None)
-    (old / "bundle.json").write_text(json.dumps(meta))
-    (old / "report.json").write_text((DEFAULT_BUNDLE / "report.json").read_text())
+    old = _bundle_heard_as_is(tmp_path, write_audio)
     before = (old / "report.json").read_bytes()
-    for genre, freq in (("low", 200), ("high", 3000)):
-        (tmp_path / "data" / genre).mkdir(parents=True)
-        write_audio(f"data/{genre}/{genre}.00000.wav", tone(4.0, freq=freq))
     r = run_cli("train", "--data", str(tmp_path / "data"), "--models", "musicnn4",
                 "--split", "none", "--no-final", "--out", str(old))
     assert r.returncode == 2, r.stderr
