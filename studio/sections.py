@@ -226,13 +226,14 @@ def predictions_download(prediction, key: str) -> None:
 # ---------------------------------------------------------------- saliency
 
 def saliency_models() -> list[str]:
-    """Bundle models saliency can be computed for: MFCC Keras models and musicnn."""
+    """Bundle models saliency can be computed for: the Keras segment models (MFCC and
+    log-mel) and musicnn."""
     meta = state.bundle_meta(show_error=False)
     if meta is None:
         return []
     out = [n for n, e in meta[0]["models"].items()
-           if e.get("feature") in ("mfcc", "musicnn", "musicnn4")]
-    return sorted(out, key=lambda n: (n not in ("cnn", "musicnn", "musicnn4"), n))
+           if e.get("feature") in ("mfcc", "logmel", "musicnn", "musicnn4")]
+    return sorted(out, key=lambda n: (n not in ("cnn_mel", "cnn", "musicnn", "musicnn4"), n))
 
 
 @st.cache_data(show_spinner="Hiding parts of the input one by one (occlusion)…", max_entries=32)
@@ -246,7 +247,7 @@ def _saliency(digest: str, model: str, index: int, folder: str, _predictor, _sam
         # the audio as the musicnn networks hear it (the bundle's musicnn_level)
         return saliency.musicnn_saliency(net, features.musicnn_input(_samples, config), rate,
                                          index)
-    blocks = features.mfcc_segments(_samples, config)
+    blocks = features.extract(net.feature, _samples, config)   # mfcc or logmel segments
     index = min(index, len(blocks) - 1)
     return saliency.mfcc_saliency(net, blocks[index], index * config.segment_seconds,
                                   config.sample_rate, config.hop_length)
@@ -279,7 +280,8 @@ def saliency_section(clip, digest: str, key: str, segment_hint: int | None = Non
         key=f"{key}_chart", name=f"saliency-{model}-segment{k + 1}")
     st.markdown("- " + saliency.summary(s, 0) + "\n- " + saliency.summary(s, 1))
     st.caption("Occlusion: each small rectangle of the model's input (" +
-               ("MFCCs" if s.feature == "mfcc" else "musicnn's mel spectrogram") +
+               ("MFCCs" if s.feature == "mfcc" else "musicnn's mel spectrogram"
+                if model.startswith("musicnn") else "mel spectrogram") +
                ") is hidden in turn and the model asked again; red = hiding it lowers the "
                "genre's probability (evidence for it), blue = raises it (evidence against). "
                "Chosen because it works the same for every model, including musicnn whose "

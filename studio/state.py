@@ -89,7 +89,7 @@ def warm_up() -> None:
             from genre_core.inference.features import FEATURE_KINDS, extract
 
             noise = np.random.default_rng(0).uniform(-0.1, 0.1, 4 * 22050).astype(np.float32)
-            for kind in ("mfcc", "kaggle", "musicnn4"):
+            for kind in ("mfcc", "logmel", "kaggle", "musicnn4"):
                 if kind in FEATURE_KINDS:
                     extract(kind, noise)
             predictor(show_error=False)     # the shared, cached Predictor of the bundle

@@ -14,7 +14,7 @@ import numpy as np
 
 from genre_core.inference.ensemble import not_music_verdict
 
-DISPLAY_NAMES = {"mlp": "MLP", "cnn": "CNN", "lstm": "LSTM", "features": "Features table",
+DISPLAY_NAMES = {"mlp": "MLP", "cnn": "CNN", "cnn_mel": "CNN on mel spectrogram", "lstm": "LSTM", "features": "Features table",
                  "musicnn": "musicnn",
                  "musicnn4": "musicnn x4 (MSD/MTT, musicnn/vgg)",
                  "ensemble": "Genre Studio (calibrated ensemble)"}
@@ -132,7 +132,8 @@ def segment_count(clip, config) -> int:
 
 def is_whole_clip_model(model_prediction, feature: str | None = None) -> bool:
     """True for models with one unit per clip (the Kaggle-table 'features' model)."""
-    return feature == "kaggle" or (len(model_prediction.segment_starts) == 1 and feature != "mfcc"
+    return feature == "kaggle" or (len(model_prediction.segment_starts) == 1
+                                   and feature not in ("mfcc", "logmel")
                                    and model_prediction.segment_probabilities.shape[0] == 1)
 
 

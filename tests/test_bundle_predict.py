@@ -347,3 +347,33 @@ def test_cli_predict_with_an_unreadable_map_says_so_once_and_answers(tone_bundle
     lines = r.stdout.strip().splitlines()
     assert len(lines) == 2 and all("mlp high" in line and "barely changes" in line
                                    for line in lines)
+
+
+@pytest.mark.slow
+def test_the_mel_cnn_trains_saves_and_predicts_from_its_own_input(tmp_path):
+    """cnn_mel: the seed's CNN on log-mel segments. A bundle holding it computes that input
+    itself, answers among the fast models, and its saliency is drawn over mel bands in Hz."""
+    from genre_core.inference.features import LOGMEL_BANDS, logmel_segments
+    from genre_core.views.saliency import mfcc_saliency
+
+    feats, genre_of = {}, {}
+    for k in range(6):
+        for label, freq in (("low", 150 + 10 * k), ("high", 3000 + 100 * k)):
+            feats[f"{label}.{k}"] = logmel_segments(tone(6.0, freq=freq, seed=k))
+            genre_of[f"{label}.{k}"] = label
+    ids = sorted(feats)
+    model, _, _ = fit_model("cnn_mel", "corrected", [i for i in ids if not i.endswith(".5")],
+                            [i for i in ids if i.endswith(".5")], feats, genre_of, LABELS,
+                            TrainConfig(epochs=8, learning_rate=1e-3, seed=1))
+    folder = tmp_path / "bundle"
+    save_bundle(folder, {"cnn_mel": model}, LABELS, FeatureConfig(), {"evaluations": []})
+    p = Predictor(folder)
+    assert p.bundle.feature_of("cnn_mel") == "logmel" and p.fast_models() == ["cnn_mel"]
+    for label, freq in (("low", 170), ("high", 3300)):
+        pred = p.predict(wav_bytes(tone(9.0, freq=freq)), name=f"{label}.wav")
+        assert pred.models["cnn_mel"].genre == label
+        assert pred.models["cnn_mel"].segment_probabilities.shape == (3, 2)
+    net = p.bundle.models["cnn_mel"]
+    s = mfcc_saliency(net, logmel_segments(tone(3.0, freq=3300))[0], 0.0, 22050, 512)
+    assert s.feature == "mel" and s.input.shape == (130, LOGMEL_BANDS)
+    assert s.genres[0] == "high" and len(s.bins) == LOGMEL_BANDS and s.bins[-1] > 8000

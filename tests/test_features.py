@@ -51,3 +51,24 @@ def test_segment_db_floor_makes_segments_independent_of_the_rest_of_the_clip():
     np.testing.assert_allclose(whole[0], alone[0], atol=1e-3)
     clip_wide = mfcc_segments(y, FeatureConfig())
     assert np.abs(clip_wide[0] - mfcc_segments(y[:rate * 3], FeatureConfig())[0]).max() > 0.1
+
+
+def test_logmel_segments_hear_every_segment_at_its_own_level():
+    """The mel CNN's input: 64 bands per frame, 0 dB at each segment's loudest bin, floor
+    -80 dB; a recording 20 dB quieter, or a loud segment beside it, leaves it unchanged,
+    and the 20 bins of one long call equal those of short calls."""
+    from genre_core.inference.features import LOGMEL_BANDS, logmel_segments
+
+    rate = 22050
+    y = (0.1 * np.random.default_rng(1).normal(size=rate * 9)).astype(np.float32)
+    y[: rate * 3] = tone(3.0, freq=330)
+    units = logmel_segments(y)
+    assert units.shape == (3, 130, LOGMEL_BANDS) and units.dtype == np.float32
+    np.testing.assert_allclose(units.max(axis=(1, 2)), 0.0, atol=1e-5)
+    assert units.min() >= -80.0
+    np.testing.assert_allclose(logmel_segments(0.1 * y), units, atol=1e-3)
+    np.testing.assert_allclose(logmel_segments(y[rate * 3:rate * 6])[0], units[1], atol=1e-3)
+    # the tone's segment and the noise's differ: the input says what is in it
+    assert np.abs(units[0] - units[1]).mean() > 5.0
+    long = np.tile(y, 8)                                  # 24 segments: two chunks
+    np.testing.assert_allclose(logmel_segments(long)[21], units[0], atol=1e-3)

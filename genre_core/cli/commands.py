@@ -137,7 +137,7 @@ def train(args) -> int:
     train_ids, valid_ids = _carve_valid(ids, [genre_of[i] for i in ids],
                                         tconf.validation_fraction, tconf.seed)
     for family in families:
-        variant = args.final_variant if kinds[family] == "mfcc" else "corrected"
+        variant = args.final_variant if kinds[family] in ("mfcc", "logmel") else "corrected"
         # --augment-only ships the augmented model (the runs without it were skipped)
         augment = augmenter_of.get(kinds[family]) if args.augment_only else None
         model, history, secs = fit_model(family, variant, train_ids, valid_ids,

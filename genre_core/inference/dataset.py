@@ -269,8 +269,11 @@ def _extract_one(track: Track, file_hash: str, kind: str, extractor, config: Fea
 def unit_check(kind: str, config: FeatureConfig):
     """What a cached array of `kind` must look like: at least one unit, and the unit shape
     the extractor makes (where it is fixed by the config)."""
+    from genre_core.inference.features import LOGMEL_BANDS
+
     tail = {"mfcc": (config.frames_per_segment, config.n_mfcc),
             "mfcc_rec": (config.frames_per_segment, config.n_mfcc),
+            "logmel": (config.frames_per_segment, LOGMEL_BANDS),
             "kaggle": (57,)}.get(kind)
 
     def check(value: np.ndarray) -> bool:

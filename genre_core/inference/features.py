@@ -58,6 +58,30 @@ def mfcc_segments(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.
     return np.ascontiguousarray(np.transpose(m, (0, 2, 1)), dtype=np.float32)
 
 
+LOGMEL_BANDS = 64
+LOGMEL_FLOOR_DB = -80.0
+
+
+def logmel_segments(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.ndarray:
+    """A 64-band log-mel spectrogram of every segment, (n_segments, frames, 64) float32, in
+    dB below the segment's own loudest bin (floor -80 dB): what the mel CNN hears. Relative
+    to each segment, so it does not move with a recording's level or with the rest of the
+    clip. The seed's CNN on it was right on 42.6 % of held-out artists' clips against 36.3 %
+    on 13 MFCCs, and on 33.8 % vs 23.0 % of degraded copies (tools/cnn_input_study.py)."""
+    librosa_ready()
+    import librosa
+
+    segments = segment(y, config)
+    mel = np.concatenate([
+        librosa.feature.melspectrogram(y=segments[i:i + MFCC_CHUNK_SEGMENTS],
+                                       sr=config.sample_rate, n_fft=config.n_fft,
+                                       hop_length=config.hop_length, n_mels=LOGMEL_BANDS)
+        for i in range(0, len(segments), MFCC_CHUNK_SEGMENTS)])
+    db = 10.0 * np.log10(np.maximum(mel, 1e-10))
+    db = np.maximum(db - db.max(axis=(1, 2), keepdims=True), LOGMEL_FLOOR_DB)
+    return np.ascontiguousarray(np.transpose(db, (0, 2, 1)), dtype=np.float32)
+
+
 def mfcc(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.ndarray:
     """MFCCs of the whole clip (n_mfcc, frames), for display."""
     librosa_ready()
@@ -177,6 +201,7 @@ def musicnn4_columns() -> dict[str, slice]:
 # kind -> (extractor, can run in worker processes)
 FEATURE_KINDS: dict[str, tuple[Callable[[np.ndarray, FeatureConfig], np.ndarray], bool]] = {
     "mfcc": (mfcc_segments, True),
+    "logmel": (logmel_segments, True),   # the mel CNN's input
     "kaggle": (kaggle_units, True),
     "musicnn": (musicnn_units, False),   # runs a Keras model: batch in-process
     "musicnn4": (musicnn4_units, False), # all four musicnn networks (musicnn_zoo)

@@ -12,7 +12,7 @@ from genre_core.inference.audio import AudioSource, Clip, load_audio
 from genre_core.inference.bundle import Bundle, load_bundle
 from genre_core.inference.features import extract, segment_starts
 
-FAST_KINDS = ("mfcc",)    # inputs computed in tens of milliseconds (see Predictor.fast_models)
+FAST_KINDS = ("mfcc", "logmel")    # inputs computed in tens of milliseconds (see Predictor.fast_models)
 
 
 @dataclass

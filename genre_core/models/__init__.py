@@ -7,6 +7,7 @@ import importlib
 FAMILIES: dict[str, str] = {
     "mlp": "genre_core.models.mlp:MLPModel",
     "cnn": "genre_core.models.cnn:CNNModel",
+    "cnn_mel": "genre_core.models.cnn_mel:MelCNNModel",
     "lstm": "genre_core.models.lstm:LSTMModel",
     "features": "genre_core.models.table:TableModel",
     "musicnn": "genre_core.models.musicnn:MusicnnTransferModel",

@@ -91,14 +91,26 @@ def _top_two(saliency: np.ndarray, p0: np.ndarray, labels: list[str]):
 
 
 def mfcc_saliency(model, block: np.ndarray, start: float, sample_rate: int, hop_length: int,
-                  window: tuple[int, int] = (13, 3), stride: tuple[int, int] = (6, 1)) -> Saliency:
-    """A Keras MFCC model (CNN, MLP, LSTM) on one (frames, n_mfcc) block; rectangles of
-    13 frames (0.3 s) x 3 coefficients."""
+                  window: tuple[int, int] | None = None,
+                  stride: tuple[int, int] | None = None) -> Saliency:
+    """A Keras segment model on one block of its input: (frames, n_mfcc) MFCCs for the MLP,
+    CNN and LSTM, rectangles of 13 frames (0.3 s) x 3 coefficients; (frames, 64) log-mel
+    bands for the mel CNN, 13 frames x 8 bands. Hidden parts take the training mean."""
+    mel = model.feature == "logmel"
+    window = window or ((13, 8) if mel else (13, 3))
+    stride = stride or ((6, 4) if mel else (6, 1))
     block = np.asarray(block, dtype=np.float32)
     baseline = np.broadcast_to(np.asarray(model.mean, dtype=np.float32), block.shape)
     sal, p0 = occlusion(block, model.predict_proba, window, stride, baseline)
     maps, genres, probs = _top_two(sal, p0, model.labels)
     times = start + np.arange(block.shape[0]) * hop_length / float(sample_rate)
+    if mel:
+        librosa_ready()
+        import librosa
+
+        freqs = librosa.mel_frequencies(n_mels=block.shape[1], fmax=sample_rate / 2)
+        return Saliency("mel", block, maps, genres, probs, times,
+                        [int(round(f)) for f in freqs], window)
     return Saliency("mfcc", block, maps, genres, probs, times, list(range(block.shape[1])),
                     window)
 
