@@ -36,19 +36,29 @@ with tab_tempo:
     st.plotly_chart(plots.tempogram_heatmap(tg, config.sample_rate, config.hop_length, tempo),
                     width="stretch", key="features_tempogram")
 with tab_block:
-    blocks = state.clip_feature("segments", clip)
+    c1, c2 = st.columns([1, 2])
+    mel_input = c1.radio("Input of", ["MLP, CNN, LSTM: 13 MFCCs", "CNN on mel spectrogram"],
+                         key="features_input") == "CNN on mel spectrogram"
+    if mel_input:
+        blocks, band_hz = state.clip_feature("logmel_segments", clip)
+    else:
+        blocks, band_hz = state.clip_feature("segments", clip), None
     n = len(blocks)
     if n > 1:
-        k = st.slider("Segment", 1, n, 1, key="features_segment",
-                      help="Each 3-s segment is one input to the MFCC models.") - 1
+        k = c2.slider("Segment", 1, n, 1, key="features_segment",
+                      help="Each 3-s segment is one input to the segment models.") - 1
     else:
         k = 0
         st.caption("The clip has a single segment.")
     start = k * config.segment_seconds
+    what = "mel bands" if mel_input else "MFCCs"
     st.plotly_chart(plots.segment_block_heatmap(
-        blocks[k], config.sample_rate, config.hop_length, start,
+        blocks[k], config.sample_rate, config.hop_length, start, band_hz=band_hz,
         title=f"Segment {k + 1} of {n} ({start:g}–{start + config.segment_seconds:g} s): "
-              f"{blocks.shape[1]} frames × {blocks.shape[2]} MFCCs"),
+              f"{blocks.shape[1]} frames × {blocks.shape[2]} {what}"),
         width="stretch", key="features_block")
     st.caption(f"This {blocks.shape[1]}×{blocks.shape[2]} block, standardised, is exactly "
-               "what the MLP, CNN and LSTM receive for one segment.")
+               + ("what the CNN on mel spectrogram receives for one segment: the same network "
+                  "as the CNN, fed 64 mel bands in dB below the segment's loudest bin "
+                  "instead of 13 MFCCs." if mel_input else
+                  "what the MLP, CNN and LSTM receive for one segment."))

@@ -384,12 +384,16 @@ def _feature(digest: str, kind: str, config_json: str, _samples):
         return features.tempogram(_samples, config)
     if kind == "segments":
         return features.mfcc_segments(_samples, config)
+    if kind == "logmel_segments":    # the mel CNN's input, with each band's centre in Hz
+        blocks = features.logmel_segments(_samples, config)
+        return blocks, features.mel_band_hz(blocks.shape[2], config)
     raise ValueError(kind)
 
 
 def clip_feature(kind: str, clip=None):
     """A display feature of the chosen clip ('mfcc', 'mel' (with band frequencies), 'chroma',
-    'tempogram' (with the tempo), 'segments'), cached by content hash."""
+    'tempogram' (with the tempo), 'segments', 'logmel_segments' (with band frequencies)),
+    cached by content hash."""
     clip = clip or current_clip(show_error=False)
     config = feature_config()
     return _feature(clip_digest(), kind, json.dumps(config.to_dict(), sort_keys=True),

@@ -14,7 +14,8 @@ import numpy as np
 
 from genre_core.inference.ensemble import not_music_verdict
 
-DISPLAY_NAMES = {"mlp": "MLP", "cnn": "CNN", "cnn_mel": "CNN on mel spectrogram", "lstm": "LSTM", "features": "Features table",
+DISPLAY_NAMES = {"mlp": "MLP", "cnn": "CNN", "cnn_mel": "CNN on mel spectrogram", "lstm": "LSTM",
+                 "features": "Features table",
                  "musicnn": "musicnn",
                  "musicnn4": "musicnn x4 (MSD/MTT, musicnn/vgg)",
                  "ensemble": "Genre Studio (calibrated ensemble)"}

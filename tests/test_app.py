@@ -257,6 +257,15 @@ def test_features_segment_slider_selects_block(make_app):
     assert any("Segment 3 of 3" in c.proto.spec for c in charts(at))
 
 
+def test_features_page_shows_the_mel_cnns_input(make_app):
+    """The model-input tab switches to the mel CNN's block: 130 frames x 64 mel bands."""
+    at = make_app("features", clip=tone_wav(10.0))
+    at.radio(key="features_input").set_value("CNN on mel spectrogram").run()
+    assert not at.exception
+    assert any("130 frames × 64 mel bands" in c.proto.spec for c in charts(at))
+    assert "what the CNN on mel spectrogram receives" in texts(at.caption)
+
+
 def test_confusion_controls_and_cell_listing(make_app):
     at = make_app("confusion")
     at.radio(key="cm_level").set_value("segment").run()

@@ -76,6 +76,18 @@ def test_segment_block_is_exactly_the_model_input():
     assert "130" in fig.layout.title.text
 
 
+def test_the_mel_cnns_input_block_is_drawn_with_its_bands_in_hz():
+    from genre_core.inference.features import logmel_segments, mel_band_hz
+
+    block = logmel_segments(np.random.default_rng(4).normal(0, 0.1, 3 * SR).astype(np.float32))[0]
+    hz = mel_band_hz(block.shape[1])
+    fig = plots.segment_block_heatmap(block, SR, HOP, band_hz=hz)
+    np.testing.assert_allclose(np.asarray(fig.data[0].z), block.T)
+    assert "64 mel bands" in fig.layout.title.text
+    assert fig.layout.yaxis.ticktext[0] == "0" and int(fig.layout.yaxis.ticktext[-1]) > 7000
+    assert np.asarray(fig.data[0].customdata).shape == (64, 130, 2)
+
+
 def test_segment_timeline_segments_by_genres():
     p = np.random.default_rng(3).dirichlet(np.ones(10), size=10)
     fig = plots.segment_timeline(p, [3.0 * i for i in range(10)], LABELS)

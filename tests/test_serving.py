@@ -25,22 +25,23 @@ def _music(seconds=12.0, seed=3):
     return synth_music(seconds, seed=seed)
 
 
-@pytest.mark.parametrize("name", ["mlp", "cnn", "lstm"])
+@pytest.mark.parametrize("name", ["mlp", "cnn", "cnn_mel", "lstm"])
 @pytest.mark.slow
 def test_shipped_network_onnx_matches_keras(name):
     import keras
 
-    from genre_core.inference.features import mfcc_segments
+    from genre_core.inference.features import extract
 
     folder = DEFAULT_BUNDLE / name
     if not (folder / "model.keras").exists():
         pytest.skip(f"shipped bundle has no {name}")
     model = load_bundle(DEFAULT_BUNDLE, [name]).models[name]
     assert isinstance(model.net, OnnxNet), "the shipped bundle must be served by ONNX Runtime"
-    X = model._scale(mfcc_segments(_music()))
+    units = extract(model.feature, _music())      # MFCC or log-mel segments
+    X = model._scale(units)
     reference = keras.saving.load_model(folder / "model.keras", compile=False)
     want = np.asarray(reference.predict_on_batch(X))
-    got = model.predict_proba(mfcc_segments(_music()))
+    got = model.predict_proba(units)
     assert got.shape == want.shape == (4, len(model.labels))
     np.testing.assert_allclose(got, want, atol=TOL, rtol=0)
 

@@ -47,10 +47,9 @@ def main() -> None:
 
     from genre_core.config import FeatureConfig, TrainConfig
     from genre_core.inference.audio import load_audio
-    from genre_core.inference.dataset import load_artist_index
+    from genre_core.inference.dataset import extract_dataset, load_artist_index
     from genre_core.inference.features import mfcc_segments
     from genre_core.inference.librosa_kernels import librosa_ready
-    from genre_core.inference.dataset import extract_dataset
     from genre_core.training.fitting import fit_model, predict_tracks, teacher_probabilities
     from genre_core.training.splits import artist_split
 

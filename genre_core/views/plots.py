@@ -183,19 +183,38 @@ def tempogram_heatmap(tempogram: np.ndarray, sample_rate: int, hop_length: int,
 
 def segment_block_heatmap(block: np.ndarray, sample_rate: int, hop_length: int,
                           start: float = 0.0, title: str | None = None,
-                          height: int = HEIGHT) -> go.Figure:
+                          height: int = HEIGHT,
+                          band_hz: Sequence[float] | None = None) -> go.Figure:
     """Exactly one model input: the (frames, n_mfcc) block of a 3-s segment, e.g. 130x13,
-    drawn as coefficient rows over frame columns (time given both ways in the hover)."""
+    drawn as coefficient rows over frame columns (time given both ways in the hover); with
+    `band_hz` a (frames, n_mels) log-mel block (the mel CNN's), rows labelled in Hz."""
     block = np.asarray(block)
     frames = block.shape[0]
     z = block.T
     t = start + frame_times(frames, sample_rate, hop_length)
-    title = title or f"Model input: {frames} frames × {block.shape[1]} coefficients"
-    fig = _heatmap(z, list(range(frames)), list(range(block.shape[1])), "MFCC (dB-scaled)",
-                   title, f"frame (hop {hop_length:d} samples)", "MFCC coefficient",
-                   colorscale="RdBu_r", height=height)
+    if band_hz is None:
+        title = title or f"Model input: {frames} frames × {block.shape[1]} coefficients"
+        fig = _heatmap(z, list(range(frames)), list(range(block.shape[1])), "MFCC (dB-scaled)",
+                       title, f"frame (hop {hop_length:d} samples)", "MFCC coefficient",
+                       colorscale="RdBu_r", height=height)
+        row = "coefficient %{y}"
+    else:
+        title = title or f"Model input: {frames} frames × {block.shape[1]} mel bands"
+        hz = [int(round(float(f))) for f in band_hz]
+        fig = _heatmap(z, list(range(frames)), list(range(block.shape[1])),
+                       "dB below the segment's loudest bin", title,
+                       f"frame (hop {hop_length:d} samples)", "mel band (Hz)",
+                       colorscale="Magma", height=height)
+        step = max(1, len(hz) // 8)
+        fig.update_yaxes(tickmode="array", tickvals=list(range(0, len(hz), step)),
+                         ticktext=[str(f) for f in hz[::step]])
+        fig.data[0].customdata = np.stack(np.broadcast_arrays(
+            np.round(t, 3)[None, :], np.asarray(hz, dtype=float)[:, None]), axis=-1)
+        fig.data[0].hovertemplate = ("frame %{x} (t = %{customdata[0]} s)<br>band "
+                                     "%{customdata[1]} Hz<br>%{z:.1f} dB<extra></extra>")
+        return fig
     fig.data[0].customdata = np.repeat(np.round(t, 3)[None, :], block.shape[1], axis=0)
-    fig.data[0].hovertemplate = ("frame %{x} (t = %{customdata} s)<br>coefficient %{y}<br>"
+    fig.data[0].hovertemplate = ("frame %{x} (t = %{customdata} s)<br>" + row + "<br>"
                                  "value %{z:.2f}<extra></extra>")
     return fig
 
