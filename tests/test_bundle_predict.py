@@ -206,8 +206,9 @@ def test_cli_predict_empty_folder_is_one_line(tone_bundle, tmp_path):
 
 
 def test_the_fast_models_answer_alone_and_as_in_the_full_prediction():
-    """The app shows the MFCC models' answers first: the same numbers as the full run, with
-    neither the slow inputs computed nor an ensemble that would lack its members."""
+    """The app shows the segment networks' answers (MFCC and log-mel) first: the same numbers
+    as the full run, with neither the slow inputs computed nor an ensemble that would lack
+    its members."""
     from genre_core.inference.audio import load_audio
     from genre_core.inference.bundle import DEFAULT_BUNDLE
     from genre_core.inference.predict import Predictor
@@ -216,7 +217,8 @@ def test_the_fast_models_answer_alone_and_as_in_the_full_prediction():
         pytest.skip("no shipped bundle")
     p = Predictor(DEFAULT_BUNDLE)
     fast = p.fast_models()
-    assert fast and all(p.bundle.feature_of(n) == "mfcc" for n in fast)
+    assert fast and all(p.bundle.feature_of(n) in ("mfcc", "logmel") for n in fast)
+    assert "cnn_mel" in fast
     assert "musicnn4" not in fast and "features" not in fast
     clip = load_audio(wav_bytes(tone(9.0, freq=330)), p.config, name="t.wav")
     quick, full = p.predict_clip(clip, models=fast), p.predict_clip(clip)

@@ -125,8 +125,8 @@ class Predictor:
             self.bundle.models[name]
 
     def fast_models(self) -> list[str]:
-        """The models whose input takes milliseconds (the MFCC networks): what the app shows
-        first while the musicnn networks and the table features are still being computed."""
+        """The models whose input takes milliseconds (the MFCC and log-mel networks): what the
+        app shows first while the musicnn networks and the table features are computed."""
         return [n for n in self.bundle.models if self.bundle.feature_of(n) in FAST_KINDS]
 
     def features(self, clip: Clip, timings: dict[str, float] | None = None,
