@@ -51,11 +51,15 @@ def main() -> None:
     from genre_core.inference.features import mfcc_segments
     from genre_core.inference.librosa_kernels import librosa_ready
     from genre_core.training.fitting import fit_model, predict_tracks, teacher_probabilities
+    from genre_core.training.recording_copies import CopyAugmenter, recording_copies
     from genre_core.training.splits import artist_split
 
     ap = study_parser(__doc__.splitlines()[0], folds=5, cache="/tmp/cnn_input_cache")
     ap.add_argument("--inputs", default="mfcc,mel64")
     ap.add_argument("--family", default="cnn")
+    ap.add_argument("--copies", action="store_true",
+                    help="also train on two 'own recording' copies of every training clip "
+                         "(genre_core.training.recording_copies, as the shipped MLP)")
     ap.add_argument("--distill", action="store_true",
                     help="soft targets: half the label, half musicnn4's out-of-fold track "
                          "probabilities (nested artist folds inside each training fold)")
@@ -87,7 +91,7 @@ def main() -> None:
     for name in args.inputs.split(","):
         make = extractor(name)
         t0 = time.time()
-        clean, degraded = {}, {}
+        clean, degraded, copies = {}, {}, {}
         for t in tracks:
             y = None
 
@@ -100,16 +104,21 @@ def main() -> None:
             clean[t.id] = cached(cache, f"{t.id}.{name}.orig", lambda: make(audio()))  # noqa: B023
             degraded[t.id] = cached(cache, f"{t.id}.{name}.test",
                                     lambda: make(degrade_for_test(audio(), seed)))  # noqa: B023
+            if args.copies:
+                copies[t.id] = cached(cache, f"{t.id}.{name}.rec", lambda: np.concatenate(  # noqa: B023
+                    [make(z) for z in recording_copies(audio(), config.sample_rate, seed)]))  # noqa: B023
         print(f"{name}: features {time.time() - t0:.0f} s", flush=True)
         tf = time.time()
         pred: dict[str, dict[str, int]] = {"clean": {}, "degraded": {}}
         for fold in split.folds:
             model, _, _ = fit_model(args.family, "corrected", fold.train, fold.valid, clean,
-                                    genre_of, labels, train_config, teacher=teacher)
+                                    genre_of, labels, train_config, teacher=teacher,
+                                    augment=CopyAugmenter(copies) if args.copies else None)
             for view, feats in (("clean", clean), ("degraded", degraded)):
                 for tid, p in predict_tracks(model, fold.test, feats).items():
                     pred[view][tid] = int(np.argmax(p.mean(0)))
-        line = f"{args.family:5s} {name + (' distilled' if args.distill else ''):18s}"
+        how = name + (" distilled" if args.distill else "") + (" + copies" if args.copies else "")
+        line = f"{args.family:5s} {how:18s}"
         for view in ("clean", "degraded"):
             ids = sorted(pred[view])
             truth = [labels.index(genre_of[i]) for i in ids]
