@@ -249,8 +249,8 @@ def _saliency(digest: str, model: str, index: int, folder: str, _predictor, _sam
                                          index)
     blocks = features.extract(net.feature, _samples, config)   # mfcc or logmel segments
     index = min(index, len(blocks) - 1)
-    return saliency.mfcc_saliency(net, blocks[index], index * config.segment_seconds,
-                                  config.sample_rate, config.hop_length)
+    return saliency.segment_saliency(net, blocks[index], index * config.segment_seconds,
+                                     config.sample_rate, config.hop_length)
 
 
 def saliency_section(clip, digest: str, key: str, segment_hint: int | None = None) -> None:

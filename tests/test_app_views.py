@@ -77,6 +77,11 @@ def test_saliency_page_explains_cnn_and_musicnn(app, bundle_dir):  # noqa: F811
         at.selectbox(key="sal_model").set_value("musicnn").run()
         assert not at.exception and not at.error
         assert "frequency (Hz)" in charts(at)[0].proto.spec
+    if "cnn_mel" in options:      # the shipped bundle: the CNN on mel bands, drawn in Hz
+        at.selectbox(key="sal_model").set_value("cnn_mel").run()
+        assert not at.exception and not at.error
+        assert "frequency (Hz)" in charts(at)[0].proto.spec
+        assert "(mel spectrogram)" in texts(at.caption)
     at.slider(key="sal_segment").set_value(2).run()
     assert "segment 2" in charts(at)[0].proto.spec
 

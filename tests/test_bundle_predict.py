@@ -356,7 +356,7 @@ def test_the_mel_cnn_trains_saves_and_predicts_from_its_own_input(tmp_path):
     """cnn_mel: the seed's CNN on log-mel segments. A bundle holding it computes that input
     itself, answers among the fast models, and its saliency is drawn over mel bands in Hz."""
     from genre_core.inference.features import LOGMEL_BANDS, logmel_segments
-    from genre_core.views.saliency import mfcc_saliency
+    from genre_core.views.saliency import segment_saliency
 
     feats, genre_of = {}, {}
     for k in range(6):
@@ -376,6 +376,6 @@ def test_the_mel_cnn_trains_saves_and_predicts_from_its_own_input(tmp_path):
         assert pred.models["cnn_mel"].genre == label
         assert pred.models["cnn_mel"].segment_probabilities.shape == (3, 2)
     net = p.bundle.models["cnn_mel"]
-    s = mfcc_saliency(net, logmel_segments(tone(3.0, freq=3300))[0], 0.0, 22050, 512)
+    s = segment_saliency(net, logmel_segments(tone(3.0, freq=3300))[0], 0.0, 22050, 512)
     assert s.feature == "mel" and s.input.shape == (130, LOGMEL_BANDS)
     assert s.genres[0] == "high" and len(s.bins) == LOGMEL_BANDS and s.bins[-1] > 8000

@@ -260,7 +260,7 @@ def test_occlusion_finds_the_decisive_region():
     assert sal[1][10:20, 3:6].mean() < 0
 
 
-def test_mfcc_saliency_on_a_model_object_ranks_top_two():
+def test_segment_saliency_on_a_model_object_ranks_top_two():
     class Fake:
         labels = ["blues", "metal", "rock"]
         mean = np.zeros(13, np.float32)
@@ -268,7 +268,7 @@ def test_mfcc_saliency_on_a_model_object_ranks_top_two():
 
     block = np.ones((130, 13), np.float32)
     block[60:80, 5:9] = 2.0
-    s = saliency.mfcc_saliency(Fake(), block, start=6.0, sample_rate=SR, hop_length=512)
+    s = saliency.segment_saliency(Fake(), block, start=6.0, sample_rate=SR, hop_length=512)
     assert s.genres == ["metal", "blues"] and s.maps.shape == (2, 130, 13)
     assert s.probabilities[0] > s.probabilities[1]
     assert s.times[0] == 6.0

@@ -90,9 +90,9 @@ def _top_two(saliency: np.ndarray, p0: np.ndarray, labels: list[str]):
     return saliency[order], [labels[i] for i in order], [float(p0[i]) for i in order]
 
 
-def mfcc_saliency(model, block: np.ndarray, start: float, sample_rate: int, hop_length: int,
-                  window: tuple[int, int] | None = None,
-                  stride: tuple[int, int] | None = None) -> Saliency:
+def segment_saliency(model, block: np.ndarray, start: float, sample_rate: int,
+                     hop_length: int, window: tuple[int, int] | None = None,
+                     stride: tuple[int, int] | None = None) -> Saliency:
     """A Keras segment model on one block of its input: (frames, n_mfcc) MFCCs for the MLP,
     CNN and LSTM, rectangles of 13 frames (0.3 s) x 3 coefficients; (frames, 64) log-mel
     bands for the mel CNN, 13 frames x 8 bands. Hidden parts take the training mean."""
