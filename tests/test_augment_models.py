@@ -8,19 +8,25 @@ from genre_core.config import TrainConfig
 from genre_core.models import model_class
 
 
-def test_mfcc_recording_copies_are_mfcc_blocks_of_two_other_recordings():
+@pytest.mark.parametrize("kind", ["mfcc", "logmel"])
+def test_recording_copies_are_input_blocks_of_two_other_recordings(kind):
+    """The MFCC models' and the mel CNN's `train --augment` copies: the same blocks as the
+    model's input, of two changed recordings, reproducible, computed in the worker pool."""
     from genre_core.config import FeatureConfig
-    from genre_core.inference.features import FEATURE_KINDS, mfcc_segments
-    from genre_core.training.recording_copies import RECORDING_COPIES, mfcc_recording_units
+    from genre_core.inference.features import FEATURE_KINDS
+    from genre_core.training.augment import augmentations
+    from genre_core.training.recording_copies import RECORDING_COPIES
 
     config = FeatureConfig()
     y = tone(6.5, freq=330)
-    clean = mfcc_segments(y, config)
-    units = mfcc_recording_units(y, config)
+    clean = FEATURE_KINDS[kind][0](y, config)
+    copies_kind = augmentations()[kind][0]
+    make, pool_safe = FEATURE_KINDS[copies_kind]
+    units = make(y, config)
+    assert copies_kind == f"{kind}_rec" and pool_safe
     assert units.shape == (RECORDING_COPIES * len(clean),) + clean.shape[1:]
     assert not np.allclose(units[:len(clean)], clean, atol=1e-2)     # a changed recording
-    np.testing.assert_array_equal(units, mfcc_recording_units(y, config))   # reproducible
-    assert FEATURE_KINDS["mfcc_rec"] == (mfcc_recording_units, True)   # cached, pool-safe
+    np.testing.assert_array_equal(units, make(y, config))            # reproducible
 
 
 def _separable(n=40, shape=(130, 13), seed=0):

@@ -48,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--augment", action="store_true",
                    help="also evaluate with training-set augmentation: two copies of each "
                         "training clip that sound like people's own recordings (MP3, "
-                        "limiter, EQ, low-pass), for the MFCC models and musicnn4")
+                        "limiter, EQ, low-pass), for the MFCC models, the mel CNN and "
+                        "musicnn4")
     p.add_argument("--augment-only", action="store_true",
                    help="with --augment: skip the runs without augmentation, and ship the final "
                         "models trained with it")

@@ -274,6 +274,7 @@ def unit_check(kind: str, config: FeatureConfig):
     tail = {"mfcc": (config.frames_per_segment, config.n_mfcc),
             "mfcc_rec": (config.frames_per_segment, config.n_mfcc),
             "logmel": (config.frames_per_segment, LOGMEL_BANDS),
+            "logmel_rec": (config.frames_per_segment, LOGMEL_BANDS),
             "kaggle": (57,)}.get(kind)
 
     def check(value: np.ndarray) -> bool:

@@ -22,7 +22,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from genre_core.config import FeatureConfig
-from genre_core.inference.features import mfcc_segments, musicnn4_units, register_kind
+from genre_core.inference.features import (
+    logmel_segments,
+    mfcc_segments,
+    musicnn4_units,
+    register_kind,
+)
 
 RECORDING_COPIES = 2
 
@@ -80,8 +85,14 @@ def mfcc_recording_units(y: np.ndarray, config: FeatureConfig = FeatureConfig())
     return _units_of_copies(mfcc_segments, y, config)
 
 
+def logmel_recording_units(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.ndarray:
+    """Log-mel segments of every recording copy, stacked: (n_copies * n_segments, frames, 64)."""
+    return _units_of_copies(logmel_segments, y, config)
+
+
 register_kind("musicnn4_rec", musicnn4_recording_units, False)   # cached; training only
 register_kind("mfcc_rec", mfcc_recording_units, True)
+register_kind("logmel_rec", logmel_recording_units, True)
 
 
 @dataclass
