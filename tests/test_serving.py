@@ -46,6 +46,27 @@ def test_shipped_network_onnx_matches_keras(name):
     np.testing.assert_allclose(got, want, atol=TOL, rtol=0)
 
 
+def test_a_long_file_runs_through_a_segment_network_a_minute_at_a_time():
+    """A segment network answers for a 10-min file in runs of SERVING_BATCH segments (the
+    mel CNN's activations at 200 segments at once took 695 MiB), with the same numbers as
+    one run over all of them."""
+    from genre_core.models.keras_segments import SERVING_BATCH
+
+    if not (DEFAULT_BUNDLE / "cnn_mel" / "model.onnx").exists():
+        pytest.skip("shipped bundle has no cnn_mel")
+    model = load_bundle(DEFAULT_BUNDLE, ["cnn_mel"]).models["cnn_mel"]
+    assert isinstance(model.net, OnnxNet) and model.net.max_batch == SERVING_BATCH == 20
+    units = np.random.default_rng(5).uniform(-80, 0, (45, 130, 64)).astype(np.float32)
+    seen = []
+    run = model.net.session.run
+    model.net.session.run = lambda out, feed: seen.append(len(next(iter(feed.values())))) or \
+        run(out, feed)
+    got = model.predict_proba(units)
+    assert seen == [20, 20, 5]
+    want = run(None, {model.net.input_name: model._scale(units)})[0]
+    np.testing.assert_allclose(got, want, atol=1e-5, rtol=0)
+
+
 @pytest.mark.parametrize("network", ["MSD_musicnn", "MTT_musicnn", "MSD_vgg", "MTT_vgg"])
 @pytest.mark.slow
 def test_musicnn_backbones_onnx_match_keras(network):

@@ -41,6 +41,12 @@ class EpochProgress:
         return _Bar()
 
 
+# Segments one ONNX run takes at most (a minute of audio): bounds the activations' memory on a
+# long file. The mel CNN's first conv output is ~1 MB a segment, so a 10-min file (200
+# segments) at once took 695 MiB above the warm process in the benchmark's growth section.
+SERVING_BATCH = 20
+
+
 class KerasSegmentModel(GenreModel):
     """Base for MLP/CNN/LSTM: subclasses only define `build_network`."""
 
@@ -133,7 +139,8 @@ class KerasSegmentModel(GenreModel):
 
         folder = Path(folder)
         obj = cls(labels, variant, params)
-        obj.net = load_net(folder / "model.keras")   # ONNX when exported, else Keras
+        obj.net = load_net(folder / "model.keras",   # ONNX when exported, else Keras
+                           max_batch=SERVING_BATCH)
         with np.load(folder / "scaler.npz") as s:
             obj.mean, obj.std = s["mean"], s["std"]
         return obj
