@@ -14,6 +14,7 @@ import io
 import numpy as np
 import streamlit as st
 
+from genre_core.config import SEGMENT_KINDS
 from genre_core.errors import GenreError
 from genre_core.views import view_plots
 from studio import state
@@ -232,7 +233,7 @@ def saliency_models() -> list[str]:
     if meta is None:
         return []
     out = [n for n, e in meta[0]["models"].items()
-           if e.get("feature") in ("mfcc", "logmel", "musicnn", "musicnn4")]
+           if e.get("feature") in (*SEGMENT_KINDS, "musicnn", "musicnn4")]
     return sorted(out, key=lambda n: (n not in ("cnn_mel", "cnn", "musicnn", "musicnn4"), n))
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
+from genre_core.config import SEGMENT_KINDS
 from genre_core.inference.ensemble import not_music_verdict
 
 DISPLAY_NAMES = {"mlp": "MLP", "cnn": "CNN", "cnn_mel": "CNN on mel spectrogram", "lstm": "LSTM",
@@ -134,7 +135,7 @@ def segment_count(clip, config) -> int:
 def is_whole_clip_model(model_prediction, feature: str | None = None) -> bool:
     """True for models with one unit per clip (the Kaggle-table 'features' model)."""
     return feature == "kaggle" or (len(model_prediction.segment_starts) == 1
-                                   and feature not in ("mfcc", "logmel")
+                                   and feature not in SEGMENT_KINDS
                                    and model_prediction.segment_probabilities.shape[0] == 1)
 
 

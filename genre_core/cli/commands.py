@@ -51,7 +51,7 @@ def evaluation_key(ev: dict) -> tuple:
 
 def train(args) -> int:
     from genre_core.cli.common import feature_config
-    from genre_core.config import TrainConfig
+    from genre_core.config import SEGMENT_KINDS, TrainConfig
     from genre_core.inference.bundle import DEFAULT_BUNDLE, read_bundle_meta, save_bundle
     from genre_core.training.evaluation import summary_line
     from genre_core.training.fitting import cross_validate, fit_model
@@ -137,7 +137,7 @@ def train(args) -> int:
     train_ids, valid_ids = _carve_valid(ids, [genre_of[i] for i in ids],
                                         tconf.validation_fraction, tconf.seed)
     for family in families:
-        variant = args.final_variant if kinds[family] in ("mfcc", "logmel") else "corrected"
+        variant = args.final_variant if kinds[family] in SEGMENT_KINDS else "corrected"
         # --augment-only ships the augmented model (the runs without it were skipped)
         augment = augmenter_of.get(kinds[family]) if args.augment_only else None
         model, history, secs = fit_model(family, variant, train_ids, valid_ids,

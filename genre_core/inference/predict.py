@@ -8,11 +8,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from genre_core.config import SEGMENT_KINDS
 from genre_core.inference.audio import AudioSource, Clip, load_audio
 from genre_core.inference.bundle import Bundle, load_bundle
 from genre_core.inference.features import extract, segment_starts
-
-FAST_KINDS = ("mfcc", "logmel")    # inputs computed in tens of milliseconds (see Predictor.fast_models)
 
 
 @dataclass
@@ -127,7 +126,7 @@ class Predictor:
     def fast_models(self) -> list[str]:
         """The models whose input takes milliseconds (the MFCC and log-mel networks): what the
         app shows first while the musicnn networks and the table features are computed."""
-        return [n for n in self.bundle.models if self.bundle.feature_of(n) in FAST_KINDS]
+        return [n for n in self.bundle.models if self.bundle.feature_of(n) in SEGMENT_KINDS]
 
     def features(self, clip: Clip, timings: dict[str, float] | None = None,
                  kinds: list[str] | None = None) -> dict[str, np.ndarray]:
