@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 
 from genre_core.config import SEGMENT_KINDS
-from genre_core.inference.ensemble import not_music_verdict
+from genre_core.inference.ensemble import verdict_for_clip
 
 DISPLAY_NAMES = {"mlp": "MLP", "cnn": "CNN", "cnn_mel": "CNN on mel spectrogram", "lstm": "LSTM",
                  "features": "Features table",
@@ -54,10 +54,7 @@ def headline(prediction, domain=None) -> str | None:
     mp = prediction.models.get(ENSEMBLE)
     if mp is None:
         return None
-    said = mp.verdict()
-    if domain is not None and domain.not_music:
-        said = not_music_verdict(said)
-    return f"Genre Studio says: {said}"
+    return f"Genre Studio says: {verdict_for_clip(mp.verdict(), domain)}"
 
 
 def calibration_summary(report: Mapping) -> dict | None:

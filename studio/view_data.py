@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping, Sequence
 
-from genre_core.inference.ensemble import not_music_verdict
+from genre_core.inference.ensemble import verdict_for_clip
 
 # models whose lane colours the timeline's waveform regions, best first
 REGION_PREFERENCE = ("ensemble", "musicnn", "cnn")
@@ -73,9 +73,7 @@ def batch_row(name: str, prediction=None, error: str | None = None,
         return row
     ensemble = prediction.models.get("ensemble")
     if ensemble is not None:
-        said = ensemble.verdict()
-        row["Genre Studio says"] = (not_music_verdict(said)
-                                    if domain is not None and domain.not_music else said)
+        row["Genre Studio says"] = verdict_for_clip(ensemble.verdict(), domain)
     per_model, genres = {}, []
     for key, mp in prediction.models.items():
         shown = (names or {}).get(key, key)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 from genre_core.config import FeatureConfig
 from genre_core.errors import GenreError, printable
 from genre_core.inference.audio import AUDIO_EXTENSIONS
-from genre_core.inference.ensemble import not_music_verdict
+from genre_core.inference.ensemble import verdict_for_clip
 from genre_core.inference.librosa_kernels import librosa_ready
 from genre_core.inference.worker_pool import make_pool, pool_context, usable_cores
 
@@ -130,10 +130,10 @@ class DomainFindings(Protocol):
 
 
 # a prediction's out-of-domain check (views.domain.BundleDomainCheck)
-DomainCheck = Callable[["Prediction"], DomainFindings]
+DomainChecker = Callable[["Prediction"], DomainFindings]
 
 
-def _init_worker(bundle, models, config: FeatureConfig, check: DomainCheck | None) -> None:
+def _init_worker(bundle, models, config: FeatureConfig, check: DomainChecker | None) -> None:
     from genre_core.inference.predict import Predictor
 
     _WORKER["predictor"] = Predictor(bundle, models, lazy=True)
@@ -142,7 +142,7 @@ def _init_worker(bundle, models, config: FeatureConfig, check: DomainCheck | Non
 
 
 def _predict_one(path: str, predictor=None, config: FeatureConfig | None = None,
-                 check: DomainCheck | None = None) -> FileResult:
+                 check: DomainChecker | None = None) -> FileResult:
     """A file's result; a problem with the file (GenreError) is its row's error, while a
     model that cannot be loaded stops the run (raised)."""
     from genre_core.inference.audio import load_audio
@@ -166,13 +166,13 @@ def _predict_one(path: str, predictor=None, config: FeatureConfig | None = None,
         messages = findings.messages()
         if messages:
             out["out_of_domain"] = messages
-        if findings.not_music and "verdict" in out:
-            out["verdict"] = not_music_verdict(out["verdict"])
+        if "verdict" in out:
+            out["verdict"] = verdict_for_clip(out["verdict"], findings)
     return FileResult(shown, prediction=out)
 
 
 def predict_files(files: list[str], bundle, models: list[str] | None, config: FeatureConfig,
-                  jobs: int | None = None, check: DomainCheck | None = None
+                  jobs: int | None = None, check: DomainChecker | None = None
                   ) -> Iterator[FileResult]:
     """Yield one FileResult per file, in order. `jobs` processes (default: one per core,
     at most one per file); 1 = in this process. `check`: a prediction's out-of-domain
