@@ -1,6 +1,6 @@
 """Genre Studio: Streamlit router. Run with `streamlit run app.py`.
 
-Only the page list and the shared sidebar live here; each page is a file in pages/ (layout
+Only the page list and the shared sidebar live here; each page is a file in app_pages/ (layout
 only) and the app's logic lives in studio/ (cached loaders: studio/state.py). The operator
 sets what the app may read when starting it (GENRE_DATA, GENRE_BUNDLE, GENRE_BUNDLES,
 GENRE_LOCAL_MODE; see genre_core/inference/deploy.py and the README's "Deploying safely").
@@ -20,16 +20,16 @@ from studio import sections, state  # noqa: E402
 st.set_page_config(layout="wide", page_title="Genre Studio", page_icon="🎵")
 
 PAGES = [
-    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
-    st.Page("pages/listen.py", title="Listen", icon="🎧"),
-    st.Page("pages/features.py", title="Features", icon="🎚️"),
-    st.Page("pages/compare.py", title="Compare models", icon="⚖️"),
-    st.Page("pages/confusion.py", title="Confusion matrix", icon="🔢"),
-    st.Page("pages/misclassified.py", title="Misclassified", icon="❓"),
-    st.Page("pages/model_card.py", title="Model card", icon="📄"),
-    st.Page("pages/map.py", title="Map of music", icon="🗺️"),
-    st.Page("pages/saliency.py", title="What the model heard", icon="👂"),
-    st.Page("pages/batch.py", title="Batch", icon="📚"),
+    st.Page("app_pages/home.py", title="Home", icon="🏠", default=True),
+    st.Page("app_pages/listen.py", title="Listen", icon="🎧"),
+    st.Page("app_pages/features.py", title="Features", icon="🎚️"),
+    st.Page("app_pages/compare.py", title="Compare models", icon="⚖️"),
+    st.Page("app_pages/confusion.py", title="Confusion matrix", icon="🔢"),
+    st.Page("app_pages/misclassified.py", title="Misclassified", icon="❓"),
+    st.Page("app_pages/model_card.py", title="Model card", icon="📄"),
+    st.Page("app_pages/map.py", title="Map of music", icon="🗺️"),
+    st.Page("app_pages/saliency.py", title="What the model heard", icon="👂"),
+    st.Page("app_pages/batch.py", title="Batch", icon="📚"),
 ]
 
 # less empty space above the title, so the main chart fits a 1280x800 projector screen

@@ -1,5 +1,5 @@
 """The app's router (app.py) obeys the genre_core part of the app's contract in pyproject.toml,
-as pages/ and studio/ do. import-linter cannot take a single-file top-level module as a root
+as app_pages/ and studio/ do. import-linter cannot take a single-file top-level module as a root
 package, so this reads its imports with ast and follows them with grimp (through studio/)."""
 from __future__ import annotations
 

@@ -103,7 +103,7 @@ def _upload_then_compare(page, path: Path, chosen: str, first_answers: list | No
 
 
 def bench_app(bundle_path: Path, data_root: Path | None, mat: Material, reps: int) -> dict:
-    missing = [p for p in ("app.py", "pages/home.py", "pages/listen.py", "pages/compare.py")
+    missing = [p for p in ("app.py", "app_pages/home.py", "app_pages/listen.py", "app_pages/compare.py")
                if not (ROOT / p).exists()]
     if missing:
         return {"skipped": f"the app is not there yet ({', '.join(missing)} missing)"}

@@ -1,4 +1,4 @@
-"""The app's logic, beside app.py (the router) and pages/ (layout only).
+"""The app's logic, beside app.py (the router) and app_pages/ (layout only).
 
 Streamlit glue: state (operator settings, cached loaders, the chosen clip, the sidebar) and
 sections (views several pages share: timeline, out-of-domain notice, saliency, map, downloads,

@@ -99,7 +99,7 @@ def url_write(page) -> None:
 
 @st.cache_data(show_spinner=False)
 def _load_map(folder: str, stamp: float):
-    from genre_core.views.music_map import load_map
+    from genre_core.inference.music_map import load_map
 
     return load_map(folder)
 
@@ -120,7 +120,7 @@ def music_map():
 @st.cache_data(show_spinner="Listening with musicnn…", max_entries=32)
 def _embedding(digest: str, rate: int, _samples) -> np.ndarray:
     from genre_core.inference.features import extract
-    from genre_core.views.music_map import clip_embedding
+    from genre_core.inference.music_map import clip_embedding
 
     return clip_embedding(extract("musicnn", _samples, state.feature_config()))
 
@@ -129,31 +129,18 @@ def clip_embedding(clip, digest: str | None = None, prediction=None) -> np.ndarr
     """The clip's musicnn embedding: from the prediction's musicnn units when it has them
     (no second run of the network), else computed and cached by content."""
     if prediction is not None and prediction.musicnn_units is not None:
-        from genre_core.views.music_map import clip_embedding as embedding_of
+        from genre_core.inference.music_map import clip_embedding as embedding_of
 
         return embedding_of(prediction.musicnn_units)
     return _embedding(digest or state.clip_digest(), clip.sample_rate, clip.samples)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def _domain(digest: str, has_map: bool, _samples, rate: int, _embedding, _map):
-    from genre_core.views.ood import check_domain
-
-    return check_domain(_samples, rate, _embedding, _map)
-
-
-def domain_check(clip, digest: str | None = None, prediction=None):
-    m = music_map()
-    digest = digest or state.clip_digest()
-    emb = clip_embedding(clip, digest, prediction) if m is not None else None
-    return _domain(digest, m is not None, clip.samples, clip.sample_rate, emb, m)
-
-
-def ood_notice(clip, where=None, prediction=None):
-    """Beside the answer (`where`: a container placed there, filled last so the rest of the
-    page does not wait): a warning when the clip is unlike the training music. Returns the
-    check (views.ood.DomainCheck)."""
-    check = domain_check(clip, prediction=prediction)
+def ood_notice(prediction, where=None):
+    """Beside the answer (`where`: a container placed there): a warning when the clip is
+    unlike the training music, from the prediction's domain judgement (inference.domain)."""
+    check = prediction.domain
+    if check is None:
+        return
     where = where if where is not None else st.container()
     for message in check.messages():
         where.warning(message, icon="🧭")
@@ -163,7 +150,6 @@ def ood_notice(clip, where=None, prediction=None):
         score = "" if check.score is None else f" (distance {check.score:.2f}x the limit)"
         where.caption(plain("In domain: this sounds like the music the models were trained on"
                          + score + "." + near))
-    return check
 
 
 # ---------------------------------------------------------------- the playing timeline
@@ -176,7 +162,9 @@ def prediction_filling_in(clip):
         return state.clip_prediction(clip)
     slot = st.empty()
     quick = state.clip_prediction(clip, fast_only=True)
-    if quick is not None and quick.models:
+    if quick is not None and quick.domain is not None and quick.domain.not_music:
+        slot.subheader("Genre Studio says: not music it knows")  # no genre flashes first
+    elif quick is not None and quick.models:
         with slot.container():
             st.subheader("First answers: " + ", ".join(
                 f"{sup.display_name(n)} {state.md(mp.genre)} ({mp.probabilities[mp.genre]:.0%})"
@@ -386,25 +374,18 @@ def map_highlights(model: str, split: str | None = None) -> dict[str, str]:
 
 @st.cache_data(show_spinner=False, max_entries=128)
 def _batch_answer(digest: str, name: str, folder: str, stamp: float, _data: bytes,
-                  _predictor, _map) -> dict:
+                  _predictor) -> dict:
     from genre_core.inference.audio import load_audio
-    from genre_core.inference.features import extract
-    from genre_core.views.music_map import clip_embedding as embed
-    from genre_core.views.ood import check_domain
+    from genre_core.inference.batch_predict import unexpected_error
 
     try:
         clip = load_audio(_data, _predictor.config, name=name)
+        pred = _predictor.predict_clip(clip)
     except GenreError as e:
         return vs.batch_row(name, error=str(e))
-    pred = _predictor.predict_clip(clip)
-    emb = None
-    if _map is not None:    # the prediction's musicnn units when a model's input held them
-        units = pred.musicnn_units
-        emb = embed(units if units is not None else extract("musicnn", clip.samples,
-                                                            _predictor.config))
-    domain = check_domain(clip.samples, clip.sample_rate, emb, _map)
-    return vs.batch_row(name, pred, names={n: sup.display_name(n) for n in pred.models},
-                        domain=domain)
+    except Exception as e:  # noqa: BLE001 - one file's bug never costs the table its rows
+        return vs.batch_row(name, error=unexpected_error(name, e).error)
+    return vs.batch_row(name, pred, names={n: sup.display_name(n) for n in pred.models})
 
 
 def batch_answer(data: bytes, name: str, predictor) -> dict:
@@ -415,7 +396,7 @@ def batch_answer(data: bytes, name: str, predictor) -> dict:
         return vs.batch_row(name, error=f"{name}: the file is empty (0 bytes)")
     folder = state.bundle_path()
     return _batch_answer(content_hash(data), name, folder, state._stamp(folder), data,
-                         predictor, music_map())
+                         predictor)
 
 
 def listen_timeline(clip) -> None:

@@ -298,6 +298,12 @@ def track_index() -> dict:
 
 # ---------------------------------------------------------------- the chosen clip
 
+# what the uploaders accept: the formats the decoder reads without an external program
+# (libsndfile and its MP3 support); m4a needs ffmpeg, which a server may not have
+UPLOAD_TYPES = ["wav", "mp3", "flac", "ogg", "oga", "aiff", "aif", "au"]
+UPLOAD_HINT = "wav, mp3, flac, ogg, aiff"
+
+
 def set_clip(data: bytes, name: str, source: str = "upload") -> bool:
     """Make `data` the chosen clip; returns True if it changed."""
     digest = content_hash(data)
@@ -363,7 +369,7 @@ def require_clip():
     """The decoded clip, or None after telling the user to choose one on the Listen page."""
     if clip_digest() is None:
         st.info("No clip chosen yet: upload, record or pick one on the Listen page.")
-        st.page_link("pages/listen.py", label="Go to Listen", icon="🎧")
+        st.page_link("app_pages/listen.py", label="Go to Listen", icon="🎧")
         return None
     return current_clip()
 

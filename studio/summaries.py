@@ -13,7 +13,6 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 
 from genre_core.config import SEGMENT_KINDS
-from genre_core.inference.ensemble import verdict_for_clip
 
 DISPLAY_NAMES = {"mlp": "MLP", "cnn": "CNN", "cnn_mel": "CNN on mel spectrogram", "lstm": "LSTM",
                  "features": "Features table",
@@ -47,14 +46,12 @@ def _genres_of(prediction) -> dict[str, str]:
     return {name: mp.genre for name, mp in prediction.models.items() if name != ENSEMBLE}
 
 
-def headline(prediction, domain=None) -> str | None:
-    """'Genre Studio says: rock, 82%' (or 'not sure: rock or metal ...') when the bundle
-    has the calibrated ensemble; None otherwise. With the clip's out-of-domain check
-    (views.ood.DomainCheck) saying it is not music: 'not music it knows (best guess: ...)'."""
-    mp = prediction.models.get(ENSEMBLE)
-    if mp is None:
-        return None
-    return f"Genre Studio says: {verdict_for_clip(mp.verdict(), domain)}"
+def headline(prediction) -> str | None:
+    """'Genre Studio says: rock, 82%' (or 'not sure: rock or metal ...', or 'not music it
+    knows (best guess: ...)' when the prediction's domain judgement says so) when the bundle
+    has the calibrated ensemble; None otherwise."""
+    verdict = prediction.verdict
+    return None if verdict is None else f"Genre Studio says: {verdict}"
 
 
 def calibration_summary(report: Mapping) -> dict | None:

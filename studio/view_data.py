@@ -5,8 +5,6 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping, Sequence
 
-from genre_core.inference.ensemble import verdict_for_clip
-
 # models whose lane colours the timeline's waveform regions, best first
 REGION_PREFERENCE = ("ensemble", "musicnn", "cnn")
 
@@ -63,17 +61,17 @@ def to_csv(rows: list[dict]) -> bytes:
 
 
 def batch_row(name: str, prediction=None, error: str | None = None,
-              names: Mapping[str, str] | None = None, domain=None) -> dict:
-    """One row of the batch table: file, Genre Studio's answer (the ensemble's verdict; "not
-    music it knows" when the domain check says so), each model's genre and confidence,
-    agreement, out-of-domain note; or the file's one-line error."""
+              names: Mapping[str, str] | None = None) -> dict:
+    """One row of the batch table: file, Genre Studio's answer (the prediction's verdict:
+    "not music it knows" when its domain judgement says so), each model's genre and
+    confidence, agreement, out-of-domain note; or the file's one-line error."""
     row = {"file": name}
     if prediction is None:
         row["error"] = error or "could not be analysed"
         return row
-    ensemble = prediction.models.get("ensemble")
-    if ensemble is not None:
-        row["Genre Studio says"] = verdict_for_clip(ensemble.verdict(), domain)
+    if prediction.verdict is not None:
+        row["Genre Studio says"] = prediction.verdict
+    domain = prediction.domain
     per_model, genres = {}, []
     for key, mp in prediction.models.items():
         shown = (names or {}).get(key, key)

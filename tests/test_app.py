@@ -136,7 +136,7 @@ def run_app(monkeypatch, bundle, page: str = "home", data=None, clip: bytes | No
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     if page != "home":
-        at.switch_page(f"pages/{page}.py").run()
+        at.switch_page(f"app_pages/{page}.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -220,7 +220,7 @@ def test_page_renders_with_clip(make_app, bundle_dir, page):
 def test_clip_stays_chosen_across_pages(make_app):
     at = make_app("listen", clip=tone_wav())
     for page in ("features", "compare", "listen"):
-        at.switch_page(f"pages/{page}.py").run()
+        at.switch_page(f"app_pages/{page}.py").run()
         assert not at.exception
         assert "tone.wav" in texts(at.caption) + texts(at.subheader)
 
@@ -234,7 +234,7 @@ def test_bad_clips_give_messages(make_app, data, message, kind):
     at = make_app("listen", clip=data, clip_name="bad.wav")
     shown = texts(at.error if kind == "error" else at.warning)
     assert message in shown, shown
-    at.switch_page("pages/compare.py").run()
+    at.switch_page("app_pages/compare.py").run()
     assert not at.exception
     if kind == "error":
         assert "cannot be used" in texts(at.error)

@@ -49,7 +49,7 @@ def app(monkeypatch, served_bundle):
         at.run()
         assert not at.exception, [e.value for e in at.exception]
         if page:
-            at.switch_page(f"pages/{page}.py").run()
+            at.switch_page(f"app_pages/{page}.py").run()
             assert not at.exception, [e.value for e in at.exception]
         return at
     return _make
@@ -139,7 +139,7 @@ def test_md_escape_leaves_nothing_active():
 
 def test_no_material_icons_and_no_usage_stats():
     """Material-symbol page icons make Streamlit fetch the favicon from fonts.gstatic.com."""
-    for f in [ROOT / "app.py", ROOT / "studio" / "state.py", *(ROOT / "pages").glob("*.py")]:
+    for f in [ROOT / "app.py", ROOT / "studio" / "state.py", *(ROOT / "app_pages").glob("*.py")]:
         assert ":material/" not in f.read_text(), f
     import tomllib
 
@@ -201,9 +201,9 @@ def test_four_sessions_see_only_their_own_results(app, tmp_path, served_bundle):
     assert len(set(seen)) == 4, "a session was shown another session's track analysis"
     clips = []
     for k, at in enumerate(sessions):
-        at.switch_page("pages/misclassified.py").run()     # again, after all the others
+        at.switch_page("app_pages/misclassified.py").run()     # again, after all the others
         assert _chart(at, "MFCCs") == seen[k]
-        at.switch_page("pages/features.py").run()
+        at.switch_page("app_pages/features.py").run()
         assert f"clip{k}.wav" in texts(at.caption)
         clips.append(_chart(at, "MFCCs of the whole clip"))
     assert len(set(clips)) == 4

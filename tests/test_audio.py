@@ -154,3 +154,21 @@ def test_the_decoder_fallback_reads_the_same_middle(write_audio):
     data, rate, channels, duration, offset = _read_fallback(str(path), 30.0)
     assert (rate, channels) == (22050, 1) and offset == pytest.approx(30.0)
     assert abs(duration - 90.0) < 0.01 and abs(len(data) / rate - 30.0) < 0.05
+
+
+def test_phase_inverted_stereo_is_heard_not_cancelled():
+    """L = -R averages to silence: the first channel is analysed instead, and said so."""
+    import io
+
+    import soundfile as sf
+
+    t = np.arange(2 * 22050) / 22050
+    y = 0.4 * np.sin(2 * np.pi * 440 * t)
+    buf = io.BytesIO()
+    sf.write(buf, np.stack([y, -y], axis=1), 22050, format="WAV")
+    clip = load_audio(buf.getvalue(), name="inverted.wav")
+    assert np.abs(clip.samples).max() > 0.35
+    assert any("phase-inverted" in w for w in clip.warnings)
+    buf = io.BytesIO()
+    sf.write(buf, np.stack([y, 0.9 * y], axis=1), 22050, format="WAV")
+    assert not any("phase-inverted" in w for w in load_audio(buf.getvalue(), name="s.wav").warnings)

@@ -107,7 +107,7 @@ def test_new_views_in_chromium(playwright_api, server):  # noqa: F811
         assert chart.locator('.modebar-btn[data-title*="PNG" i]').count() == 1
 
         for label, heading, name in (("Map of music", "Map of music", "map"),
-                                     ("What the model heard", "What the model listened to",
+                                     ("What the model heard", "What the model heard",
                                       "saliency")):
             _goto(page, label)
             _heading(page, heading)

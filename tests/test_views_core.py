@@ -12,8 +12,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from genre_core.views import music_map as mm  # noqa: E402
-from genre_core.views import ood, saliency, teaching  # noqa: E402
+from genre_core.inference import domain as ood  # noqa: E402
+from genre_core.inference import music_map as mm  # noqa: E402
+from genre_core.views import saliency, teaching  # noqa: E402
 from studio import view_data as vs  # noqa: E402
 
 SHIPPED = ROOT / "assets" / "models" / "default"
@@ -349,10 +350,10 @@ def test_batch_row_gives_the_verdict_and_no_genre_for_what_is_not_music():
     pred = fake_prediction()
     pred.models["ensemble"] = ModelPrediction("rock", {"metal": 0.2, "rock": 0.8},
                                               np.array([[0.2, 0.8]]), [0.0])
-    music = SimpleNamespace(not_music=False, out_of_domain=False, messages=lambda: [])
-    assert vs.batch_row("x.wav", pred, domain=music)["Genre Studio says"] == "rock, 80%"
-    tone = SimpleNamespace(not_music=True, out_of_domain=True, messages=lambda: ["steady"])
-    row = vs.batch_row("x.wav", pred, domain=tone)
+    pred.domain = SimpleNamespace(not_music=False, out_of_domain=False, messages=lambda: [])
+    assert vs.batch_row("x.wav", pred)["Genre Studio says"] == "rock, 80%"
+    pred.domain = SimpleNamespace(not_music=True, out_of_domain=True, messages=lambda: ["steady"])
+    row = vs.batch_row("x.wav", pred)
     assert row["Genre Studio says"] == "not music it knows (best guess: rock, 80%)"
     assert row["warning"] == "steady" and list(row)[:2] == ["file", "Genre Studio says"]
 
@@ -442,3 +443,13 @@ def test_four_network_saliency_runs_on_a_mel_patch():
     assert abs(s.times[0] - 187 * 256 / 16000) < 1e-6          # segment 2 starts near 3 s
     assert set(s.genres) <= set(Fake.labels) and s.probabilities[0] >= s.probabilities[1]
     assert np.abs(s.maps).max() > 0                            # hiding sound changes the tags
+
+
+@pytest.mark.parametrize("seconds", [0.05, 0.3, 0.5, 0.9, 1.0, 1.01, 1.5, 2.99])
+def test_short_clips_are_measured_and_a_short_tone_is_steady(seconds):
+    """Clips of a second or less crashed audio_measures (its 1-s window outgrew the clip);
+    a test tone of under 5 s passed as music (centred frames read the edges as change)."""
+    t = np.arange(int(seconds * SR)) / SR
+    check = ood.check_domain((0.4 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), SR)
+    assert 0.0 <= check.low_energy_ratio <= 1.0 and 0.0 <= check.pause_fraction <= 1.0
+    assert check.steady and check.not_music

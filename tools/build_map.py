@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from genre_core.errors import GenreError  # noqa: E402
 from genre_core.inference.bundle import DEFAULT_BUNDLE  # noqa: E402
 from genre_core.inference.dataset import default_data_root  # noqa: E402
-from genre_core.views.music_map import build_for_bundle  # noqa: E402
+from genre_core.inference.music_map import build_for_bundle  # noqa: E402
 
 
 def main(argv=None) -> int:

@@ -315,7 +315,6 @@ def predict(args) -> int:
     from genre_core.cli.common import feature_config
     from genre_core.config import FeatureConfig
     from genre_core.inference.bundle import DEFAULT_BUNDLE, read_bundle_meta, recover_bundle
-    from genre_core.views.domain import BundleDomainCheck
 
     names = [m.strip() for m in args.models.split(",")] if args.models else None
     folder = Path(args.bundle) if args.bundle else DEFAULT_BUNDLE
@@ -334,9 +333,12 @@ def predict(args) -> int:
     config = replace(FeatureConfig.from_dict(meta["feature_config"]),
                      max_seconds=feature_config(args).max_seconds)
     files = expand_paths(args.files)
-    check = BundleDomainCheck(folder)
-    if check.music_map() is None and check.problem:
-        eprint(f"warning: {check.problem}; out-of-domain warnings use the audio alone")
+    from genre_core.inference.music_map import load_map
+
+    try:
+        load_map(folder)
+    except GenreError as e:         # the Predictors then judge the domain by the audio alone
+        eprint(f"warning: {e}; out-of-domain warnings use the audio alone")
     results, failed = [], 0
     out_csv = writer = None
     if args.csv:
@@ -351,7 +353,7 @@ def predict(args) -> int:
     bar = tqdm(total=len(files), unit="file", disable=None if len(files) > 1 else True,
                file=sys.stderr)
     try:
-        for res in predict_files(files, folder, names, config, args.jobs, check=check):
+        for res in predict_files(files, folder, names, config, args.jobs):
             bar.update()
             failed += res.error is not None
             if writer and out_csv:

@@ -252,6 +252,14 @@ def load_audio(source: AudioSource, config: FeatureConfig = FeatureConfig(),
         for c in range(1, data.shape[1]):
             mono += data[:, c]
         mono /= data.shape[1]
+        channel_rms = float(np.sqrt(np.mean(np.square(data[:, 0], dtype=np.float64))))
+        if channel_rms > 1e-4 and np.sqrt(np.mean(np.square(mono, dtype=np.float64))) < (
+                0.1 * channel_rms):
+            # the channels cancel when averaged (phase-inverted stereo): the mix would be
+            # silence, so the first channel is what is heard
+            mono = data[:, 0].copy()
+            warnings.append("its channels cancel out when mixed to mono (phase-inverted "
+                            "stereo); the first channel is analysed")
     else:
         mono = data[:, 0]
     loaded = len(mono) / rate

@@ -5,21 +5,20 @@ extraction that hold the GIL, the models), a pool keeps them busy when they are 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from genre_core.config import FeatureConfig
 from genre_core.errors import GenreError, printable
 from genre_core.inference.audio import AUDIO_EXTENSIONS
-from genre_core.inference.ensemble import verdict_for_clip
 from genre_core.inference.librosa_kernels import librosa_ready
 from genre_core.inference.worker_pool import make_pool, pool_context, usable_cores
 
 if TYPE_CHECKING:
-    from genre_core.inference.predict import Prediction
+    pass
 
 
 def expand_paths(paths: list[str]) -> list[str]:
@@ -120,35 +119,21 @@ def _preimport() -> None:
             pass
 
 
-class DomainFindings(Protocol):
-    """What views.ood.DomainCheck tells of a clip (the check is passed in from above)."""
-
-    @property
-    def not_music(self) -> bool: ...
-
-    def messages(self) -> list[str]: ...
-
-
-# a prediction's out-of-domain check (views.domain.BundleDomainCheck)
-DomainChecker = Callable[["Prediction"], DomainFindings]
-
-
-def _init_worker(bundle, models, config: FeatureConfig, check: DomainChecker | None) -> None:
+def _init_worker(bundle, models, config: FeatureConfig) -> None:
     from genre_core.inference.predict import Predictor
 
     _WORKER["predictor"] = Predictor(bundle, models, lazy=True)
     _WORKER["config"] = config
-    _WORKER["check"] = check
 
 
-def _predict_one(path: str, predictor=None, config: FeatureConfig | None = None,
-                 check: DomainChecker | None = None) -> FileResult:
-    """A file's result; a problem with the file (GenreError) is its row's error, while a
-    model that cannot be loaded stops the run (raised)."""
+def _predict_one(path: str, predictor=None, config: FeatureConfig | None = None) -> FileResult:
+    """A file's result (its prediction carries the domain judgement and the verdict after
+    it); a problem with the file (GenreError) is its row's error, while a model that cannot
+    be loaded stops the run (raised)."""
     from genre_core.inference.audio import load_audio
 
     if predictor is None:
-        predictor, config, check = _WORKER["predictor"], _WORKER["config"], _WORKER["check"]
+        predictor, config = _WORKER["predictor"], _WORKER["config"]
     assert config is not None
     shown = printable(path)
     try:
@@ -160,35 +145,38 @@ def _predict_one(path: str, predictor=None, config: FeatureConfig | None = None,
         prediction = predictor.predict_clip(clip)
     except GenreError as e:
         return FileResult(shown, error=str(e))
-    out = prediction.to_json()
-    if check is not None:
-        findings = check(prediction)
-        messages = findings.messages()
-        if messages:
-            out["out_of_domain"] = messages
-        if "verdict" in out:
-            out["verdict"] = verdict_for_clip(out["verdict"], findings)
-    return FileResult(shown, prediction=out)
+    return FileResult(shown, prediction=prediction.to_json())
+
+
+def unexpected_error(file: str, error: BaseException) -> FileResult:
+    """The row of a file whose analysis raised something no user input should cause (a bug):
+    that file's error, so the other files keep their answers."""
+    return FileResult(printable(file), error=f"not analysed: an internal error "
+                                             f"({type(error).__name__}: {printable(str(error))})")
 
 
 def predict_files(files: list[str], bundle, models: list[str] | None, config: FeatureConfig,
-                  jobs: int | None = None, check: DomainChecker | None = None
-                  ) -> Iterator[FileResult]:
+                  jobs: int | None = None) -> Iterator[FileResult]:
     """Yield one FileResult per file, in order. `jobs` processes (default: one per core,
-    at most one per file); 1 = in this process. `check`: a prediction's out-of-domain
-    check; its messages are kept as the "out_of_domain" list, and a clip that is not music
-    gets `not_music_verdict` instead of a genre."""
+    at most one per file); 1 = in this process. A file whose analysis raises becomes that
+    file's error row (unexpected_error); a dead worker process, each file left's."""
     jobs = min(jobs or usable_cores(), len(files))
     if jobs <= 1:
         from genre_core.inference.predict import Predictor
 
         predictor = Predictor(bundle, models, lazy=True)
         for f in files:
-            yield _predict_one(f, predictor, config, check)
+            try:
+                result = _predict_one(f, predictor, config)
+            except GenreError:
+                raise                   # the bundle cannot be loaded: no file can be analysed
+            except Exception as e:  # noqa: BLE001 - one file's bug never costs the others
+                result = unexpected_error(f, e)
+            yield result
         return
     if pool_context().get_start_method() == "fork":
         _preimport()        # imported once here, shared by the forked workers
-    pool = make_pool(jobs, _init_worker, (bundle, models, config, check))
+    pool = make_pool(jobs, _init_worker, (bundle, models, config))
     try:
         futures = [pool.submit(_predict_one, f) for f in files]
         for f, fut in zip(files, futures):
@@ -196,5 +184,9 @@ def predict_files(files: list[str], bundle, models: list[str] | None, config: Fe
                 yield fut.result()
             except BrokenProcessPool as e:
                 yield FileResult(printable(f), error=f"not predicted: a worker process died ({e})")
+            except GenreError:
+                raise                   # the bundle cannot be loaded: no file can be analysed
+            except Exception as e:  # noqa: BLE001 - one file's bug never costs the others
+                yield unexpected_error(f, e)
     finally:
         pool.shutdown(cancel_futures=True)      # stopped early: the queued files are not run

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from genre_core.errors import GenreError
 
-MAP_FOLDER = "map"          # the map of music inside a bundle (genre_core.views.music_map)
+MAP_FOLDER = "map"          # the map of music inside a bundle (genre_core.inference.music_map)
 
 
 def _pid_alive(pid: int) -> bool:

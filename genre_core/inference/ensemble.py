@@ -174,13 +174,13 @@ def verdict(probabilities: dict[str, float], unsure_below: float = UNSURE_BELOW)
 
 
 def not_music_verdict(music_verdict: str) -> str:
-    """The verdict for a clip that is silence, speech or a steady tone or noise (views.ood):
+    """The verdict for a clip that is silence, speech or a steady tone or noise (inference.domain):
     the models still answer, but no genre is asserted."""
     return f"not music it knows (best guess: {music_verdict})"
 
 
 def verdict_for_clip(music_verdict: str, domain=None) -> str:
     """The verdict to show for a clip: `not_music_verdict` when its out-of-domain check
-    (views.ood.DomainCheck, or None when not run) says it is not music."""
+    (inference.domain.DomainCheck, or None when not run) says it is not music."""
     return (not_music_verdict(music_verdict) if domain is not None and domain.not_music
             else music_verdict)

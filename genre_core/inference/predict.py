@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from genre_core.config import SEGMENT_KINDS
+from genre_core.errors import GenreError
 from genre_core.inference.audio import AudioSource, Clip, load_audio
 from genre_core.inference.bundle import Bundle, load_bundle
+from genre_core.inference.domain import DomainCheck, check_domain
 from genre_core.inference.features import extract, segment_starts
 
 
@@ -46,6 +48,19 @@ class Prediction:
     # the clip's "musicnn" units (MSD_musicnn taggram + embedding per patch) when a model's
     # input held them: the map and the out-of-domain check reuse them instead of re-running
     musicnn_units: np.ndarray | None = None
+    # is it music, and music like the training music? (inference.domain); the verdict is
+    # computed after it, so no surface names a genre for a clip it calls not music
+    domain: DomainCheck | None = None
+
+    @property
+    def verdict(self) -> str | None:
+        """The calibrated ensemble's verdict ('rock, 82 %', 'not sure: ...', or 'not music it
+        knows (...)' when the domain judgement says so); None without an ensemble."""
+        from genre_core.inference.ensemble import verdict_for_clip
+
+        if "ensemble" not in self.models:
+            return None
+        return verdict_for_clip(self.models["ensemble"].verdict(), self.domain)
 
     def to_json(self) -> dict:
         return {
@@ -56,8 +71,9 @@ class Prediction:
             **({"tags": {t: round(p, 4) for t, p in self.tags.items()}} if self.tags else {}),
             **({"tag_sets": {v: {t: round(p, 4) for t, p in tags.items()}
                              for v, tags in self.tag_sets.items()}} if self.tag_sets else {}),
-            **({"verdict": self.models["ensemble"].verdict()} if "ensemble" in self.models
-               else {}),
+            **({"verdict": self.verdict} if self.verdict is not None else {}),
+            **({"out_of_domain": self.domain.messages()}
+               if self.domain is not None and self.domain.messages() else {}),
             "models": {name: {
                 "genre": mp.genre,
                 "probabilities": {g: round(p, 5) for g, p in mp.probabilities.items()},
@@ -117,6 +133,16 @@ class Predictor:
         self.config = self.bundle.feature_config
         self.labels = self.bundle.labels
         self.kinds = sorted({self.bundle.feature_of(n) for n in self.bundle.models})
+        # the bundle's map of music (inference.music_map): the domain judgement's distance to
+        # the training tracks; without a readable one the judgement uses the audio alone and
+        # `map_problem` says why (for a caller to say once)
+        from genre_core.inference.music_map import load_map
+
+        self.map_problem: str | None = None
+        try:
+            self.music_map = load_map(self.bundle.path)
+        except GenreError as e:
+            self.music_map, self.map_problem = None, str(e)
 
     def wait_models(self) -> None:
         """Wait for models still loading (lazy); raise the first load error."""
@@ -178,7 +204,27 @@ class Predictor:
             out = {"ensemble": self._ensemble(out), **out}
         tag_sets = clip_tag_sets(features)
         tags = tag_sets.get(MSD_VOCABULARY, {})
-        return Prediction(clip, self.labels, out, timings, tags, tag_sets, musicnn_units(features))
+        clip_units = musicnn_units(features)
+        t = time.perf_counter()
+        domain = self.domain(clip, clip_units, whole=models is None)
+        timings["domain"] = time.perf_counter() - t
+        return Prediction(clip, self.labels, out, timings, tags, tag_sets, clip_units, domain)
+
+    def domain(self, clip: Clip, units: np.ndarray | None = None,
+               whole: bool = True) -> DomainCheck:
+        """The clip's domain judgement: the audio signals always; the distance to the training
+        music when the bundle has a map and the clip's musicnn units are at hand (computed
+        here for a whole prediction whose models did not need them; a partial prediction,
+        such as the fast models' first answers, leaves the distance out)."""
+        from genre_core.inference.music_map import clip_embedding
+
+        embedding = None
+        if self.music_map is not None:
+            if units is None and whole:
+                units = extract("musicnn", clip.samples, self.config)
+            if units is not None:
+                embedding = clip_embedding(units)
+        return check_domain(clip.samples, clip.sample_rate, embedding, self.music_map)
 
     def _ensemble(self, members: dict[str, ModelPrediction]) -> ModelPrediction:
         """The calibrated combination: track level from the members' track probabilities;

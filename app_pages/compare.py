@@ -14,17 +14,16 @@ prediction = sections.prediction_filling_in(clip)
 if prediction is None:
     st.stop()
 
-verdict = sup.headline(prediction)
-headline = st.empty()   # rewritten last if the clip turns out not to be music
+verdict = sup.headline(prediction)   # computed after the domain judgement
 if verdict:
-    headline.header(verdict)
+    st.header(verdict)
 st.subheader(sup.agreement_sentence(prediction))
 st.caption(f"Clip: **{state.md(state.clip_name())}** — "
            + ", ".join(f"{sup.display_name(n)}: {mp.genre} ({mp.probabilities[mp.genre]:.0%})"
                        for n, mp in prediction.models.items()))
 for w in clip.warnings:
     st.warning(w)
-ood_slot = st.container()   # filled last, from the prediction's musicnn embedding
+sections.ood_notice(prediction)
 sections.timeline(clip, prediction, state.clip_bytes(), state.clip_name(),
                   state.clip_digest(), key="compare_timeline")
 
@@ -62,7 +61,4 @@ if prediction.tag_sets:
         column.plotly_chart(plots.tag_bars(tags, title=f"{vocabulary} tags"), width="stretch",
                             key=f"compare_tags_{vocabulary}")
 sections.predictions_download(prediction, key="compare_csv")
-domain = sections.ood_notice(clip, ood_slot, prediction)
-if verdict and domain.not_music:
-    headline.header(sup.headline(prediction, domain))
 st.caption("Timing: " + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in prediction.timings.items()))

@@ -1,10 +1,13 @@
-"""Out-of-domain warning: is this clip unlike the music the models were trained on?
+"""The domain judgement of a clip: is it music, and is it like the music the models were
+trained on? Computed once per prediction, in inference (Predictor.predict_clip sets
+Prediction.domain), so the command line, Compare and Batch show the same judgement and the
+verdict is computed after it.
 
 Four signals, any of which is worth a warning beside the answer (as Essentia.js's demos
 warn about microphone input):
 
 * **far from the training music** - the clip's musicnn embedding has a mean cosine distance
-  to its 5 nearest training tracks (genre_core.views.music_map) beyond the 99th percentile of the
+  to its 5 nearest training tracks (genre_core.inference.music_map) beyond the 99th percentile of the
   same distance for the training tracks themselves (each measured without itself);
 * **mostly silence** - more than half of its 23-ms frames are below -50 dBFS;
 * **speech-like** - a heuristic after Scheirer & Slaney (ICASSP 1997): speech alternates
@@ -40,10 +43,10 @@ STEADY_DB = 2.0      # below this mean band change (0.1-s blocks) a clip is a st
 STEADY_BLOCK_S = 0.1
 
 
-def _at_least_a_frame(samples: np.ndarray) -> np.ndarray:
-    """float32 samples, zero-padded to one FRAME if shorter."""
+def _at_least_a_frame(samples: np.ndarray, frame: int = FRAME) -> np.ndarray:
+    """float32 samples, zero-padded to one frame if shorter."""
     y = np.asarray(samples, dtype=np.float32)
-    return np.pad(y, (0, FRAME - len(y))) if len(y) < FRAME else y
+    return np.pad(y, (0, frame - len(y))) if len(y) < frame else y
 
 
 def frame_rms_db(samples: np.ndarray) -> np.ndarray:
@@ -62,9 +65,11 @@ def band_change_db(samples: np.ndarray, sample_rate: int) -> float:
     librosa_ready()
     import librosa
 
-    y = _at_least_a_frame(samples)
+    y = _at_least_a_frame(samples, 2 * FRAME)
+    # center=False: centred frames are half padding at both ends, and those two edges read as
+    # a change (a 1.5-s test tone measured 2.7 dB and passed as music; uncentred: 0.0001)
     mel = librosa.feature.melspectrogram(y=y, sr=sample_rate, n_fft=2 * FRAME, hop_length=HOP,
-                                         n_mels=64)
+                                         n_mels=64, center=False)
     db = np.maximum(librosa.power_to_db(mel, ref=np.max), -80.0)
     n = max(1, int(round(STEADY_BLOCK_S * sample_rate / HOP)))
     blocks = db[:, : db.shape[1] // n * n].reshape(db.shape[0], -1, n).mean(axis=2)
@@ -76,7 +81,9 @@ def audio_measures(samples: np.ndarray, sample_rate: int) -> dict[str, float]:
     db = frame_rms_db(samples)
     silence = float((db < SILENCE_DBFS).mean())
     power = 10 ** (db / 10)
-    per_s = max(1, int(round(LOW_ENERGY_WINDOW_S * sample_rate / HOP)))
+    # a clip shorter than the window: the window is the clip (np.convolve's "same" output
+    # takes the longer operand's length, which broke clips of a second or less)
+    per_s = max(1, min(len(power), int(round(LOW_ENERGY_WINDOW_S * sample_rate / HOP))))
     kernel = np.ones(per_s) / per_s
     local = np.convolve(power, kernel, mode="same") / np.convolve(np.ones_like(power), kernel,
                                                                   mode="same")

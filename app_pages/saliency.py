@@ -5,7 +5,7 @@ import streamlit as st
 
 from studio import sections, state
 
-st.title("What the model listened to")
+st.title("What the model heard")
 clip = state.require_clip()
 if clip is None:
     st.stop()

@@ -43,4 +43,4 @@ with right:
                           if summary["skipped"] else ""))
             st.plotly_chart(plots.genre_counts(summary["genres"]), width="stretch",
                             key="home_genre_counts")
-    st.page_link("pages/listen.py", label="Start: choose a clip on the Listen page", icon="🎧")
+    st.page_link("app_pages/listen.py", label="Start: choose a clip on the Listen page", icon="🎧")

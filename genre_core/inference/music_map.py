@@ -8,7 +8,7 @@ without UMAP (whose import alone takes ~12 s, and whose fitted object is a pickl
 distance-weighted mean of the coordinates of its k nearest training tracks in embedding
 space, so a training track lands exactly on its own point and the app never imports umap.
 The same neighbours give the "sounds most like" list and the out-of-domain distance
-(genre_core.views.ood)."""
+(genre_core.inference.domain)."""
 from __future__ import annotations
 
 import hashlib

@@ -12,8 +12,8 @@ SOURCES = ["Upload a file", "Record with the microphone", "Dataset track"]
 source = st.radio("Where does the clip come from?", SOURCES, horizontal=True, key="listen_source")
 
 if source == SOURCES[0]:
-    upload = st.file_uploader("Audio file (wav, mp3, flac, ogg)",
-                              type=["wav", "mp3", "flac", "ogg"], key="listen_upload")
+    upload = st.file_uploader(f"Audio file ({state.UPLOAD_HINT})",
+                              type=state.UPLOAD_TYPES, key="listen_upload")
     if upload is not None:
         data = upload.getvalue()
         if not data:
@@ -78,6 +78,6 @@ st.plotly_chart(plots.waveform(clip.samples, clip.sample_rate, config.segment_se
                                title=f"Waveform: {n} segment(s) of {config.segment_seconds:g} s "
                                      "(red dashed lines)"),
                 width="stretch", key="listen_waveform")
-st.page_link("pages/compare.py", label="See what the models say", icon="⚖️")
+st.page_link("app_pages/compare.py", label="See what the models say", icon="⚖️")
 sections.listen_timeline(clip)
 sections.genre_examples()

@@ -8,7 +8,7 @@ from studio import summaries as sup
 from studio import view_data as vs
 
 st.title("Batch")
-files = st.file_uploader("Audio files (wav, mp3, flac, ogg)", type=["wav", "mp3", "flac", "ogg"],
+files = st.file_uploader(f"Audio files ({state.UPLOAD_HINT})", type=state.UPLOAD_TYPES,
                          accept_multiple_files=True, key="batch_files")
 if not files:
     st.info("Drop several audio files here: each gets every model's answer.")
