@@ -20,6 +20,8 @@ if not models:
 labels = sup.bundle_labels(meta, report)
 
 c1, c2, c3, c4 = st.columns([2, 3, 2, 2])
+if st.session_state.get("cm_model") not in models:     # opens on Genre Studio's answer
+    st.session_state["cm_model"] = sup.answer_model(report, models)
 model = c1.selectbox("Model", models, format_func=sup.display_name, key="cm_model")
 evs = sup.evaluations_for(report, model)
 best = sup.preferred_evaluation(report, model)

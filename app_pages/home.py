@@ -31,8 +31,7 @@ with left:
 with right:
     st.subheader("Dataset")
     if not state.data_path():
-        st.info("No dataset connected. " + state.CONNECT_HINT + " Uploads and recordings "
-                "work without it.")
+        st.info(state.connect_hint() + " Uploads and recordings work without it.")
     else:
         ds = state.dataset(show_error=True)
         if ds is not None:

@@ -29,7 +29,7 @@ else:
     ds = state.dataset(show_error=True)
     if ds is None:
         if not state.data_path():
-            st.info(state.CONNECT_HINT)
+            st.info(state.connect_hint())
     else:
         c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
         genre = c1.selectbox("Genre", ds.genres, key="listen_genre")

@@ -25,7 +25,7 @@ highlight_on = c1.toggle("Ring misclassified tracks", key="map_misclassified")
 highlight = {}
 if highlight_on and models:
     if st.session_state.get("map_model") not in models:
-        st.session_state["map_model"] = "musicnn" if "musicnn" in models else models[0]
+        st.session_state["map_model"] = sup.answer_model(meta[1], models)
     model = c2.selectbox("misclassified by (held-out predictions)", models,
                          format_func=sup.display_name, key="map_model")
     highlight = sections.map_highlights(model)
@@ -52,7 +52,7 @@ st.dataframe(pd.DataFrame([{"track": n["track"], "genre": n["genre"],
                            for n in near]), hide_index=True, width="stretch")
 ds = state.dataset()
 if ds is None:
-    st.caption("Connect the dataset to play them. " + state.CONNECT_HINT)
+    st.caption(state.connect_hint())
 else:
     pick = st.selectbox("Play", [n["track"] for n in near], key="map_play",
                         format_func=lambda t: sup.describe_track(t, index))

@@ -74,7 +74,7 @@ st.subheader("Listen and look")
 ds = state.dataset(show_error=True)
 track = sup.find_track_by_id(ds, track_id)
 if ds is None:
-    st.info("The audio is not available. " + state.CONNECT_HINT)
+    st.info(state.connect_hint())
 elif track is None:
     st.warning(f"{state.md(track_id)} is not in the connected dataset.")
 else:

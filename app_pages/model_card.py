@@ -39,6 +39,18 @@ if acc:
 else:
     st.info("The report holds no evaluations.")
 
+views = sup.view_rows(report, meta)
+if views:
+    st.subheader("On GTZAN and on real recordings")
+    st.caption("Two views of the same held-out predictions: GTZAN clips and real commercial "
+               "recordings, each by artists the model never heard in training.")
+    st.dataframe(pd.DataFrame(views), hide_index=True, width="stretch")
+verdicts = sup.verdict_rows(report)
+if verdicts:
+    st.markdown("**What Genre Studio's answer means.** It names one genre only when its "
+                "calibrated confidence is high enough; otherwise it says \"not sure: A or B\".")
+    st.dataframe(pd.DataFrame(verdicts), hide_index=True, width="stretch")
+
 calibration = sup.calibration_summary(report)
 if calibration:
     st.subheader("Calibration of the ensemble")

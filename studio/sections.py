@@ -325,9 +325,9 @@ def genre_examples(key: str = "examples") -> None:
     correct = set()
     if meta is not None:
         evaluated = sup.evaluated_models(*meta)
-        if evaluated:
-            best = "musicnn" if "musicnn" in evaluated else evaluated[0]
-            ev = sup.preferred_evaluation(meta[1], best, split="kfold")
+        best = sup.answer_model(meta[1], evaluated)
+        if best is not None:     # what Genre Studio's answer gets right, held out
+            ev = sup.preferred_evaluation(meta[1], best, variant=None)
             correct = {t["track"] for t in (ev or {}).get("per_track", []) if t.get("correct")}
     if m is not None:
         ids, genres = m.ids, m.genres
@@ -335,7 +335,7 @@ def genre_examples(key: str = "examples") -> None:
         ids, genres = [t.id for t in ds.tracks], [t.genre for t in ds.tracks]
     else:
         st.info("No examples: this bundle has no map and no dataset is connected. "
-                + state.CONNECT_HINT)
+                + state.connect_hint())
         return
     examples = teaching.genre_examples(ids, genres, 3, correct)
     index = state.track_index()
@@ -346,11 +346,13 @@ def genre_examples(key: str = "examples") -> None:
         st.session_state[f"{key}_track"] = choices[0]
     track_id = c2.selectbox("Track", choices, key=f"{key}_track",   # plain text, not Markdown
                             format_func=lambda t: sup.describe_track(t, index))
-    st.caption(plain("Picked among the tracks the models classify correctly on held-out "
-                     "folds, so each sounds typical of its genre."))
+    st.caption(plain("Genre Studio's answer gets this track right with its artist held out of "
+                     "training, so it sounds typical of its genre." if track_id in correct else
+                     "Genre Studio's answer does not get this track right with its artist held "
+                     "out (no better example of this genre is at hand)."))
     track = sup.find_track_by_id(ds, track_id)
     if track is None:
-        st.info("Connect the dataset to hear the examples. " + state.CONNECT_HINT)
+        st.info(state.connect_hint())
         return
     data = state.track_bytes(track)
     if data:

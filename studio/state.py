@@ -23,10 +23,17 @@ DATA_KEY = "data_path"          # local mode: the typed path(s); else the chosen
 BUNDLE_KEY = "bundle_path"      # local mode: the typed folder; else the chosen bundle name
 CLIP_BYTES, CLIP_NAME, CLIP_HASH, CLIP_SOURCE = "clip_bytes", "clip_name", "clip_hash", "clip_source"
 DECODED = "clip_decoded"        # (key, Clip or error text): the current clip only
-CONNECT_HINT = ("No dataset is offered by this server. The operator sets the dataset roots "
-                "when starting the app, e.g. `GENRE_DATA=/path/to/gtzan streamlit run app.py` "
-                "(several separated by `:`), or runs it in local mode (`GENRE_LOCAL_MODE=1`) to "
-                "type a folder in the sidebar.")
+OPERATOR_HINT = ("The operator sets the dataset roots when starting the app, e.g. "
+                 "`GENRE_DATA=/path/to/gtzan streamlit run app.py` (several separated by `:`), "
+                 "or runs it in local mode (`GENRE_LOCAL_MODE=1`) to type a folder in the sidebar.")
+
+
+def connect_hint() -> str:
+    """Why no dataset track can be played: for a visitor, one plain sentence; how to connect
+    one only in local mode (the operator is the visitor there; else the README says it)."""
+    if local_mode():
+        return "No dataset is connected. " + OPERATOR_HINT
+    return "This server offers no dataset, so its tracks cannot be played here."
 
 
 def md(text) -> str:

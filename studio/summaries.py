@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -186,6 +186,19 @@ def evaluated_models(meta: Mapping | None, report: Mapping) -> list[str]:
     return [m for m in report_models(meta, report) if evaluations_for(report, m)]
 
 
+def answer_model(report: Mapping, among: Sequence[str]) -> str | None:
+    """The model a view opens on: Genre Studio's answer (the ensemble) when it is among the
+    choices; else the ensemble member that carries most of its answer (largest weight);
+    else the first choice."""
+    if not among:
+        return None
+    if ENSEMBLE in among:
+        return ENSEMBLE
+    weights = ((report.get("models", {}) or {}).get(ENSEMBLE, {}) or {}).get("weights", {})
+    carriers = sorted((m for m in among if m in weights), key=lambda m: -weights[m])
+    return carriers[0] if carriers else among[0]
+
+
 def bundle_labels(meta: Mapping | None, report: Mapping) -> list[str]:
     return list((meta or {}).get("labels") or report.get("data", {}).get("genres") or [])
 
@@ -343,6 +356,40 @@ def accuracy_table(report: Mapping) -> list[dict]:
         row[f"{v} segment acc."] = round(float(ev.get("segment_accuracy", 0.0)), 4)
         row[f"{v} macro F1"] = round(float(ev.get("macro_f1", 0.0)), 4)
     return list(rows.values())
+
+
+VIEW_NAMES = {"GTZAN": "GTZAN (unseen artists)", "realworld": "real recordings (unseen artists)"}
+
+
+def view_rows(report: Mapping, meta: Mapping | None = None) -> list[dict]:
+    """Each model's held-out figures on each view (GTZAN, real recordings): the evaluation
+    preferred_evaluation picks, seen per view. Models without per-view figures are left out."""
+    rows = []
+    for model in report_models(meta, report):
+        ev = preferred_evaluation(report, model, "calibrated" if model == ENSEMBLE else "corrected")
+        for view, fig in ((ev or {}).get("views") or {}).items():
+            rows.append({"model": display_name(model), "view": VIEW_NAMES.get(view, view),
+                         "tracks": fig["n_tracks"],
+                         "right (share of tracks)": round(fig["track_accuracy"], 3),
+                         "balanced accuracy": round(fig["balanced_accuracy"], 3),
+                         "macro F1": round(fig["macro_f1"], 3)})
+    return rows
+
+
+def verdict_rows(report: Mapping) -> list[dict]:
+    """How Genre Studio's verdict reads on held-out tracks, per view: how often it names one
+    genre, how often that genre is right, how often "not sure: A or B" holds the truth."""
+    ev = preferred_evaluation(report, ENSEMBLE, "calibrated")
+    rows = []
+    for view, fig in ((ev or {}).get("verdict") or {}).items():
+        def pct(x):
+            return "-" if x is None else f"{x:.0%}"
+        rows.append({"view": VIEW_NAMES.get(view, view), "tracks": fig["n_tracks"],
+                     "names one genre": pct(fig["coverage"]),
+                     "named genre right": pct(fig["selective_accuracy"]),
+                     "truth in 'not sure: A or B'": pct(fig["top2_hit_rate"]),
+                     "calibration error (ECE)": round(fig["ece"], 3)})
+    return rows
 
 
 def learning_curve_sets(report: Mapping, model: str) -> dict[str, dict[str, dict]]:

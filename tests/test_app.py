@@ -181,7 +181,8 @@ def test_page_renders_without_dataset_or_clip(make_app, page):
     at = make_app(page)
     assert at.title, "every page has a title"
     assert not at.error, texts(at.error)
-    assert "No dataset connected" in texts(at.caption) + texts(at.info) or page != "home"
+    assert "offers no dataset" in texts(at.caption) + texts(at.info) or page != "home"
+    assert "GENRE_DATA=" not in texts(at.caption) + texts(at.info) + texts(at.markdown)
     if page in ("features", "compare"):
         assert "No clip chosen" in texts(at.info)
 
@@ -192,7 +193,7 @@ def test_home_lists_models_with_accuracy_and_split(make_app, bundle_dir):
     assert len(df) == len(answers(bundle_dir))
     assert {"model", "track accuracy", "measured on"} <= set(df.columns)
     assert df["measured on"].str.contains("split").all()
-    assert "No dataset connected" in texts(at.info)
+    assert "offers no dataset" in texts(at.info)
 
 
 # ---------------------------------------------------------------- with a clip

@@ -108,6 +108,15 @@ def test_local_mode_allows_typed_paths(app, tmp_path):
     assert at.sidebar.text_input(key="bundle_path")
 
 
+def test_operator_instructions_only_in_local_mode(app):
+    """How to connect a dataset is the operator's business: shown in local mode (where the
+    operator is the one looking), never to a visitor of a public server."""
+    assert "GENRE_DATA=" in texts(app(local=True).info)
+    visitor = app()
+    assert "GENRE_DATA=" not in texts(visitor.info) + texts(visitor.caption)
+    assert "offers no dataset" in texts(visitor.info)
+
+
 # ---------------------------------------------------------------- never rendered
 
 EVIL = "![x](http://evil.invalid/a.png) <img src=http://evil.invalid/b.png> **b** :material/home:.wav"

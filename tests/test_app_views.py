@@ -112,7 +112,8 @@ def test_listen_shows_examples_without_dataset(app, bundle_dir):  # noqa: F811
     assert "Examples of each genre" in texts(at.subheader)
     if has_map(bundle_dir):
         assert len(at.selectbox(key="examples_track").options) == 3
-        assert "Connect the dataset to hear the examples" in texts(at.info)
+        assert "offers no dataset" in texts(at.info)
+        assert "GENRE_DATA" not in texts(at.info) + texts(at.caption)   # operator text: local mode only
 
 
 def test_features_explainer_synthesizes_examples(app):

@@ -34,7 +34,8 @@ PAGES = [("Home", "home", "Genre Studio"), ("Listen", "listen", "Listen"),
          ("Confusion matrix", "confusion", "Confusion matrix"),
          ("Misclassified", "misclassified", "Misclassified tracks"),
          ("Model card", "model_card", "Model card")]
-SLOW = 240_000   # ms: the machine may be busy training; TensorFlow loads on first predict
+# ms: the machine may be busy training; TensorFlow loads on first predict
+SLOW = int(os.environ.get("GENRE_TEST_SLOW_MS", 240_000))
 
 
 EVIL_NAME = "![x](http://evil.invalid/a.png) <img src=http://evil.invalid/b.png> **b**.wav"

@@ -69,18 +69,25 @@ def test_verdict_says_when_unsure():
 
 
 def test_headline_asserts_no_genre_for_what_is_not_music():
+    """The verdict is computed after the prediction's domain judgement: a clip that is not
+    music never gets a genre asserted, on any surface that shows Prediction.verdict."""
     from types import SimpleNamespace
 
-    from genre_core.inference.predict import ModelPrediction
+    from genre_core.inference.audio import Clip
+    from genre_core.inference.predict import ModelPrediction, Prediction
     from studio.summaries import headline
 
     mp = ModelPrediction("classical", {"classical": 0.62, "jazz": 0.38}, np.zeros((1, 2)), [0.0])
-    prediction = SimpleNamespace(models={"ensemble": mp})
+    clip = Clip(np.zeros(100, np.float32), 22050, "x.wav", 1.0, 22050, 1)
+    prediction = Prediction(clip, ["classical", "jazz"], {"ensemble": mp})
     assert headline(prediction) == "Genre Studio says: classical, 62%"
-    assert headline(prediction, SimpleNamespace(not_music=False)) == headline(prediction)
-    assert headline(prediction, SimpleNamespace(not_music=True)) == (
+    prediction.domain = SimpleNamespace(not_music=False, messages=lambda: [])
+    assert headline(prediction) == "Genre Studio says: classical, 62%"
+    prediction.domain = SimpleNamespace(not_music=True, messages=lambda: ["steady"])
+    assert headline(prediction) == (
         "Genre Studio says: not music it knows (best guess: classical, 62%)")
-    assert headline(SimpleNamespace(models={"mlp": mp})) is None
+    assert prediction.to_json()["verdict"].startswith("not music it knows")
+    assert headline(Prediction(clip, ["classical", "jazz"], {"mlp": mp})) is None
 
 
 def test_save_load_roundtrip_is_json(tmp_path):

@@ -92,14 +92,18 @@ def train(args) -> int:
             if kind in kinds.values():
                 augmenter_of[kind] = augmenter(load_features(ds, copies_kind, config,
                                                              _cache(args), args.jobs, timings))
-    teacher = _teacher(args, feats_by_kind.get(teacher_kind), genre_of, labels, tconf)
+    teacher = _teacher(args, feats_by_kind.get(teacher_kind), genre_of, labels, tconf, ds.roots)
     if "distilled" in variants + [args.final_variant] and teacher is None:
         raise GenreError("the distilled variant needs --distill-from FAMILY (e.g. musicnn4)")
+    from genre_core.inference.dataset import dataset_views
+    from genre_core.training.evaluation import view_metrics
+
+    views = dataset_views(ds)
     evaluations = []
     for split_name in [s.strip() for s in args.split.split(",") if s.strip() not in ("", "none")]:
         split = make_split(split_name, tracks, seed=args.seed, k=args.folds,
                            artists_file=args.artists, splits_dir=args.splits_dir,
-                           artist_folds=args.artist_folds)
+                           artist_folds=args.artist_folds, roots=ds.roots)
         eprint(f"split {split.name}: {split.description}")
         for family in families:
             feats = feats_by_kind[kinds[family]]
@@ -112,6 +116,7 @@ def train(args) -> int:
                                         progress=True, augment=aug, log=eprint,
                                         teacher=teacher if variant == "distilled" else None)
                     ev["seconds"] = round(time.perf_counter() - start, 1)
+                    ev["views"] = view_metrics(ev["per_track"], views)
                     evaluations.append(ev)
                     print(summary_line(ev) + (" +aug" if aug else ""), flush=True)
 
@@ -119,7 +124,8 @@ def train(args) -> int:
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "command": "python -m genre_core " + " ".join(sys.argv[1:]) if sys.argv else "",
         "data": {"source": list(ds.roots), "n_tracks": len(tracks), "genres": labels,
-                 "track_ids": sorted(genre_of), "skipped": ds.skipped},
+                 "track_ids": sorted(genre_of), "skipped": ds.skipped,
+                 "views": {t: views[t] for t in sorted(genre_of)}},
         "train_config": tconf.to_dict(), "timings": timings,
         "environment": {"python": platform.python_version(), "machine": platform.machine()},
         "models": {}, "evaluations": evaluations,
@@ -130,7 +136,8 @@ def train(args) -> int:
     if args.evaluations_json:
         Path(args.evaluations_json).write_text(json.dumps(evaluations, default=float))
     if args.no_final:
-        return merge_evaluations(out, evaluations, labels)
+        return merge_evaluations(out, evaluations, labels,
+                                 {t: views[t] for t in sorted(genre_of)})
 
     final_models = {}
     ids = sorted(genre_of)
@@ -222,7 +229,7 @@ def _check_kept_models_hear_alike(out: Path, families: list[str], config) -> Non
                              "(--models) or write to another --out")
 
 
-def _teacher(args, teacher_features, genre_of, labels, tconf):
+def _teacher(args, teacher_features, genre_of, labels, tconf, roots=()):
     """For --distill-from: a function giving, for a fold's training tracks, the teacher's
     out-of-fold probabilities (artist-grouped folds within those tracks)."""
     if not args.distill_from:
@@ -230,15 +237,17 @@ def _teacher(args, teacher_features, genre_of, labels, tconf):
     from genre_core.inference.dataset import load_artist_index
     from genre_core.training.fitting import teacher_probabilities
 
-    artists = load_artist_index(args.artists)
+    artists = load_artist_index(args.artists, roots)
     groups = {t: artists.get(t) or f"(unknown {g} artist)" for t, g in genre_of.items()}
     return lambda ids: teacher_probabilities(args.distill_from, ids, teacher_features,
                                              genre_of, labels, groups, tconf)
 
 
-def merge_evaluations(out: Path, evaluations: list[dict], labels: list[str]) -> int:
+def merge_evaluations(out: Path, evaluations: list[dict], labels: list[str],
+                      views: dict[str, str] | None = None) -> int:
     """Add evaluation-only figures to an existing bundle's report (its models untouched);
-    an evaluation of the same model, variant, split and augmentation is replaced."""
+    an evaluation of the same model, variant, split and augmentation is replaced. `views`:
+    the evaluated tracks' views (GTZAN, realworld, ...), added to the report's data."""
     from genre_core.config import FeatureConfig
     from genre_core.inference.bundle import read_bundle_meta, save_bundle
 
@@ -253,6 +262,8 @@ def merge_evaluations(out: Path, evaluations: list[dict], labels: list[str]) -> 
     report["evaluations"] = [e for e in report.get("evaluations", [])
                              if evaluation_key(e) not in new]
     report["evaluations"] += evaluations
+    if views:
+        report.setdefault("data", {}).setdefault("views", {}).update(views)
     save_bundle(out, {}, meta["labels"], FeatureConfig.from_dict(meta["feature_config"]),
                 report, keep=meta["models"])
     eprint(f"{len(evaluations)} evaluations added to the report of {out}")

@@ -3,6 +3,7 @@ features for all of its tracks, in parallel and through the on-disk cache."""
 from __future__ import annotations
 
 import os
+import re
 import zipfile
 import zlib
 from concurrent.futures import as_completed
@@ -228,10 +229,64 @@ def _index_root(path: str | os.PathLike, check: bool = True) -> Dataset:
     return Dataset(str(path), tracks, skipped, [str(path)])
 
 
-def load_artist_index(path: str | os.PathLike | None = None) -> dict[str, str]:
-    """Sturm's GTZAN index (`file ::: artist ::: title`) -> {track id: artist}; blank artists
-    are left out. Sturm, "An Analysis of the GTZAN Music Genre Dataset", MIRUM 2012."""
-    return {k: v[0] for k, v in load_track_index(path).items() if v[0]}
+MANIFEST = "MANIFEST.tsv"    # a data root's own index: file, artist, title (shared/realworld)
+
+
+GTZAN_VIEW = "GTZAN"
+GTZAN_ID = re.compile(r"[a-z]+\.\d{5}")
+
+
+def track_view(track_id: str, root: str | os.PathLike | None = None) -> str:
+    """Which view a track belongs to in the two-view evaluation: "GTZAN" for GTZAN's ids
+    (genre.00042, in either of its roots), else the name of the data root it came from (e.g.
+    "realworld": real recordings)."""
+    if GTZAN_ID.fullmatch(track_id) or root is None:
+        return GTZAN_VIEW
+    return Path(root).name or str(root)
+
+
+def dataset_views(ds: Dataset) -> dict[str, str]:
+    """{track id: view} for an indexed dataset (track_view of each track's root)."""
+    roots = sorted((str(Path(r).resolve()) for r in ds.roots), key=len, reverse=True)
+
+    def root_of(track: Track) -> str | None:
+        where = str(Path(track.archive or track.source).resolve())
+        return next((r for r in roots if where.startswith(r + os.sep) or where == r), None)
+
+    return {t.id: track_view(t.id, root_of(t)) for t in ds.tracks}
+
+
+def artist_key(name: str) -> str:
+    """The grouping key of an artist name: the same artist spelled in two indexes ('2Pac' in
+    GTZAN's, '2pac' in a manifest) is one group, so no artist is on both sides of a fold."""
+    return " ".join(name.casefold().split())
+
+
+def load_manifest_index(root: str | os.PathLike) -> dict[str, tuple[str, str]]:
+    """{track id: (artist, title)} from a data root's MANIFEST.tsv (tab-separated, with
+    `file`, `artist` and `title` columns; the id is the file name without extension); {} when
+    the root has none."""
+    import csv
+
+    path = Path(root) / MANIFEST
+    if not path.is_file():
+        return {}
+    with open(path, newline="", encoding="utf-8", errors="replace") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    return {PurePosixPath(r["file"]).stem: (r.get("artist") or "", r.get("title") or "")
+            for r in rows if r.get("file")}
+
+
+def load_artist_index(path: str | os.PathLike | None = None,
+                      roots: list[str] | tuple[str, ...] = ()) -> dict[str, str]:
+    """{track id: artist key}: Sturm's GTZAN index (`file ::: artist ::: title`; Sturm, "An
+    Analysis of the GTZAN Music Genre Dataset", MIRUM 2012) and the MANIFEST.tsv of each data
+    root in `roots`, merged, names folded by artist_key so an artist found in both is one
+    group. Blank artists are left out."""
+    index = dict(load_track_index(path))
+    for root in roots:
+        index.update(load_manifest_index(root))
+    return {k: artist_key(v[0]) for k, v in index.items() if v[0].strip()}
 
 
 def load_track_index(path: str | os.PathLike | None = None) -> dict[str, tuple[str, str]]:

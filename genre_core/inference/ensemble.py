@@ -27,8 +27,12 @@ import numpy as np
 from genre_core.errors import GenreError
 
 ENSEMBLE_FILE = "ensemble.json"
-# below this calibrated top probability the answer is "not sure: A or B"
+# below this calibrated top probability the answer is "not sure: A or B": the default of an
+# ensemble file written before the rule was fitted (Ensemble.unsure_below is the one used)
 UNSURE_BELOW = 0.5
+# the fitted rule: named verdicts right this often in every view (GTZAN, real recordings)
+NAMED_TARGET = 0.9
+THRESHOLDS = np.round(np.arange(0.30, 0.96, 0.01), 2)
 EPS = 1e-6
 
 
@@ -75,6 +79,42 @@ def reliability(probs: np.ndarray, y: np.ndarray, bins: int = 10) -> dict:
     return {"ece": float(ece), "bins": rows}
 
 
+def verdict_figures(probs: np.ndarray, y: np.ndarray, unsure_below: float) -> dict:
+    """How the verdict reads for these tracks: coverage (share whose verdict names one
+    genre), selective accuracy (right among those), top-2 hit rate (the truth is one of the
+    two genres of a "not sure: A or B"), and the ECE of the probabilities."""
+    conf = probs.max(axis=1)
+    named = conf >= unsure_below
+    top2 = np.argsort(-probs, axis=1)[:, :2]
+    in_two = (top2 == y[:, None]).any(axis=1)
+    return {"n_tracks": int(len(y)), "coverage": float(named.mean()) if len(y) else 0.0,
+            "selective_accuracy": (float((probs.argmax(1) == y)[named].mean())
+                                   if named.any() else None),
+            "top2_hit_rate": float(in_two[~named].mean()) if (~named).any() else None,
+            "ece": expected_calibration_error(probs, y) if len(y) else 0.0,
+            "unsure_below": float(unsure_below)}
+
+
+def fit_unsure_threshold(probs: np.ndarray, y: np.ndarray, views: np.ndarray | None = None,
+                         target: float = NAMED_TARGET) -> float:
+    """The lowest threshold on the top probability (so the most named verdicts) at which the
+    named verdicts are right at least `target` of the time in every view; the highest
+    candidate when none reaches it."""
+    views = np.zeros(len(y), dtype=object) if views is None else np.asarray(views)
+    correct = probs.argmax(1) == y
+    conf = probs.max(axis=1)
+    for t in THRESHOLDS:
+        ok = True
+        for v in set(views.tolist()):
+            named = (views == v) & (conf >= t)
+            if named.any() and correct[named].mean() < target:
+                ok = False
+                break
+        if ok:
+            return float(t)
+    return float(THRESHOLDS[-1])
+
+
 def fit_temperature(logits_like: np.ndarray, y: np.ndarray) -> float:
     """T > 0 minimising the log-loss of softmax(z / T) (z = pooled log-probabilities)."""
     from scipy.optimize import minimize_scalar
@@ -115,17 +155,26 @@ class Ensemble:
     weights: list[float]
     temperature: float = 1.0
     info: dict = field(default_factory=dict)   # calibration figures, reliability data
+    # below this calibrated top probability the verdict is "not sure: A or B" (fitted)
+    unsure_below: float = UNSURE_BELOW
 
     @classmethod
-    def fit(cls, labels: list[str], oof: dict[str, np.ndarray], y: np.ndarray) -> Ensemble:
+    def fit(cls, labels: list[str], oof: dict[str, np.ndarray], y: np.ndarray,
+            views: np.ndarray | None = None, target: float = NAMED_TARGET) -> Ensemble:
         """oof: member name -> (n_tracks, n_labels) out-of-fold probabilities, rows aligned
-        with y (indices into labels)."""
+        with y (indices into labels). The weights, then the temperature, then the verdict's
+        threshold (fit_unsure_threshold over `views`, e.g. GTZAN and real recordings)."""
         members = list(oof)
         probs = [np.asarray(oof[m], np.float64) for m in members]
         w = fit_weights(probs, y)
         z = sum(wi * _log(p) for wi, p in zip(w, probs))
         t = fit_temperature(z, y)
-        return cls(list(labels), members, [float(v) for v in w], t)
+        unsure = fit_unsure_threshold(_softmax(z / t), y, views, target)
+        return cls(list(labels), members, [float(v) for v in w], t, unsure_below=unsure)
+
+    def verdict(self, probabilities: dict[str, float]) -> str:
+        """The verdict for this ensemble's track probabilities, with its fitted threshold."""
+        return verdict(probabilities, self.unsure_below)
 
     def predict_proba(self, member_probs: dict[str, np.ndarray],
                       calibrated: bool = True) -> np.ndarray:
@@ -141,7 +190,7 @@ class Ensemble:
     # -- persistence: JSON only, nothing executable
     def to_dict(self) -> dict:
         return {"labels": self.labels, "members": self.members, "weights": self.weights,
-                "temperature": self.temperature, "unsure_below": UNSURE_BELOW,
+                "temperature": self.temperature, "unsure_below": self.unsure_below,
                 "info": self.info}
 
     def save(self, folder: Path) -> None:
@@ -156,10 +205,12 @@ class Ensemble:
         try:
             d = json.loads(path.read_text())
             ens = cls(list(d["labels"]), list(d["members"]), [float(w) for w in d["weights"]],
-                      float(d["temperature"]), dict(d.get("info", {})))
+                      float(d["temperature"]), dict(d.get("info", {})),
+                      float(d.get("unsure_below", UNSURE_BELOW)))
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise GenreError(f"{path}: ensemble file unreadable ({e})") from None
-        if len(ens.weights) != len(ens.members) or not ens.temperature > 0:
+        if (len(ens.weights) != len(ens.members) or not ens.temperature > 0
+                or not 0.0 < ens.unsure_below <= 1.0):
             raise GenreError(f"{path}: ensemble file is inconsistent")
         return ens
 

@@ -22,15 +22,19 @@ class ModelPrediction:
     probabilities: dict[str, float]           # track level: mean over segments
     segment_probabilities: np.ndarray         # (n_units, n_labels)
     segment_starts: list[float]               # seconds; one entry per unit
+    # below this top probability the verdict is "not sure: A or B" (the ensemble's, fitted and
+    # stored in its file; inference.ensemble.UNSURE_BELOW for a single model)
+    unsure_below: float | None = None
 
     def top(self, k: int = 3) -> list[tuple[str, float]]:
         return sorted(self.probabilities.items(), key=lambda kv: -kv[1])[:k]
 
     def verdict(self) -> str:
         """'rock, 82 %', or 'not sure: rock or metal (...)' when the top probability is low."""
-        from genre_core.inference.ensemble import verdict
+        from genre_core.inference.ensemble import UNSURE_BELOW, verdict
 
-        return verdict(self.probabilities)
+        return verdict(self.probabilities,
+                       UNSURE_BELOW if self.unsure_below is None else self.unsure_below)
 
 
 @dataclass
@@ -243,7 +247,7 @@ class Predictor:
         segs = ens.predict_proba(per_segment).astype(np.float32)
         return ModelPrediction(self.labels[int(track.argmax())],
                                {g: float(p) for g, p in zip(self.labels, track)}, segs,
-                               list(starts))
+                               list(starts), ens.unsure_below)
 
     def predict(self, source: AudioSource | Clip, name: str | None = None) -> Prediction:
         """Decode (unless given a Clip) and predict; raises AudioError for unusable input."""

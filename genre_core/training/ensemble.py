@@ -6,10 +6,12 @@ from __future__ import annotations
 import numpy as np
 
 from genre_core.inference.ensemble import (
+    NAMED_TARGET,
     Ensemble,
     expected_calibration_error,
     negative_log_likelihood,
     reliability,
+    verdict_figures,
 )
 
 
@@ -34,11 +36,13 @@ def out_of_fold(report: dict, meta: dict, split: str = "artist") -> dict[str, di
 
 
 def cross_validate_ensemble(labels: list[str], oof: dict[str, np.ndarray], y: np.ndarray,
-                            groups: list[str], n_folds: int = 0) -> dict:
-    """Nested evaluation: for each held-out artist (or group of artists), fit the weights and
-    temperature on the other artists' out-of-fold predictions, score the held-out tracks.
-    Returns the held-out ensemble probabilities and calibration figures before and after
-    temperature scaling."""
+                            groups: list[str], n_folds: int = 0,
+                            views: list[str] | None = None, target: float = NAMED_TARGET) -> dict:
+    """Nested evaluation: for each held-out artist (or group of artists), fit the weights,
+    temperature and verdict threshold on the other artists' out-of-fold predictions, score
+    the held-out tracks. Returns the held-out ensemble probabilities, calibration figures
+    before and after temperature scaling, and per view (`views`: each track's, e.g. GTZAN and
+    realworld) how the verdict reads: coverage, selective accuracy, top-2 hit rate, ECE."""
     from sklearn.model_selection import GroupKFold, LeaveOneGroupOut
 
     members = list(oof)
@@ -46,14 +50,31 @@ def cross_validate_ensemble(labels: list[str], oof: dict[str, np.ndarray], y: np
     group_of = np.asarray(groups)
     splitter = (GroupKFold(n_splits=n_folds) if n_folds and n_folds < len(set(group_of))
                 else LeaveOneGroupOut())
+    view_of = np.asarray(views if views is not None else ["all"] * n, dtype=object)
     calibrated = np.zeros((n, len(labels)))
     raw = np.zeros((n, len(labels)))
+    threshold = np.zeros(n)
     for tr, te in splitter.split(np.zeros(n), y, group_of):
-        ens = Ensemble.fit(labels, {m: oof[m][tr] for m in members}, y[tr])
+        ens = Ensemble.fit(labels, {m: oof[m][tr] for m in members}, y[tr], view_of[tr], target)
         held = {m: oof[m][te] for m in members}
         calibrated[te] = ens.predict_proba(held)
         raw[te] = ens.predict_proba(held, calibrated=False)
-    return {"calibrated": calibrated, "uncalibrated": raw,
+        threshold[te] = ens.unsure_below
+    conf = calibrated.max(axis=1)
+    verdicts = {}
+    for v in sorted(set(view_of.tolist())):
+        m = view_of == v
+        # each held-out track judged with the threshold fitted without its artist
+        fig = verdict_figures(calibrated[m], y[m], 0.0)
+        named = conf[m] >= threshold[m]
+        right = calibrated[m].argmax(1) == y[m]
+        top2 = (np.argsort(-calibrated[m], axis=1)[:, :2] == y[m][:, None]).any(axis=1)
+        fig.update(coverage=float(named.mean()),
+                   selective_accuracy=float(right[named].mean()) if named.any() else None,
+                   top2_hit_rate=float(top2[~named].mean()) if (~named).any() else None,
+                   unsure_below=float(np.median(threshold[m])))
+        verdicts[v] = fig
+    return {"calibrated": calibrated, "uncalibrated": raw, "verdict": verdicts,
             "ece_before": expected_calibration_error(raw, y),
             "ece_after": expected_calibration_error(calibrated, y),
             "nll_before": negative_log_likelihood(raw, y),

@@ -60,7 +60,30 @@ def evaluate_predictions(labels: list[str], truth: dict[str, str],
     }
 
 
+def view_metrics(per_track: list[dict], view_of: dict[str, str]) -> dict[str, dict]:
+    """The same predictions seen per view (GTZAN, real recordings, ...: inference.dataset.
+    track_view): {view: n_tracks, track_accuracy, balanced_accuracy (mean recall over the
+    genres present in the view), macro_f1}."""
+    from sklearn.metrics import balanced_accuracy_score, f1_score
+
+    out = {}
+    for view in sorted({view_of.get(r["track"], "unknown") for r in per_track}):
+        rows = [r for r in per_track if view_of.get(r["track"], "unknown") == view]
+        true, pred = [r["genre"] for r in rows], [r["predicted"] for r in rows]
+        present = sorted(set(true))
+        out[view] = {"n_tracks": len(rows),
+                     "track_accuracy": float(np.mean([t == p for t, p in zip(true, pred)])),
+                     "balanced_accuracy": float(balanced_accuracy_score(true, pred)),
+                     "macro_f1": float(f1_score(true, pred, labels=present, average="macro",
+                                                zero_division=0))}
+    return out
+
+
 def summary_line(ev: dict) -> str:
     return (f"{ev['model']:<9} {ev.get('variant', ''):<10} {ev['split']:<9} "
             f"segment {ev['segment_accuracy']:6.1%}  track {ev['track_accuracy']:6.1%}  "
-            f"macro-F1 {ev['macro_f1']:.3f}  ({ev['n_tracks']} tracks)")
+            f"macro-F1 {ev['macro_f1']:.3f}  ({ev['n_tracks']} tracks)"
+            + "".join(f"\n    {view:<12} track {v['track_accuracy']:6.1%}  balanced "
+                      f"{v['balanced_accuracy']:6.1%}  macro-F1 {v['macro_f1']:.3f}  "
+                      f"({v['n_tracks']} tracks)" for view, v in ev.get("views", {}).items()
+                      if len(ev.get("views", {})) > 1))

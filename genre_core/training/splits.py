@@ -148,13 +148,15 @@ def filtered_split(tracks: list[Track], splits_dir: str | Path | None = None) ->
 
 def make_split(name: str, tracks: list[Track], seed: int = 42, k: int = 5,
                artists_file: str | None = None, splits_dir: str | None = None,
-               artist_folds: int = 0) -> Split:
+               artist_folds: int = 0, roots: list[str] | tuple[str, ...] = ()) -> Split:
+    """`roots`: the data roots, whose MANIFEST.tsv files add their artists to the index (an
+    artist found in two roots is one group, so never on both sides of a fold)."""
     if name == "random":
         return random_split(tracks, seed=seed)
     if name == "kfold":
         return kfold_split(tracks, k=k, seed=seed)
     if name == "artist":
-        return artist_split(tracks, load_artist_index(artists_file), seed=seed,
+        return artist_split(tracks, load_artist_index(artists_file, roots), seed=seed,
                             n_folds=artist_folds)
     if name == "filtered":
         return filtered_split(tracks, splits_dir)
