@@ -116,8 +116,11 @@ def test_artist_folds_never_share_an_artist_across_the_two_domains():
     ds = index_dataset([str(gtzan), str(gtzan / "extra"), str(real)])
     views = dataset_views(ds)
     assert {"GTZAN", "realworld"} == set(views.values())
+    gtzan_only = artist_groups([t for t in ds.tracks if views[t.id] == "GTZAN"],
+                               load_artist_index(None))
     group = artist_groups(ds.tracks, load_artist_index(None, ds.roots))
     assert not any(g.startswith("(unknown") for t, g in group.items() if views[t] == "realworld")
+    assert {group[t] for t in gtzan_only} == set(gtzan_only.values())   # the manifests blank none
     shared = {g for g in group.values()
               if {views[t] for t in group if group[t] == g} == {"GTZAN", "realworld"}}
     assert len(shared) >= 3, shared
@@ -127,3 +130,15 @@ def test_artist_folds_never_share_an_artist_across_the_two_domains():
             train = {group[t] for t in list(fold.train) + list(fold.valid)}
             test = {group[t] for t in fold.test}
             assert not train & test, (folds, train & test)
+
+
+def test_a_manifest_without_artists_keeps_the_index(tmp_path):
+    """GTZAN's extra clips come with a MANIFEST.tsv that names no artist: it must not blank
+    the artists Sturm's index gives them (every such track would become 'unknown')."""
+    from genre_core.inference.dataset import load_artist_index
+
+    (tmp_path / "MANIFEST.tsv").write_text("file\tgenre\nblues.00042.flac\tblues\n",
+                                           encoding="utf-8")
+    index = tmp_path / "GTZANindex.txt"
+    index.write_text("blues.00042.wav ::: Albert Collins ::: x\n", encoding="utf-8")
+    assert load_artist_index(index, [str(tmp_path)]) == {"blues.00042": "albert collins"}

@@ -284,8 +284,8 @@ def load_artist_index(path: str | os.PathLike | None = None,
     root in `roots`, merged, names folded by artist_key so an artist found in both is one
     group. Blank artists are left out."""
     index = dict(load_track_index(path))
-    for root in roots:
-        index.update(load_manifest_index(root))
+    for root in roots:     # a manifest without artists (GTZAN's extra clips) adds nothing
+        index.update({k: v for k, v in load_manifest_index(root).items() if v[0].strip()})
     return {k: artist_key(v[0]) for k, v in index.items() if v[0].strip()}
 
 
