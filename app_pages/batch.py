@@ -22,9 +22,11 @@ for i, f in enumerate(files):
     rows.append(sections.batch_answer(f.getvalue(), f.name, predictor))
     progress.progress((i + 1) / len(files), text=f"Analysed {i + 1} of {len(files)}")
 progress.empty()
-table = pd.DataFrame(rows)
+table = pd.DataFrame(rows).fillna("")      # a failed row has only its file and error
 if "error" in table and not table["error"].astype(bool).any():
     table = table.drop(columns="error")
+elif "error" in table:                      # where it is seen, beside the file name
+    table = table[["file", "error"] + [c for c in table.columns if c not in ("file", "error")]]
 st.dataframe(table, hide_index=True, width="stretch")
 ok = sum(1 for r in rows if not r.get("error"))
 st.caption(f"{ok} of {len(rows)} files analysed; models: "

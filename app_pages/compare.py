@@ -17,10 +17,12 @@ if prediction is None:
 verdict = sup.headline(prediction)   # computed after the domain judgement
 if verdict:
     st.header(verdict)
-st.subheader(sup.agreement_sentence(prediction))
-st.caption(f"Clip: **{state.md(state.clip_name())}** — "
-           + ", ".join(f"{sup.display_name(n)}: {mp.genre} ({mp.probabilities[mp.genre]:.0%})"
-                       for n, mp in prediction.models.items()))
+st.subheader(sup.agreement_line(prediction))
+with st.expander("Each model's answer"):
+    st.markdown(state.md(sup.agreement_sentence(prediction)))
+    st.caption(f"Clip: {state.md(state.clip_name())} — "
+               + ", ".join(f"{sup.display_name(n)}: {mp.genre} ({mp.probabilities[mp.genre]:.0%})"
+                           for n, mp in prediction.models.items()))
 for w in clip.warnings:
     st.warning(w)
 sections.ood_notice(prediction)

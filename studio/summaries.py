@@ -92,6 +92,22 @@ def agreement_sentence(prediction) -> str:
     return f"The models disagree: {parts}."
 
 
+def agreement_line(prediction) -> str:
+    """The short line under the verdict, readable from the back of a classroom: '4 of 6
+    models agree: rock', 'All 6 models agree: rock', 'No majority: rock 2, metal 2, jazz 2'.
+    The ensemble is their combination, not a voter."""
+    genres = _genres_of(prediction)
+    if not genres:
+        return "No model made a prediction."
+    counts = Counter(genres.values()).most_common()
+    top, n = counts[0]
+    if n == len(genres):
+        return f"All {n} models agree: {top}" if n > 1 else f"{display_name(next(iter(genres)))}: {top}"
+    if n > len(genres) / 2 or (n > 1 and n > counts[1][1]):
+        return f"{n} of {len(genres)} models agree: {top}"
+    return "No majority: " + ", ".join(f"{g} {k}" for g, k in counts)
+
+
 def top_k_rows(model_prediction, k: int = 3) -> list[dict]:
     """[{'rank', 'genre', 'probability'}] for a ModelPrediction."""
     return [{"rank": i + 1, "genre": g, "probability": round(float(p), 4)}

@@ -72,15 +72,16 @@ def batch_row(name: str, prediction=None, error: str | None = None,
     if prediction.verdict is not None:
         row["Genre Studio says"] = prediction.verdict
     domain = prediction.domain
-    per_model, genres = {}, []
+    per_model = {}
     for key, mp in prediction.models.items():
         shown = (names or {}).get(key, key)
         per_model[shown] = mp.genre
         per_model[f"{shown} conf."] = round(mp.probabilities[mp.genre], 3)
-        genres.append(mp.genre)
-    top = max(genres, key=genres.count) if genres else ""
+    # the ensemble is the models' combination, not a voter (as on Compare: "4 of 6")
+    voters = [mp.genre for key, mp in prediction.models.items() if key != "ensemble"]
+    top = max(voters, key=voters.count) if voters else ""
     row["majority"] = top
-    row["agreement"] = f"{genres.count(top)}/{len(genres)}"
+    row["agreement"] = f"{voters.count(top)} of {len(voters)}" if voters else ""
     if domain is not None:
         row["warning"] = "; ".join(domain.messages()) if domain.out_of_domain else ""
     row["error"] = ""

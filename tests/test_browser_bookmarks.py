@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from test_app import DATA_ROOT
 from test_browser import CHROME_ARGS, CHROMIUM, SLOW, _settle, playwright_api, server  # noqa: F401
 
 pytestmark = pytest.mark.slow
@@ -67,6 +68,21 @@ def test_every_bookmark_first_on_a_cold_server(playwright_api, server):  # noqa:
         assert f"model={model}" in page.url and f"true={true}" in page.url, page.url
         assert not errors, errors
         context.close()
+        if (DATA_ROOT / "Data" / "genres_original").is_dir():      # the server offers GTZAN
+            from genre_core.inference.dataset import index_dataset
+
+            track = index_dataset(DATA_ROOT).tracks[0]
+            for path, heading in (("listen", "Listen"), ("compare", "Compare models")):
+                link = f"{url}/{path}?track={track.id}"
+                context, page, errors = _open_first(browser, link)
+                _check_app_shell(page, link, heading)
+                if path == "listen":
+                    page.get_by_text(f"Chosen clip: {track.filename}").wait_for(timeout=SLOW)
+                else:
+                    page.get_by_text("Genre Studio says").first.wait_for(timeout=SLOW)
+                assert f"track={track.id}" in page.url, page.url
+                assert not errors, (link, errors)
+                context.close()
         for path, heading in PAGES:
             for query in ("", "?present=1"):
                 link = f"{url}/{path}{query}"

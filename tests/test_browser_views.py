@@ -64,7 +64,8 @@ def test_new_views_in_chromium(playwright_api, server):  # noqa: F811
         page.get_by_text("Chosen clip: tone.wav").wait_for(timeout=SLOW)
         _settle(page)
         _goto(page, "Compare models")
-        page.locator("h3").filter(has_text=" say").first.wait_for(timeout=SLOW)
+        page.locator("h3").filter(has_text=re.compile("models agree|No majority")).first.wait_for(
+            timeout=SLOW)
         page.locator(TIMELINE).wait_for(timeout=SLOW)
         frame = page.frame_locator(TIMELINE)
         frame.locator(".cell").first.wait_for(timeout=SLOW)

@@ -287,3 +287,12 @@ def test_the_figures_shown_are_those_of_the_model_as_shipped():
     assert sup.preferred_evaluation(rep, "musicnn4")["track_accuracy"] == 0.73
     rep["models"]["musicnn4"]["augmented"] = True
     assert sup.preferred_evaluation(rep, "musicnn4")["track_accuracy"] == 0.72
+
+
+def test_agreement_line_is_short_and_leaves_the_ensemble_out():
+    assert sup.agreement_line({"mlp": "rock", "cnn": "rock", "lstm": "metal", "features": "rock",
+                               "ensemble": "rock"}) == "3 of 4 models agree: rock"
+    assert sup.agreement_line({"mlp": "rock", "cnn": "rock"}) == "All 2 models agree: rock"
+    assert sup.agreement_line({"mlp": "rock", "cnn": "metal"}) == "No majority: rock 1, metal 1"
+    assert sup.agreement_line({"mlp": "rock", "cnn": "rock", "lstm": "jazz", "x": "pop",
+                               "y": "disco"}) == "2 of 5 models agree: rock"

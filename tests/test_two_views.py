@@ -142,3 +142,26 @@ def test_a_manifest_without_artists_keeps_the_index(tmp_path):
     index = tmp_path / "GTZANindex.txt"
     index.write_text("blues.00042.wav ::: Albert Collins ::: x\n", encoding="utf-8")
     assert load_artist_index(index, [str(tmp_path)]) == {"blues.00042": "albert collins"}
+
+
+def test_out_of_fold_fills_uncovered_tracks_from_held_out_predictions():
+    """A member cross-validated on GTZAN only takes its predictions for tracks (and artists)
+    it never heard, kept by `evaluate --into-report`; its fold predictions win where both exist."""
+    from genre_core.training.ensemble import out_of_fold
+
+    labels = ["metal", "rock"]
+
+    def ev(split, rows):
+        return {"model": "features", "variant": "corrected", "split": split, "augmented": False,
+                "per_track": [{"track": t, "probabilities": {"metal": p, "rock": 1 - p}}
+                              for t, p in rows]}
+
+    report = {"models": {"features": {"augmented": False}},
+              "evaluations": [ev("artist", [("rock.00001", 0.2)]),
+                              ev("held-out", [("MT1", 0.7), ("rock.00001", 0.9)])]}
+    meta = {"labels": labels, "models": {"features": {"variant": "corrected"}}}
+    oof = out_of_fold(report, meta)["features"]
+    assert set(oof) == {"rock.00001", "MT1"}
+    assert oof["rock.00001"][0] == pytest.approx(0.2) and oof["MT1"][0] == pytest.approx(0.7)
+    report["evaluations"] = report["evaluations"][1:]     # no fold figures: not a member
+    assert "features" not in out_of_fold(report, meta)

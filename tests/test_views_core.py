@@ -336,7 +336,7 @@ def test_prediction_csv_and_batch_row():
     assert len(track) == 4 and set(track[track.top].genre) == {"metal", "rock"}
     assert len(df[df.unit == "segment"]) == 6                  # 3 CNN segments x 2 genres
     row = vs.batch_row("x.wav", pred, names={"cnn": "CNN"})
-    assert row["CNN"] == "metal" and row["agreement"] == "1/2" and row["error"] == ""
+    assert row["CNN"] == "metal" and row["agreement"] == "1 of 2" and row["error"] == ""
     bad = vs.batch_row("bad.wav", error="bad.wav: not audio")
     assert bad == {"file": "bad.wav", "error": "bad.wav: not audio"}
     assert "Genre Studio says" not in row                          # no ensemble, no verdict

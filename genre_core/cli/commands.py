@@ -270,10 +270,52 @@ def merge_evaluations(out: Path, evaluations: list[dict], labels: list[str],
     return 0
 
 
+def _keep_held_out(folder, bundle, results: list[dict], ds, views: dict[str, str]) -> None:
+    """evaluate --into-report: each model's predictions for the tracks of `ds` that no model
+    of the bundle trained on and whose artist none heard (not in the report's training data,
+    not anywhere in GTZAN's index: the table model learned from GTZAN rows beyond the audio
+    here), added to the report as split 'held-out'."""
+    import numpy as np
+
+    from genre_core.inference.bundle import DEFAULT_BUNDLE
+    from genre_core.inference.dataset import load_artist_index
+    from genre_core.training.evaluation import evaluate_predictions, view_metrics
+
+    artists = load_artist_index(None, ds.roots)
+    trained = set(bundle.report.get("data", {}).get("track_ids", []))
+    heard = set(load_artist_index(None).values()) | {artists[t] for t in trained if t in artists}
+    fresh = {t.id for t in ds.tracks if t.id not in trained and artists.get(t.id) not in heard}
+    kept = []
+    for ev in results:
+        if ev["model"] == "ensemble":
+            continue
+        rows = [r for r in ev["per_track"] if r["track"] in fresh]
+        if not rows:
+            continue
+        probs = {r["track"]: np.array([[r["probabilities"][g] for g in bundle.labels]])
+                 for r in rows}
+        truth = {r["track"]: r["genre"] for r in rows}
+        held = evaluate_predictions(bundle.labels, truth, probs,
+                                    [g for g in bundle.labels if g in set(truth.values())])
+        held.update(model=ev["model"], variant=ev["variant"], split="held-out",
+                    augmented=bool(bundle.report.get("models", {}).get(ev["model"], {})
+                                   .get("augmented")),
+                    views=view_metrics(held["per_track"], views),
+                    split_description=f"predictions for {len(rows)} tracks of "
+                    f"{', '.join(ds.roots)} that no model trained on, by artists none heard")
+        kept.append(held)
+    eprint(f"held out: {len(fresh)} of {len(ds.tracks)} tracks (the others or their artists "
+           "were heard in training)")
+    merge_evaluations(folder or DEFAULT_BUNDLE, kept, bundle.labels,
+                      {t: views[t] for t in sorted(fresh)})
+
+
 def evaluate(args) -> int:
+    import numpy as np
+
     from genre_core.config import FeatureConfig
     from genre_core.inference.bundle import load_bundle
-    from genre_core.training.evaluation import evaluate_predictions, summary_line
+    from genre_core.training.evaluation import evaluate_predictions, summary_line, view_metrics
     from genre_core.training.fitting import predict_tracks
 
     bundle = load_bundle(args.bundle)
@@ -286,20 +328,47 @@ def evaluate(args) -> int:
     evaluated = [g for g in bundle.labels if g in set(truth[i] for i in usable)]
     seen = set(bundle.report.get("data", {}).get("track_ids", []))
     overlap = len(usable & seen)
+    from genre_core.inference.dataset import dataset_views
+    from genre_core.inference.ensemble import verdict_figures
+
+    views = dataset_views(ds)
     results = []
     known = [tid for tid in sorted(usable) if truth[tid] in bundle.labels]
+    track_probs = {}
     for name, model in bundle.models.items():
         probs = predict_tracks(model, known, feats[model.feature])
+        track_probs[name] = {t: p.mean(axis=0) for t, p in probs.items()}
         ev = evaluate_predictions(bundle.labels, truth, probs, evaluated)
         ev.update(model=name, variant=model.variant, split="given data",
-                  tracks_seen_in_training=overlap)
+                  tracks_seen_in_training=overlap, views=view_metrics(ev["per_track"], views))
         results.append(ev)
+    ens = bundle.ensemble
+    if ens is not None and set(ens.members) <= set(track_probs):   # Genre Studio's answer
+        pooled = ens.predict_proba({m: np.stack([track_probs[m][t] for t in known])
+                                    for m in ens.members})
+        ev = evaluate_predictions(bundle.labels, truth,
+                                  {t: pooled[k:k + 1] for k, t in enumerate(known)}, evaluated)
+        y = np.array([bundle.labels.index(truth[t]) for t in known])
+        ev.update(model="ensemble", variant="calibrated", split="given data",
+                  tracks_seen_in_training=overlap, views=view_metrics(ev["per_track"], views),
+                  verdict={v: verdict_figures(pooled[m], y[m], ens.unsure_below)
+                           for v in sorted(set(views[t] for t in known))
+                           for m in [np.array([views[t] == v for t in known])]})
+        results.insert(0, ev)
+    if getattr(args, "into_report", False):
+        _keep_held_out(Path(args.bundle) if args.bundle else None, bundle, results, ds, views)
     if args.json:
         print(json.dumps([{k: v for k, v in ev.items() if k != "per_track"} for ev in results],
                          indent=1))
     else:
         for ev in results:
             print(summary_line(ev))
+            for view, fig in ev.get("verdict", {}).items():
+                sel, two = fig["selective_accuracy"], fig["top2_hit_rate"]
+                print(f"    verdict on {view}: names one genre for {fig['coverage']:.0%} of "
+                      f"tracks, right {'-' if sel is None else f'{sel:.0%}'} of those; truth in "
+                      f"'not sure: A or B' {'-' if two is None else f'{two:.0%}'}; ECE "
+                      f"{fig['ece']:.3f}")
         labels = bundle.labels
         for ev in results:
             print(f"\n{ev['model']} track-level confusion (rows true, columns predicted):")

@@ -71,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.add_argument("--cache", default=None)
     p.add_argument("--jobs", type=int, default=None)
+    p.add_argument("--into-report", action="store_true",
+                   help="keep each model's predictions for tracks it never trained on, by "
+                        "artists it never heard (GTZAN's whole index counts as heard), in the "
+                        "bundle's report as split 'held-out': train-ensemble then learns from "
+                        "them where a model has no cross-validated figure for a track")
 
     p = sub.add_parser("predict", help="predict the genre of audio files or folders")
     p.add_argument("files", nargs="+", metavar="FILE_OR_DIR",

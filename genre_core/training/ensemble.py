@@ -18,20 +18,26 @@ from genre_core.inference.ensemble import (
 def out_of_fold(report: dict, meta: dict, split: str = "artist") -> dict[str, dict[str, np.ndarray]]:
     """{model name: {track id: track probabilities}} from the report's evaluations on `split`
     of each model in the bundle (the variant the bundle ships, with augmentation when it was
-    trained with it)."""
+    trained with it); a track that split did not cover takes the model's 'held-out'
+    prediction when `evaluate --into-report` kept one (a track and artist the model never
+    heard: as out-of-fold as a fold's)."""
     labels = meta["labels"]
-    found: dict[str, dict[str, np.ndarray]] = {}
-    for name, entry in meta["models"].items():
+
+    def latest(name: str, entry: dict, split_name: str) -> dict[str, np.ndarray]:
         want = entry.get("variant", "corrected")
         augmented = bool(report.get("models", {}).get(name, {}).get("augmented"))
         evs = [e for e in report.get("evaluations", [])
-               if e.get("model") == name and e.get("split") == split
+               if e.get("model") == name and e.get("split") == split_name
                and bool(e.get("augmented")) == augmented and e.get("per_track")]
         evs = [e for e in evs if e.get("variant") == want] or evs
-        if not evs:
-            continue
-        found[name] = {r["track"]: np.array([r["probabilities"][g] for g in labels])
-                       for r in evs[-1]["per_track"]}
+        return ({r["track"]: np.array([r["probabilities"][g] for g in labels])
+                 for r in evs[-1]["per_track"]} if evs else {})
+
+    found: dict[str, dict[str, np.ndarray]] = {}
+    for name, entry in meta["models"].items():
+        folds = latest(name, entry, split)
+        if folds:
+            found[name] = {**latest(name, entry, "held-out"), **folds}
     return found
 
 

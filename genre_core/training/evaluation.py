@@ -19,7 +19,13 @@ def evaluate_predictions(labels: list[str], truth: dict[str, str],
     evaluated genres), confusion matrices (rows true, columns predicted, all labels),
     per-genre precision/recall/F1 and per-track predictions.
     """
-    from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, f1_score
+    from sklearn.metrics import (
+        accuracy_score,
+        balanced_accuracy_score,
+        classification_report,
+        confusion_matrix,
+        f1_score,
+    )
 
     evaluated = list(evaluated_genres or labels)
     ids = sorted(i for i in unit_probs if truth[i] in evaluated)
@@ -51,6 +57,7 @@ def evaluate_predictions(labels: list[str], truth: dict[str, str],
         "track_accuracy": float(accuracy_score(trk_true, trk_pred)) if trk_true else 0.0,
         "macro_f1": float(f1_score(trk_true, trk_pred, labels=eval_idx, average="macro",
                                    zero_division=0)) if trk_true else 0.0,
+        "balanced_accuracy": float(balanced_accuracy_score(trk_true, trk_pred)) if trk_true else 0.0,
         "evaluated_genres": evaluated,
         "track_confusion": confusion_matrix(trk_true, trk_pred, labels=all_idx).tolist(),
         "segment_confusion": confusion_matrix(seg_true, seg_pred, labels=all_idx).tolist(),
@@ -82,7 +89,9 @@ def view_metrics(per_track: list[dict], view_of: dict[str, str]) -> dict[str, di
 def summary_line(ev: dict) -> str:
     return (f"{ev['model']:<9} {ev.get('variant', ''):<10} {ev['split']:<9} "
             f"segment {ev['segment_accuracy']:6.1%}  track {ev['track_accuracy']:6.1%}  "
-            f"macro-F1 {ev['macro_f1']:.3f}  ({ev['n_tracks']} tracks)"
+            f"macro-F1 {ev['macro_f1']:.3f}  "
+            + (f"balanced {ev['balanced_accuracy']:6.1%}  " if "balanced_accuracy" in ev else "")
+            + f"({ev['n_tracks']} tracks)"
             + "".join(f"\n    {view:<12} track {v['track_accuracy']:6.1%}  balanced "
                       f"{v['balanced_accuracy']:6.1%}  macro-F1 {v['macro_f1']:.3f}  "
                       f"({v['n_tracks']} tracks)" for view, v in ev.get("views", {}).items()
