@@ -30,7 +30,7 @@ sections.timeline(clip, prediction, state.clip_bytes(), state.clip_name(),
                   state.clip_digest(), key="compare_timeline")
 
 names = list(prediction.models)
-st.plotly_chart(plots.probability_bars(
+sections.chart(plots.probability_bars(
     {n: mp.probabilities for n, mp in prediction.models.items()}, prediction.labels,
     title="Track-level probabilities (mean over segments)",
     display_names={n: sup.display_name(n) for n in names}),
@@ -48,7 +48,7 @@ for i, name in enumerate(names):
                      column_config={"probability": st.column_config.ProgressColumn(
                          "probability", format="percent", min_value=0.0, max_value=1.0)})
         whole = sup.is_whole_clip_model(mp, features_of.get(name))
-        st.plotly_chart(plots.segment_timeline(
+        sections.chart(plots.segment_timeline(
             mp.segment_probabilities, mp.segment_starts, prediction.labels,
             0 if whole else config.segment_seconds,
             title="whole clip" if whole else "per segment", height=420),
@@ -60,7 +60,7 @@ if prediction.tag_sets:
                "for 25,000 clips (MagnaTagATune).")
     tag_columns = st.columns(len(prediction.tag_sets))
     for column, (vocabulary, tags) in zip(tag_columns, prediction.tag_sets.items()):
-        column.plotly_chart(plots.tag_bars(tags, title=f"{vocabulary} tags"), width="stretch",
-                            key=f"compare_tags_{vocabulary}")
+        sections.chart(plots.tag_bars(tags, title=f"{vocabulary} tags"), width="stretch",
+                            key=f"compare_tags_{vocabulary}", where=column)
 sections.predictions_download(prediction, key="compare_csv")
 st.caption("Timing: " + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in prediction.timings.items()))

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from genre_core.views import plots
-from studio import state
+from studio import sections, state
 from studio import summaries as sup
 
 st.title("Confusion matrix")
@@ -39,7 +39,7 @@ with left:
     fig = plots.confusion_heatmap(sup.confusion_for(ev, level), labels, normalise,
                                   clickable=level == "track")
     if level == "track":
-        event = st.plotly_chart(fig, width="stretch", key=f"cm_chart_{model}_{ev_index}",
+        event = sections.chart(fig, width="stretch", key=f"cm_chart_{model}_{ev_index}",
                                 on_select="rerun", selection_mode="points")
         points = (event or {}).get("selection", {}).get("points", []) if event else []
         clicked = (points[0].get("y"), points[0].get("x")) if points else None
@@ -47,10 +47,10 @@ with left:
             st.session_state["cm_clicked"] = clicked   # apply a click once, then let the
             st.session_state["cm_true"], st.session_state["cm_pred"] = clicked  # boxes rule
     else:
-        st.plotly_chart(fig, width="stretch", key="cm_chart_segments")
+        sections.chart(fig, width="stretch", key="cm_chart_segments")
 with right:
     st.markdown("**Per genre (track level)**")
-    st.plotly_chart(plots.per_genre_bars(ev.get("per_genre", {}), height=360),
+    sections.chart(plots.per_genre_bars(ev.get("per_genre", {}), height=360),
                     width="stretch", key="cm_per_genre")
     st.dataframe(pd.DataFrame(sup.per_genre_rows(ev)), hide_index=True, width="stretch",
                  height=250)

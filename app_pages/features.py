@@ -17,23 +17,23 @@ st.caption(f"Clip: **{state.md(state.clip_name())}** — {clip.loaded_seconds:.1
 tab_mfcc, tab_mel, tab_chroma, tab_tempo, tab_block = st.tabs(
     ["MFCC", "Mel spectrogram (dB)", "Chroma (CQT)", "Tempogram", "Model input (one segment)"])
 with tab_mfcc:
-    st.plotly_chart(plots.mfcc_heatmap(state.clip_feature("mfcc", clip), config.sample_rate,
+    sections.chart(plots.mfcc_heatmap(state.clip_feature("mfcc", clip), config.sample_rate,
                                        config.hop_length, title="MFCCs of the whole clip"),
                     width="stretch", key="features_mfcc")
     st.caption("Row 0 is loudness; higher rows describe ever finer detail of the spectrum's "
                "shape (timbre).")
 with tab_mel:
     mel, freqs = state.clip_feature("mel", clip)
-    st.plotly_chart(plots.mel_heatmap(mel, config.sample_rate, config.hop_length, freqs,
+    sections.chart(plots.mel_heatmap(mel, config.sample_rate, config.hop_length, freqs,
                                       title="Mel spectrogram"),
                     width="stretch", key="features_mel")
 with tab_chroma:
-    st.plotly_chart(plots.chroma_heatmap(state.clip_feature("chroma", clip),
+    sections.chart(plots.chroma_heatmap(state.clip_feature("chroma", clip),
                                          config.sample_rate, config.hop_length),
                     width="stretch", key="features_chroma")
 with tab_tempo:
     tg, tempo = state.clip_feature("tempogram", clip)
-    st.plotly_chart(plots.tempogram_heatmap(tg, config.sample_rate, config.hop_length, tempo),
+    sections.chart(plots.tempogram_heatmap(tg, config.sample_rate, config.hop_length, tempo),
                     width="stretch", key="features_tempogram")
 with tab_block:
     c1, c2 = st.columns([1, 2])
@@ -52,7 +52,7 @@ with tab_block:
         st.caption("The clip has a single segment.")
     start = k * config.segment_seconds
     what = "mel bands" if mel_input else "MFCCs"
-    st.plotly_chart(plots.segment_block_heatmap(
+    sections.chart(plots.segment_block_heatmap(
         blocks[k], config.sample_rate, config.hop_length, start, band_hz=band_hz,
         title=f"Segment {k + 1} of {n} ({start:g}–{start + config.segment_seconds:g} s): "
               f"{blocks.shape[1]} frames × {blocks.shape[2]} {what}"),

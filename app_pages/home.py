@@ -3,7 +3,7 @@ was measured on), and whether a dataset is connected."""
 import streamlit as st
 
 from genre_core.views import plots
-from studio import state
+from studio import sections, state
 from studio import summaries as sup
 
 st.title("Genre Studio")
@@ -40,6 +40,6 @@ with right:
             st.caption(f"{state.md(state.dataset_label())} — {len(summary['genres'])} genres"
                        + (f", {summary['skipped']} unreadable file(s) skipped"
                           if summary["skipped"] else ""))
-            st.plotly_chart(plots.genre_counts(summary["genres"]), width="stretch",
+            sections.chart(plots.genre_counts(summary["genres"]), width="stretch",
                             key="home_genre_counts")
     st.page_link("app_pages/listen.py", label="Start: choose a clip on the Listen page", icon="🎧")

@@ -74,7 +74,7 @@ if clip.truncated:
 
 config = state.feature_config()
 n = sup.segment_count(clip, config)
-st.plotly_chart(plots.waveform(clip.samples, clip.sample_rate, config.segment_seconds,
+sections.chart(plots.waveform(clip.samples, clip.sample_rate, config.segment_seconds,
                                title=f"Waveform: {n} segment(s) of {config.segment_seconds:g} s "
                                      "(red dashed lines)"),
                 width="stretch", key="listen_waveform")

@@ -55,7 +55,7 @@ st.markdown("True genre **{}**. {}".format(
 
 left, right = st.columns(2, gap="medium")
 with left:
-    st.plotly_chart(plots.probability_bars({m: e["probabilities"] for m, e in entries.items()},
+    sections.chart(plots.probability_bars({m: e["probabilities"] for m, e in entries.items()},
                                            labels, title="Held-out probabilities", height=400,
                                            display_names={m: sup.display_name(m) for m in entries}),
                     width="stretch", key="mis_bars")
@@ -66,7 +66,7 @@ with right:
         votes = sup.segment_votes(entries[which], labels)
         config = state.feature_config()
         starts = [i * config.segment_seconds for i in range(len(votes))]
-        st.plotly_chart(plots.segment_timeline(votes, starts, labels, config.segment_seconds,
+        sections.chart(plots.segment_timeline(votes, starts, labels, config.segment_seconds,
                                                title="Held-out vote of each segment", height=340),
                         width="stretch", key="mis_votes")
 
@@ -86,18 +86,18 @@ else:
         clip, mfcc, prediction = analysis
         config = state.feature_config()
         a, b = st.columns(2, gap="medium")
-        a.plotly_chart(plots.mfcc_heatmap(mfcc, config.sample_rate, config.hop_length,
+        sections.chart(plots.mfcc_heatmap(mfcc, config.sample_rate, config.hop_length,
                                           title="MFCCs", height=400),
-                       width="stretch", key="mis_mfcc")
+                       width="stretch", key="mis_mfcc", where=a)
         name = b.selectbox("Per-segment probabilities of", list(prediction.models),
                            format_func=sup.display_name, key="mis_live_model")
         mp = prediction.models[name]
-        b.plotly_chart(plots.segment_timeline(mp.segment_probabilities, mp.segment_starts,
+        sections.chart(plots.segment_timeline(mp.segment_probabilities, mp.segment_starts,
                                               prediction.labels,
                                               config.segment_seconds if len(mp.segment_starts) > 1
                                               else 0, title="Shipped model, per segment",
                                               height=340),
-                       width="stretch", key="mis_live")
+                       width="stretch", key="mis_live", where=b)
         st.caption("The shipped models were trained on all tracks, this one included, so their "
                    "live answer here is usually right; the table above shows held-out answers.")
         st.subheader("What the model listened to")

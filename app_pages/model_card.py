@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from genre_core.views import plots
-from studio import state
+from studio import sections, state
 from studio import summaries as sup
 
 st.title("Model card")
@@ -20,7 +20,7 @@ model = c1.selectbox("Model", models, format_func=sup.display_name, key="card_mo
 sets = sup.learning_curve_sets(report, model)
 if sets:
     which = c2.selectbox("Fit", list(sets), key=f"card_fit_{model}")
-    st.plotly_chart(plots.learning_curves(sets[which], title=f"{sup.display_name(model)}: {which}"),
+    sections.chart(plots.learning_curves(sets[which], title=f"{sup.display_name(model)}: {which}"),
                     width="stretch", key="card_curves")
     info = (report.get("models", {}) or {}).get(model, {})
     if which == "final fit" and info:
@@ -60,7 +60,7 @@ if calibration:
                f"temperature scaling (T = {calibration['temperature']:.2f}); weights: "
                + ", ".join(f"{sup.display_name(m)} {w:.2f}"
                            for m, w in calibration["weights"].items()) + ".")
-    st.plotly_chart(plots.reliability_diagram(calibration["reliability_before"],
+    sections.chart(plots.reliability_diagram(calibration["reliability_before"],
                                               calibration["reliability_after"]),
                     width="stretch", key="card_reliability")
 

@@ -30,10 +30,14 @@ def plain(text: str) -> str:
     return state.md(text)
 
 
-def chart(fig, key: str, name: str | None = None, **kw):
-    """st.plotly_chart with the modebar's "Download plot as png" configured (2x, named)."""
-    return st.plotly_chart(fig, width="stretch", key=key,
-                           config=view_plots.chart_config(name or key), **kw)
+def chart(fig, key: str, name: str | None = None, width="stretch", where=None, **kw):
+    """Every chart of the app: st.plotly_chart (in `where`, a column, when given) with the
+    modebar's "Download plot as png" configured (2x, named), its type enlarged for the back
+    of a room in presentation mode."""
+    if presenting():
+        fig = view_plots.for_projector(fig)
+    return (where or st).plotly_chart(fig, width=width, key=key,
+                                      config=view_plots.chart_config(name or key), **kw)
 
 
 # ---------------------------------------------------------------- presentation mode
@@ -254,9 +258,12 @@ def saliency_section(clip, digest: str, key: str, segment_hint: int | None = Non
     config = state.feature_config()
     n = sup.segment_count(clip, config)
     c1, c2 = st.columns([1, 2])
-    if st.session_state.get(f"{key}_model") not in models:
-        st.session_state[f"{key}_model"] = models[0]
+    if st.session_state.get(f"{key}_model") not in models:   # the network behind the answer
+        meta = state.bundle_meta(show_error=False)
+        st.session_state[f"{key}_model"] = sup.answer_model(meta[1] if meta else {}, models)
     model = c1.selectbox("Model", models, format_func=sup.display_name, key=f"{key}_model")
+    if model == sup.answer_model((state.bundle_meta(show_error=False) or ({}, {}))[1], models):
+        c1.caption("The network that carries most of Genre Studio's answer.")
     k = 0
     if n > 1:
         k = c2.slider("Segment", 1, n, min(n, (segment_hint or 0) + 1), key=f"{key}_segment") - 1

@@ -296,3 +296,29 @@ def test_agreement_line_is_short_and_leaves_the_ensemble_out():
     assert sup.agreement_line({"mlp": "rock", "cnn": "metal"}) == "No majority: rock 1, metal 1"
     assert sup.agreement_line({"mlp": "rock", "cnn": "rock", "lstm": "jazz", "x": "pop",
                                "y": "disco"}) == "2 of 5 models agree: rock"
+
+
+def test_one_colour_per_model_whatever_the_order():
+    from genre_core.views.plots import model_colour, probability_bars
+
+    a = probability_bars({"ensemble": {"rock": 1.0}, "mlp": {"rock": 0.5}}, ["rock"])
+    b = probability_bars({"mlp": {"rock": 0.5}, "musicnn4": {"rock": 0.2},
+                          "ensemble": {"rock": 1.0}}, ["rock"])
+    colours_a = {t.name: t.marker.color for t in a.data}
+    colours_b = {t.name: t.marker.color for t in b.data}
+    assert colours_a["ensemble"] == colours_b["ensemble"] and colours_a["mlp"] == colours_b["mlp"]
+    named = ["ensemble", "mlp", "cnn", "cnn_mel", "lstm", "features", "musicnn4", "musicnn"]
+    assert len({model_colour(m) for m in named}) == len(named)       # the ensemble's distinct
+    assert model_colour("new_family") == model_colour("new_family")
+
+
+def test_for_projector_enlarges_every_font_and_keeps_the_original():
+    from genre_core.views import view_plots
+    from genre_core.views.plots import probability_bars
+
+    fig = probability_bars({"mlp": {"rock": 0.6, "metal": 0.4}}, ["rock", "metal"], title="t")
+    big = view_plots.for_projector(fig)
+    assert big.layout.font.size > fig.layout.font.size
+    assert big.layout.xaxis.tickfont.size > fig.layout.xaxis.tickfont.size
+    assert big.layout.title.font.size > fig.layout.title.font.size
+    assert big.layout.height > fig.layout.height and fig.layout.font.size == 15

@@ -15,8 +15,21 @@ from plotly.subplots import make_subplots
 FONT_SIZE = 15
 HEIGHT = 450
 PITCH_CLASSES = ["C", "C♯", "D", "D♯", "E", "F", "F♯", "G", "G♯", "A", "A♯", "B"]
-# one colour per model, the same on every page (plotly's qualitative palette)
-MODEL_COLOURS = ["#636EFA", "#EF553B", "#00CC96", "#AB63FA", "#FFA15A", "#19D3F3"]
+# one colour per model, the same on every page and chart (plotly's qualitative palette);
+# Genre Studio's answer (the ensemble) in black, unlike any model
+MODEL_COLOURS = {"ensemble": "#1A1A1A", "mlp": "#636EFA", "cnn": "#EF553B", "cnn_mel": "#00CC96",
+                 "lstm": "#AB63FA", "features": "#FFA15A", "musicnn4": "#19D3F3",
+                 "musicnn": "#FF6692"}
+SPARE_COLOURS = ["#B6E880", "#FF97FF", "#FECB52", "#8C564B"]
+# the fits of one model (final fit, each fold) on a learning-curve chart
+FIT_COLOURS = list(MODEL_COLOURS.values())[1:]
+
+
+def model_colour(name: str) -> str:
+    """The model's colour on every chart (a model outside the table: a stable spare one)."""
+    import zlib
+
+    return MODEL_COLOURS.get(name) or SPARE_COLOURS[zlib.crc32(name.encode()) % len(SPARE_COLOURS)]
 
 
 def _style(fig: go.Figure, title: str | None = None, height: int = HEIGHT,
@@ -248,10 +261,10 @@ def probability_bars(probabilities: Mapping[str, Mapping[str, float]],
     names = list(probabilities)
     labels = list(labels) if labels is not None else list(next(iter(probabilities.values()), {}))
     fig = go.Figure()
-    for k, name in enumerate(names):
+    for name in names:
         shown = (display_names or {}).get(name, name)
         fig.add_trace(go.Bar(x=labels, y=[probabilities[name].get(g, 0.0) for g in labels],
-                             name=shown, marker_color=MODEL_COLOURS[k % len(MODEL_COLOURS)],
+                             name=shown, marker_color=model_colour(name),
                              hovertemplate=f"{shown}<br>%{{x}}: %{{y:.1%}}<extra></extra>"))
     fig.update_layout(barmode="group", legend=dict(orientation="h", y=1.02, yanchor="bottom",
                                                    x=1, xanchor="right"))
@@ -323,7 +336,7 @@ def learning_curves(histories: Mapping[str, Mapping[str, Sequence[float]]],
     fig = make_subplots(rows=1, cols=2, subplot_titles=("loss", "accuracy"),
                         horizontal_spacing=0.1)
     for k, (name, hist) in enumerate(histories.items()):
-        colour = MODEL_COLOURS[k % len(MODEL_COLOURS)]
+        colour = FIT_COLOURS[k % len(FIT_COLOURS)]
         for col, metric in ((1, "loss"), (2, "accuracy")):
             for prefix, dash, part in (("", "solid", "train"), ("val_", "dash", "validation")):
                 values = list(hist.get(prefix + metric, []) or [])
