@@ -71,3 +71,4 @@ if level == "track":
                 f"**{state.md(pred)}**")
     if rows:
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+        sections.play_tracks([r["track"] for r in rows], key="cm_play")

@@ -20,6 +20,10 @@ if not models:
 
 splits = sorted({ev["split"] for ev in report.get("evaluations", [])}, key=sup._split_rank)
 f1, f2, f3 = st.columns([1, 2, 2])
+if st.session_state.get("mis_split") not in splits:    # the split Genre Studio is measured on
+    best = sup.preferred_evaluation(report, sup.answer_model(report, models) or models[0],
+                                    variant=None)
+    st.session_state["mis_split"] = (best or {}).get("split", splits[0])
 split = f1.selectbox("Split", splits, key="mis_split")
 true_filter = f2.multiselect("True genre", labels, key="mis_true", placeholder="any")
 pred_filter = f3.multiselect("Predicted genre (by any model)", labels, key="mis_pred",
@@ -27,8 +31,7 @@ pred_filter = f3.multiselect("Predicted genre (by any model)", labels, key="mis_
 index = state.track_index()
 table = sup.misclassified_table(report, index, split=split, models=models)
 shown = sup.filter_misclassified(table, true_filter, pred_filter)
-st.caption(f"{len(shown)} of {len(table)} tracks misclassified by at least one model "
-           f"({split} split, out-of-fold predictions: no model had seen the track).")
+st.caption(sup.misclassified_summary(report, table, split, len(shown)))
 event = st.dataframe(shown, hide_index=True, width="stretch", height=300,
                      on_select="rerun", selection_mode="single-row", key="mis_table")
 if shown.empty:

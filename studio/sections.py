@@ -320,6 +320,28 @@ def feature_explainer(key: str = "feat_explain") -> None:
         chart(fig, key=f"{key}_chart", name=f"{kind}-{name}")
 
 
+def play_tracks(track_ids: list[str], key: str) -> None:
+    """A player for one of these dataset tracks (chosen in a box), where they are listed; one
+    plain sentence when the server offers no dataset."""
+    ds = state.dataset()
+    if ds is None:
+        st.caption(state.connect_hint())
+        return
+    playable = [t for t in track_ids if sup.find_track_by_id(ds, t) is not None]
+    if not playable:
+        st.caption("None of these tracks is in the connected dataset.")
+        return
+    index = state.track_index()
+    if st.session_state.get(key) not in playable:
+        st.session_state[key] = playable[0]
+    chosen = st.selectbox("Play", playable, key=key,
+                          format_func=lambda t: sup.describe_track(t, index))
+    track = sup.find_track_by_id(ds, chosen)
+    data = state.track_bytes(track) if track is not None else None
+    if data and track is not None:
+        st.audio(data, format=sup.audio_mime(track.filename))
+
+
 def genre_examples(key: str = "examples") -> None:
     """Per-genre example tracks: playable from the connected dataset; without it, the
     bundle's map still names them (artist, title)."""

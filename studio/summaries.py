@@ -284,6 +284,8 @@ def misclassified_table(report: Mapping, track_index: Mapping[str, tuple[str, st
     import pandas as pd
 
     models = models or report_models(None, report)
+    models = sorted(models, key=lambda m: m != ENSEMBLE)        # Genre Studio's answer first
+    audio = set((report.get("data", {}) or {}).get("track_ids") or [])
     if split is None:
         shared: set | None = None
         for m in models:
@@ -295,8 +297,9 @@ def misclassified_table(report: Mapping, track_index: Mapping[str, tuple[str, st
         ev = preferred_evaluation(report, m, split=split)
         if ev is not None:
             per_model[m] = {t["track"]: t for t in ev.get("per_track", [])}
+    # tracks with audio only (the table model's CV also scores Kaggle rows with no audio here)
     wrong = sorted({tid for tracks in per_model.values() for tid, t in tracks.items()
-                    if not t.get("correct")})
+                    if not t.get("correct") and (not audio or tid in audio)})
     rows = []
     for tid in wrong:
         any_entry = next(t[tid] for t in per_model.values() if tid in t)
@@ -311,6 +314,22 @@ def misclassified_table(report: Mapping, track_index: Mapping[str, tuple[str, st
     columns = ["track", "artist", "title", "true genre"] + [
         f"{display_name(m)} {k}" for m in per_model for k in ("prediction", "confidence")]
     return pd.DataFrame(rows, columns=columns)
+
+
+def misclassified_summary(report: Mapping, table, split: str | None, shown: int) -> str:
+    """The line above the misclassified table: how many held-out tracks Genre Studio's
+    answer gets wrong, then how many some model gets wrong (tracks with audio only)."""
+    ev = preferred_evaluation(report, ENSEMBLE, "calibrated", split=split)
+    audio = set((report.get("data", {}) or {}).get("track_ids") or [])
+    parts = []
+    if ev is not None:
+        scored = [t for t in ev.get("per_track", []) if not audio or t["track"] in audio]
+        wrong = sum(1 for t in scored if not t.get("correct"))
+        parts.append(f"Genre Studio's answer is wrong on {wrong} of {len(scored)} held-out "
+                     "tracks")
+    parts.append(f"{len(table)} tracks are misclassified by at least one model ({shown} shown)")
+    return "; ".join(parts) + (f" ({split} split: no model had seen the track or its artist)."
+                               if split == "artist" else f" ({split} split).")
 
 
 def filter_misclassified(df, true: Iterable[str] | None = None,

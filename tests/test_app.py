@@ -289,7 +289,7 @@ def test_misclassified_filters(make_app):
     at.multiselect(key="mis_true").set_value([genre]).run()
     assert not at.exception
     assert "How to" not in texts(at.error)
-    assert "GENRE_DATA" in texts(at.info)      # says how to connect the audio
+    assert "offers no dataset" in texts(at.info)      # says why the audio is not here
 
 
 # ---------------------------------------------------------------- bundle problems
@@ -337,6 +337,22 @@ def test_listen_picks_a_dataset_track(make_app):
     assert "rock.00007.wav" in texts(at.subheader)
     assert len(charts(at)) == 1
     assert any(m.label == "duration" for m in at.metric)
+
+
+def test_confusion_cell_tracks_play_in_place_with_dataset(make_app):
+    """The matrix opens on Genre Studio's answer; a cell's tracks play on the page."""
+    root = data_root()
+    at = make_app("confusion", data=root)
+    assert at.selectbox(key="cm_model").value == "ensemble"
+    for genre in at.selectbox(key="cm_true").options:      # a diagonal cell with audio here
+        at.selectbox(key="cm_true").set_value(genre)
+        at.selectbox(key="cm_pred").set_value(genre).run()
+        assert not at.exception and not at.error, texts(at.error)
+        if at.get("audio"):
+            break
+    assert len(at.get("audio")) == 1
+    track = at.selectbox(key="cm_play").value
+    assert track.split(".")[0] == genre
 
 
 def test_misclassified_plays_track_with_dataset(make_app):
