@@ -9,6 +9,10 @@ from studio import summaries as sup
 st.title("Genre Studio")
 st.markdown(sup.APP_INTRO)
 
+st.subheader("The lesson, one click per step")
+for step, (page, label, icon) in enumerate(sup.LESSON, start=1):
+    st.page_link(page, label=f"{step}. {label}", icon=icon)
+
 left, right = st.columns([3, 2], gap="large")
 with left:
     st.subheader("Models loaded")
@@ -42,4 +46,3 @@ with right:
                           if summary["skipped"] else ""))
             sections.chart(plots.genre_counts(summary["genres"]), width="stretch",
                             key="home_genre_counts")
-    st.page_link("app_pages/listen.py", label="Start: choose a clip on the Listen page", icon="🎧")

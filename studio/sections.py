@@ -165,16 +165,27 @@ def prediction_filling_in(clip):
     if state.prediction_ready():
         return state.clip_prediction(clip)
     slot = st.empty()
+    with slot.container():
+        steps = st.status("Listening to the clip…", expanded=True)
+        steps.write(f"Decoded: {clip.loaded_seconds:.1f} s of audio, "
+                    f"{sup.segment_count(clip, state.feature_config())} segment(s) of 3 s.")
+        steps.write("MFCCs and mel spectrogram, then the fast networks…")
+        answers = st.empty()
     quick = state.clip_prediction(clip, fast_only=True)
     if quick is not None and quick.domain is not None and quick.domain.not_music:
-        slot.subheader("Genre Studio says: not music it knows")  # no genre flashes first
+        answers.subheader("Genre Studio says: not music it knows")  # no genre flashes first
     elif quick is not None and quick.models:
-        with slot.container():
-            st.subheader("First answers: " + ", ".join(
-                f"{sup.display_name(n)} {state.md(mp.genre)} ({mp.probabilities[mp.genre]:.0%})"
-                for n, mp in quick.models.items()))
-            st.info("Still listening: the musicnn networks, the table features and the "
-                    "calibrated answer follow in a moment.")
+        answers.subheader("First answers: " + ", ".join(
+            f"{sup.display_name(n)} {state.md(mp.genre)} ({mp.probabilities[mp.genre]:.0%})"
+            for n, mp in quick.models.items()))
+    predictor = state.predictor(show_error=False)
+    rest = [n for n in (predictor.bundle.models if predictor else [])
+            if quick is None or n not in quick.models]
+    if quick is not None:
+        steps.write("Done: " + ", ".join(sup.display_name(n) for n in quick.models) + ".")
+    if rest:
+        steps.write("Now " + ", ".join(sup.display_name(n) for n in rest)
+                    + ", then Genre Studio's calibrated answer…")
     prediction = state.clip_prediction(clip)
     slot.empty()
     return prediction
