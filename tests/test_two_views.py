@@ -165,3 +165,48 @@ def test_out_of_fold_fills_uncovered_tracks_from_held_out_predictions():
     assert oof["rock.00001"][0] == pytest.approx(0.2) and oof["MT1"][0] == pytest.approx(0.7)
     report["evaluations"] = report["evaluations"][1:]     # no fold figures: not a member
     assert "features" not in out_of_fold(report, meta)
+
+
+@pytest.mark.slow
+def test_evaluate_into_report_keeps_only_unheard_tracks_and_artists(tmp_path):
+    """`evaluate --into-report` on a root of 'real recordings' with a MANIFEST.tsv: Genre
+    Studio's answer and every model get per-view figures, and the report keeps the models'
+    predictions as split 'held-out' only for tracks whose artist no model heard (an artist
+    of GTZAN's index counts as heard)."""
+    import shutil
+    import subprocess
+    import sys
+
+    import soundfile as sf
+
+    from conftest import ROOT, tone
+    from genre_core.inference.dataset import default_data_root
+
+    if not (default_data_root() / "metadata" / "GTZANindex.txt").is_file():
+        pytest.skip("GTZAN's artist index is not beside the project")
+    bundle = tmp_path / "bundle"
+    shutil.copytree(ROOT / "assets" / "models" / "default", bundle)
+    root = tmp_path / "mine"
+    rows = ["file\tgtzan_genre\tartist\ttitle"]
+    for k, (genre, artist, freq) in enumerate([("reggae", "Bob Marley", 200),
+                                               ("rock", "Nobody Heard Of", 900),
+                                               ("rock", "Nobody Heard Of", 1200),
+                                               ("jazz", "Another Unknown", 400)]):
+        (root / genre).mkdir(parents=True, exist_ok=True)
+        sf.write(root / genre / f"MT{k}.wav", tone(4.0, freq=freq, seed=k), 22050)
+        rows.append(f"{genre}/MT{k}.wav\t{genre}\t{artist}\tsong {k}")
+    (root / "MANIFEST.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    r = subprocess.run([sys.executable, "-m", "genre_core", "evaluate", "--bundle", str(bundle),
+                        "--data", str(root), "--into-report", "--json"],
+                       capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    figures = json.loads(r.stdout)
+    assert figures[0]["model"] == "ensemble" and "mine" in figures[0]["verdict"]
+    assert all(ev["views"]["mine"]["n_tracks"] == 4 for ev in figures)
+    report = json.loads((bundle / "report.json").read_text())
+    held = [e for e in report["evaluations"] if e["split"] == "held-out"]
+    assert {e["model"] for e in held} == set(json.loads((bundle / "bundle.json").read_text())
+                                             ["models"])
+    for e in held:
+        assert {t["track"] for t in e["per_track"]} == {"MT1", "MT2", "MT3"}   # not Marley's
+    assert report["data"]["views"]["MT1"] == "mine"

@@ -208,7 +208,12 @@ def build_for_bundle(bundle_dir: str | os.PathLike, data, method: str = "umap",
     --data A --data B`); musicnn features go through the cache."""
     from genre_core.config import FeatureConfig
     from genre_core.inference.bundle import read_bundle_meta
-    from genre_core.inference.dataset import extract_dataset, index_dataset, load_track_index
+    from genre_core.inference.dataset import (
+        extract_dataset,
+        index_dataset,
+        load_manifest_index,
+        load_track_index,
+    )
 
     meta, report = read_bundle_meta(bundle_dir)
     wanted = list((report.get("data") or {}).get("track_ids") or [])
@@ -236,6 +241,8 @@ def build_for_bundle(bundle_dir: str | os.PathLike, data, method: str = "umap",
                 break
         if index:
             break
+    for root in roots:      # a root's own MANIFEST.tsv names its artists and titles
+        index.update({k: v for k, v in load_manifest_index(root).items() if v[0].strip()})
     ids = [t.id for t in tracks]
     m = build_map(np.stack([clip_embedding(feats[t]) for t in ids]), ids,
                   [t.genre for t in tracks], [index.get(t, ("", ""))[0] for t in ids],

@@ -119,7 +119,8 @@ def artist_split(tracks: list[Track], artists: dict[str, str] | None = None,
         rest = [t.id for t in tracks if groups[t.id] not in artists_out]
         train, valid = _carve_valid(rest, [genre_of[i] for i in rest], valid_fraction, seed)
         folds.append(Fold(train, valid, test))
-    return Split("artist", f"{kind}, {len(test_artists)} artists from Sturm's GTZAN index; no "
+    return Split("artist", f"{kind}, {len(test_artists)} artists (Sturm's GTZAN index and the "
+                 "data roots' manifests, one group per artist across them); no "
                  f"test artist is in training; tested on the {len(evaluated)} genres with two or "
                  f"more artists: {', '.join(evaluated)}", folds, evaluated)
 
