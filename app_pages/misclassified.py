@@ -45,8 +45,10 @@ rows = (event or {}).get("selection", {}).get("rows", []) if event else []
 if rows and rows[0] < len(ids) and ids[rows[0]] != st.session_state.get("mis_clicked"):
     st.session_state["mis_clicked"] = ids[rows[0]]
     st.session_state["mis_track"] = ids[rows[0]]
-if st.session_state.get("mis_track") not in ids:
-    st.session_state["mis_track"] = ids[0]
+if st.session_state.get("mis_track") not in ids:      # one the connected dataset can play
+    connected = state.dataset()
+    st.session_state["mis_track"] = next(
+        (t for t in ids if sup.find_track_by_id(connected, t) is not None), ids[0])
 track_id = st.selectbox("Track", ids, key="mis_track",
                         format_func=lambda t: sup.describe_track(t, index))
 

@@ -177,8 +177,10 @@ def train(args) -> int:
             same_data = old_report.get("data", {}).get("track_ids") == sorted(genre_of)
             if same_data:
                 have = {evaluation_key(e) for e in report["evaluations"]}
+                # (a retrained model's 'held-out' predictions were its predecessor's: dropped)
                 report["evaluations"] += [e for e in old_report.get("evaluations", [])
                                           if e.get("model") in final_models
+                                          and e.get("split") != "held-out"
                                           and evaluation_key(e) not in have]
     save_bundle(out, final_models, labels, config, report, keep=keep)
     eprint(f"bundle written to {out}")
