@@ -18,7 +18,7 @@ if not models:
                "predictions to inspect.")
     st.stop()
 
-splits = sorted({ev["split"] for ev in report.get("evaluations", [])}, key=sup._split_rank)
+splits = sorted({ev["split"] for ev in report.get("evaluations", [])}, key=sup.split_rank)
 f1, f2, f3 = st.columns([1, 2, 2])
 if st.session_state.get("mis_split") not in splits:    # the split Genre Studio is measured on
     best = sup.preferred_evaluation(report, sup.answer_model(report, models) or models[0],

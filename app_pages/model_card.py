@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from genre_core.views import plots
-from studio import sections, state
+from studio import results, sections, state
 from studio import summaries as sup
 
 st.title("Model card")
@@ -39,13 +39,13 @@ if acc:
 else:
     st.info("The report holds no evaluations.")
 
-views = sup.view_rows(report, meta)
+views = results.view_rows(report, meta)
 if views:
     st.subheader("On GTZAN and on real recordings")
     st.caption("Two views of the same held-out predictions: GTZAN clips and real commercial "
                "recordings, each by artists the model never heard in training.")
     st.dataframe(pd.DataFrame(views), hide_index=True, width="stretch")
-verdicts = sup.verdict_rows(report)
+verdicts = results.verdict_rows(report)
 if verdicts:
     st.markdown("**What Genre Studio's answer means.** It names one genre only when its "
                 "calibrated confidence is high enough; otherwise it says \"not sure: A or B\".")

@@ -187,7 +187,7 @@ def _first_misclassified(bundle: Path) -> str:
     from studio import summaries as sup
 
     meta, report = read_bundle_meta(bundle)
-    split = sorted({ev["split"] for ev in report["evaluations"]}, key=sup._split_rank)[0]
+    split = sorted({ev["split"] for ev in report["evaluations"]}, key=sup.split_rank)[0]
     table = sup.misclassified_table(report, {}, split=split,
                                     models=sup.evaluated_models(meta, report))
     return table["track"].iloc[0]

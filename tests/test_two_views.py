@@ -30,7 +30,7 @@ def test_manifest_artists_join_the_gtzan_index(tmp_path):
 
 
 def test_track_views():
-    from genre_core.inference.dataset import track_view
+    from genre_core.inference.track_views import track_view
 
     assert track_view("rock.00042", "/data/gtzan/extra") == "GTZAN"
     assert track_view("MT0011391187", "/x/shared/realworld") == "realworld"

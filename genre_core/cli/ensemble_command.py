@@ -13,8 +13,9 @@ from genre_core.errors import GenreError
 def train_ensemble(args) -> int:
     from genre_core.config import FeatureConfig
     from genre_core.inference.bundle import DEFAULT_BUNDLE, read_bundle_meta, save_bundle
-    from genre_core.inference.dataset import load_artist_index, track_view
+    from genre_core.inference.dataset import load_artist_index
     from genre_core.inference.ensemble import Ensemble, reliability
+    from genre_core.inference.track_views import track_view
     from genre_core.training.ensemble import cross_validate_ensemble, out_of_fold
     from genre_core.training.evaluation import evaluate_predictions, view_metrics
 

@@ -3,7 +3,6 @@ features for all of its tracks, in parallel and through the on-disk cache."""
 from __future__ import annotations
 
 import os
-import re
 import zipfile
 import zlib
 from concurrent.futures import as_completed
@@ -17,6 +16,7 @@ from genre_core.config import FeatureConfig
 from genre_core.errors import AudioError, GenreError, printable
 from genre_core.inference.audio import AUDIO_EXTENSIONS, CHUNK, MAX_FILE_BYTES, load_audio, open_checked
 from genre_core.inference.cache import FeatureCache, HashIndex, stream_hash
+from genre_core.inference.track_views import track_view
 from genre_core.inference.worker_pool import make_pool, usable_cores
 
 # What reading a track may raise besides AudioError: a vanished or unreadable file, a
@@ -230,19 +230,6 @@ def _index_root(path: str | os.PathLike, check: bool = True) -> Dataset:
 
 
 MANIFEST = "MANIFEST.tsv"    # a data root's own index: file, artist, title (shared/realworld)
-
-
-GTZAN_VIEW = "GTZAN"
-GTZAN_ID = re.compile(r"[a-z]+\.\d{5}")
-
-
-def track_view(track_id: str, root: str | os.PathLike | None = None) -> str:
-    """Which view a track belongs to in the two-view evaluation: "GTZAN" for GTZAN's ids
-    (genre.00042, in either of its roots), else the name of the data root it came from (e.g.
-    "realworld": real recordings)."""
-    if GTZAN_ID.fullmatch(track_id) or root is None:
-        return GTZAN_VIEW
-    return Path(root).name or str(root)
 
 
 def dataset_views(ds: Dataset) -> dict[str, str]:
