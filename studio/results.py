@@ -75,3 +75,54 @@ def verdict_rows(report: Mapping) -> list[dict]:
                      "truth in 'not sure: A or B'": pct(fig["top2_hit_rate"]),
                      "calibration error (ECE)": round(fig["ece"], 3)})
     return rows
+
+
+# what each model is, in a sentence a class can follow
+PLAIN_WORDS = {
+    "ensemble": "Genre Studio's answer: it weighs the models below by how often each was "
+                "right, and says \"not sure\" when its confidence is too low.",
+    "musicnn4": "Four networks trained on hundreds of thousands of songs to describe music "
+                "(\"guitar\", \"fast\", \"jazz\"...); a small classifier turns what they hear "
+                "into our ten genres.",
+    "musicnn": "One of those networks alone, with its own small classifier.",
+    "cnn": "The classic study's convolutional network: it looks at 3-second pictures of the "
+           "sound's timbre (MFCCs) for patterns.",
+    "cnn_mel": "The same network looking at a finer picture of the sound (a mel spectrogram).",
+    "mlp": "The classic study's simplest network: every MFCC number of a 3-second segment "
+           "feeds one layer of neurons after another.",
+    "lstm": "A network that listens to the MFCCs in order, remembering what came before.",
+    "features": "57 numbers measured on the whole clip (tempo, brightness, loudness...) and a "
+                "simple statistical classifier.",
+}
+
+
+def plain_rows(report: Mapping, meta: Mapping | None = None) -> list[dict]:
+    """One row per model for a teacher: what it is, and how often it is right on music it
+    never heard, on GTZAN and on real recordings (per view_rows)."""
+    by_model: dict[str, dict] = {}
+    for row in view_rows(report, meta):
+        entry = by_model.setdefault(row["model"], {"model": row["model"]})
+        column = ("right on GTZAN" if row["view"].startswith("GTZAN")
+                  else "right on " + row["view"].split(" (")[0])
+        entry[column] = f"{row['right (share of tracks)']:.0%}"
+    names = {display_name(m): m for m in report_models(meta, report)}
+    order = sorted(by_model, key=lambda label: names.get(label) != ENSEMBLE)   # the answer first
+    return [{"model": label, "what it is": PLAIN_WORDS.get(names.get(label, ""), ""),
+             **{k: v for k, v in by_model[label].items() if k != "model"}} for label in order]
+
+
+def not_sure_sentence(report: Mapping, meta: Mapping | None = None) -> str | None:
+    """What "not sure" means, with the fitted threshold and how the verdict did per view."""
+    info = (report.get("models", {}) or {}).get(ENSEMBLE) or {}
+    threshold = info.get("unsure_below")
+    rows = verdict_rows(report)
+    if threshold is None or not rows:
+        return None
+    top2 = "truth in 'not sure: A or B'"
+    parts = [f"on {r['view']} it named one genre for {r['names one genre']} of the clips and "
+             f"was right on {r['named genre right']} of those; when not sure, the true genre "
+             f"was one of its two guesses {r[top2]} of the time" for r in rows]
+    return (f"Genre Studio names one genre only when it is at least {threshold:.0%} confident "
+            "(a level chosen so that a named genre is right about 9 times in 10); below that "
+            "it says \"not sure: A or B\". Tested on music it never heard, " + "; ".join(parts)
+            + ".")

@@ -23,7 +23,8 @@ ENSEMBLE = "ensemble"
 SPLIT_PREFERENCE = ("artist", "filtered", "table-filtered-valid", "kfold", "random")
 APP_INTRO = (
     "Genre Studio guesses the musical genre of a short audio clip with several models "
-    "trained on the GTZAN collection (ten genres, 30-second excerpts). "
+    "trained on the GTZAN collection (ten genres, 30-second excerpts) and, for its main "
+    "answer, on real commercial recordings too. "
     "It cuts the clip into 3-second segments, turns each into features such as MFCCs, lets "
     "every model vote on each segment and averages the votes into one answer per model. "
     "The other pages show the features the models see, where the models disagree, and how "
@@ -431,6 +432,9 @@ def data_summary(report: Mapping) -> dict:
     data = dict(report.get("data", {}) or {})
     ids = data.pop("track_ids", None)
     skipped = data.pop("skipped", None)
+    views = data.pop("views", None)
+    if views:
+        data["tracks per view"] = dict(Counter(views.values()))
     if ids is not None:
         data.setdefault("n_tracks", len(ids))
     if skipped:

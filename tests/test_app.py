@@ -3,6 +3,7 @@ without a dataset, with a clip chosen, and with a missing bundle."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import sys
 from pathlib import Path
@@ -267,6 +268,22 @@ def test_features_page_shows_the_mel_cnns_input(make_app):
     assert any("130 frames" in c.proto.spec and "64 mel bands" in c.proto.spec
                for c in charts(at))
     assert "what the CNN on mel spectrogram receives" in texts(at.caption)
+
+
+def test_model_card_speaks_to_a_teacher(make_app, bundle_dir):
+    """Plain words first: each model, how often it is right on GTZAN and on real recordings,
+    what "not sure" means; the developer's figures and JSON folded in one expander."""
+    at = make_app("model_card")
+    assert not at.error, texts(at.error)
+    table = at.dataframe[0].value
+    assert {"model", "what it is", "right on GTZAN"} <= set(table.columns)
+    report = json.loads((bundle_dir / "report.json").read_text())
+    if "realworld" in (report.get("data", {}).get("views") or {}).values():
+        assert "right on real recordings" in table.columns
+        assert table["model"].iloc[0].startswith("Genre Studio")      # the answer first
+        assert "not sure" in texts(at.subheader) + texts(at.markdown)
+    assert len(at.expander) == 1 and "For developers" in at.expander[0].label
+    assert len(at.json) == len(at.expander[0].json) > 0               # no raw JSON outside it
 
 
 def test_confusion_controls_and_cell_listing(make_app):
