@@ -97,9 +97,12 @@ def _upload_then_compare(page, path: Path, chosen: str, first_answers: list | No
     if first_answers is not None:   # the fast models' answers ("First answers: ...") first
         page.wait_for_selector("text=/First answers:|Timing:/", timeout=180_000)
         first_answers.append(time.perf_counter() - t)
+    page.wait_for_selector('h2:has-text("Genre Studio says"), :text("Timing:")',
+                           timeout=180_000)
+    answered = time.perf_counter() - t      # the verdict (or, without an ensemble, the end)
     page.wait_for_selector('text=Timing:', timeout=180_000)
     _wait_idle(page)
-    return shown, time.perf_counter() - t
+    return shown, answered
 
 
 def bench_app(bundle_path: Path, data_root: Path | None, mat: Material, reps: int) -> dict:
@@ -116,7 +119,7 @@ def bench_app(bundle_path: Path, data_root: Path | None, mat: Material, reps: in
         return {"skipped": "the playwright Python package is not installed"}
 
     starts, renders, totals, uploads, predictions, peaks, pages_seen = [], [], [], [], [], [], []
-    first_answers, warm = [], []
+    first_answers, warm, saliency = [], [], []
     errors: list[str] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium, headless=True,
@@ -148,6 +151,15 @@ def bench_app(bundle_path: Path, data_root: Path | None, mat: Material, reps: in
                     # a second, different clip in the warm app: Listen upload -> Compare
                     warm.append(_upload_then_compare(
                         page, mat.mp3, f"text=Chosen clip: {mat.mp3.name}")[1])
+                    # What the model heard: opens on the network behind the answer (musicnn4)
+                    t = time.perf_counter()
+                    page.locator('[data-testid="stSidebarNav"] a').filter(
+                        has_text="What the model heard").click()
+                    page.wait_for_selector('h1:has-text("What the model heard")',
+                                           timeout=60_000)
+                    page.wait_for_selector('[data-testid="stPlotlyChart"]', timeout=180_000)
+                    _wait_idle(page, 180_000)
+                    saliency.append(time.perf_counter() - t)
                     # every page once (memory after all of them)
                     links = page.locator('[data-testid="stSidebarNav"] a')
                     names = [links.nth(i).inner_text().strip().splitlines()[-1]
@@ -173,6 +185,7 @@ def bench_app(bundle_path: Path, data_root: Path | None, mat: Material, reps: in
             "upload_to_first_answer": stats(first_answers),
             "upload_to_predictions": stats(predictions),
             "warm_upload_to_predictions": stats(warm),
+            **({"saliency_musicnn": stats(saliency)} if saliency else {}),
             "server_peak_rss": stats(peaks) if peaks else None, "pages_visited": pages_seen,
             "dataset_connected": data_root is not None,
             **({"page_errors": errors} if errors else {})}

@@ -12,6 +12,7 @@ from pathlib import Path
 from bench import common
 from bench.app import bench_app
 from bench.batch import bench_batch
+from bench.classroom import bench_class
 from bench.cold import bench_cold
 from bench.common import SECTIONS, Material, eprint
 from bench.extraction import bench_extraction
@@ -44,7 +45,7 @@ def run(args) -> int:
              naive_clips=25 if quick else 50, epochs=1 if quick else 3,
              families=["mlp", "cnn"] if quick else ["mlp", "cnn", "lstm"],
              growth_reps=1 if quick else 3, batch=1 if quick else 2,
-             batch_files=6 if quick else 12)
+             batch_files=6 if quick else 12, class_sessions=8 if quick else 30)
     results: dict = {"meta": {
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "quick": quick,
         "python": platform.python_version(), "machine": platform.machine(),
@@ -125,6 +126,16 @@ def run(args) -> int:
             if "skipped" in results["app"]:
                 skipped["app"] = results["app"]["skipped"]
                 eprint(f"  app skipped: {results['app']['skipped']}")
+
+        if want("class"):
+            eprint(f"2 class ({R['class_sessions']} sessions at once)…")
+            try:
+                results["class"] = bench_class(bundle_path, data_root_ok, R["class_sessions"],
+                                               tmp)
+            except Exception as e:  # noqa: BLE001 - report, keep the other sections
+                results["class"] = {"skipped": f"failed: {type(e).__name__}: {str(e)[:300]}"}
+            if "skipped" in results["class"]:
+                skipped["class"] = results["class"]["skipped"]
 
         if want("memory"):
             mem = {}
