@@ -124,7 +124,7 @@ html, body, [data-testid="stAppViewContainer"] { font-size: 22px; }
 [data-testid="stMarkdownContainer"] p,
 [data-testid="stMarkdownContainer"] li { font-size: 1.25rem; }
 /* the navigation keeps whole labels: a wider sidebar, long titles wrap instead of being cut */
-[data-testid="stSidebar"] { min-width: 22rem !important; }
+[data-testid="stSidebar"] { min-width: 17rem !important; }
 [data-testid="stSidebarNav"] a span { white-space: normal !important; overflow: visible !important;
                                       text-overflow: clip !important; line-height: 1.2; }
 [data-testid="stCaptionContainer"], [data-testid="stExpander"], [data-testid="stToolbar"],
