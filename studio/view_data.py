@@ -123,6 +123,9 @@ html, body, [data-testid="stAppViewContainer"] { font-size: 22px; }
 [data-testid="stMainBlockContainer"] h3 { font-size: 2rem; }
 [data-testid="stMarkdownContainer"] p,
 [data-testid="stMarkdownContainer"] li { font-size: 1.25rem; }
+/* the page keeps its width for the charts: the large type would also enlarge the side padding */
+[data-testid="stMainBlockContainer"] { padding-left: 1.5rem !important; padding-right: 1.5rem !important;
+                                       max-width: none !important; }
 /* the navigation keeps whole labels: a wider sidebar, long titles wrap instead of being cut */
 [data-testid="stSidebar"] { min-width: 17rem !important; }
 [data-testid="stSidebarNav"] a span { white-space: normal !important; overflow: visible !important;

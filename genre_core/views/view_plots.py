@@ -38,7 +38,7 @@ def chart_config(filename: str) -> dict:
                                                      "filename": filename}}
 
 
-PROJECTOR_SCALE = 1.4
+PROJECTOR_SCALE = 1.3
 
 
 def for_projector(fig: go.Figure, scale: float = PROJECTOR_SCALE) -> go.Figure:
