@@ -22,7 +22,7 @@ for i, f in enumerate(files):
     rows.append(sections.batch_answer(f.getvalue(), f.name, predictor))
     progress.progress((i + 1) / len(files), text=f"Analysed {i + 1} of {len(files)}")
 progress.empty()
-table = pd.DataFrame(rows).fillna("")      # a failed row has only its file and error
+table = pd.DataFrame(rows).astype(object).fillna("")   # a failed row: its file and error only
 if "error" in table and not table["error"].astype(bool).any():
     table = table.drop(columns="error")
 elif "error" in table:                      # where it is seen, beside the file name
