@@ -43,6 +43,7 @@ try:
     page.run()
     # after the page is drawn, so the imports do not delay the first render
     state.warm_up()
+    state.prefetch_prediction()    # the chosen clip's answer, under way before Compare asks
 except Exception as e:  # noqa: BLE001 - last resort: a message, never a traceback
     from genre_core.errors import GenreError
 

@@ -162,7 +162,7 @@ def prediction_filling_in(clip):
     """Every model's prediction for the clip. While it is computed (the musicnn networks and
     the table features take about a second), the fast models' answers are shown in its
     place, so a first look never waits for the slowest model."""
-    if state.prediction_ready():
+    if state.prediction_ready() or state.prefetch_done():
         return state.clip_prediction(clip)
     slot = st.empty()
     with slot.container():

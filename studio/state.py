@@ -11,6 +11,7 @@ import contextlib
 import functools
 import json
 import os
+import threading
 from pathlib import Path
 
 import streamlit as st
@@ -413,8 +414,70 @@ def clip_feature(kind: str, clip=None):
                     clip.samples)
 
 
+# Every model's prediction started in the background as soon as a clip is chosen (after the
+# page that chose it is drawn), so Compare finds it done or under way. Keyed by the clip's
+# content, the bundle and its stamp (the same bytes give the same answer to anyone); two
+# threads for the two cores, the last few kept.
+_PREFETCHED: dict = {}
+_PREFETCH_KEEP = 8
+_PREFETCH_LOCK = threading.Lock()
+
+
+@functools.lru_cache(maxsize=1)
+def _prefetch_pool():
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(max_workers=2, thread_name_prefix="genre-prefetch")
+
+
+def prefetch_prediction() -> None:
+    """Start every model's prediction for the chosen clip in the background (called by the
+    router after each page is drawn); nothing when no clip is chosen or it is under way."""
+    digest = clip_digest()
+    if digest is None or prediction_ready():
+        return
+    clip = current_clip(show_error=False)
+    folder = bundle_path()
+    if clip is None or not Path(folder).exists():
+        return
+    key = (digest, folder, _stamp(folder))
+    allowed = _allowed()
+    from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+
+    def predict_all():       # the Predictor is loaded here too, so the page never waits
+        add_script_run_ctx(threading.current_thread(), ctx)
+        return _load_predictor(folder, key[2], allowed).predict_clip(clip)
+
+    with _PREFETCH_LOCK:
+        if key in _PREFETCHED:
+            return
+        _PREFETCHED[key] = _prefetch_pool().submit(predict_all)
+        while len(_PREFETCHED) > _PREFETCH_KEEP:
+            _PREFETCHED.pop(next(iter(_PREFETCHED)))
+
+
+def _prefetched(digest: str, folder: str, stamp: str):
+    with _PREFETCH_LOCK:
+        return _PREFETCHED.get((digest, folder, stamp))
+
+
+def prefetch_done() -> bool:
+    """Whether the chosen clip's background prediction has finished (without error)."""
+    folder = bundle_path()
+    future = _prefetched(clip_digest() or "", folder, _stamp(folder))
+    return future is not None and future.done() and future.exception() is None
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
 def _predict(digest: str, folder: str, stamp: str, fast_only: bool, _predictor, _clip):
+    future = None if fast_only else _prefetched(digest, folder, stamp)
+    if future is not None:
+        try:
+            return future.result()       # started when the clip was chosen: done or nearly
+        except GenreError:
+            pass                         # computed again below, where its error is shown
     return _predictor.predict_clip(_clip, models=_predictor.fast_models() if fast_only else None)
 
 

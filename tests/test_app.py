@@ -270,6 +270,25 @@ def test_features_page_shows_the_mel_cnns_input(make_app):
     assert "what the CNN on mel spectrogram receives" in texts(at.caption)
 
 
+def test_the_answer_is_under_way_before_compare_asks(make_app):
+    """Once a clip is chosen, every model's prediction starts in the background (after the
+    page is drawn, keyed by the clip's content); Compare then shows that prediction."""
+    from studio import state as app_state
+
+    at = make_app("listen", clip=tone_wav(7.0, amplitude=0.3))
+    digest = at.session_state["clip_hash"]
+    futures = [f for key, f in app_state._PREFETCHED.items() if key[0] == digest]
+    assert len(futures) == 1
+    prediction = futures[0].result(timeout=180)
+    at.switch_page("app_pages/compare.py").run()
+    assert not at.exception
+    shown = texts(at.header) + texts(at.subheader)
+    if prediction.verdict is not None:
+        assert f"Genre Studio says: {prediction.verdict}" in shown, shown
+    else:
+        assert "models agree" in shown or "No majority" in shown, shown
+
+
 def test_model_card_speaks_to_a_teacher(make_app, bundle_dir):
     """Plain words first: each model, how often it is right on GTZAN and on real recordings,
     what "not sure" means; the developer's figures and JSON folded in one expander."""
