@@ -185,3 +185,34 @@ def test_fuzz_one_clip_pages(monkeypatch, fuzz_bundle, page):
         assert shown, context
         if not at.error and page == "compare":      # the upload was read: its answer shows
             assert name in texts(at.caption) + texts(at.markdown), context
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_file_whose_analysis_raises_is_its_own_error_row(monkeypatch, fuzz_bundle, tmp_path,
+                                                           jobs):
+    """A bug that strikes one file (any exception, not a GenreError) becomes that file's row;
+    the files before and after it keep their answers, in one process and in the pool."""
+    import soundfile as sf
+
+    from conftest import tone
+    from genre_core.config import FeatureConfig
+    from genre_core.inference import predict as predict_module
+    from genre_core.inference.batch_predict import predict_files
+
+    files = []
+    for k in range(3):
+        path = tmp_path / f"clip{k}.wav"
+        sf.write(path, tone(4.0, freq=300 + 200 * k, seed=k), 22050)
+        files.append(str(path))
+    real = predict_module.Predictor.predict_clip
+
+    def flaky(self, clip, *args, **kwargs):
+        if clip.name.endswith("clip1.wav"):
+            raise ValueError("operands could not be broadcast together")
+        return real(self, clip, *args, **kwargs)
+
+    monkeypatch.setattr(predict_module.Predictor, "predict_clip", flaky)   # forked workers too
+    rows = list(predict_files(files, fuzz_bundle, ["mlp"], FeatureConfig(), jobs=jobs))
+    assert [r.file for r in rows] == files
+    assert rows[0].error is None and rows[2].error is None
+    assert "internal error (ValueError: operands could not be broadcast" in rows[1].error
