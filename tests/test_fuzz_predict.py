@@ -172,8 +172,8 @@ def test_fuzz_one_clip_pages(monkeypatch, fuzz_bundle, page):
     for k, (case, name, data) in enumerate(cases):
         if page != "listen":
             at.switch_page("app_pages/listen.py").run()
-        if page == "saliency":      # the answer's network (musicnn4) and the seed's CNN in turn
-            at.session_state["sal_model"] = "musicnn4" if k % 2 == 0 else "cnn"
+        if page == "saliency":      # the answer's network (musicnn4) every 4th case, else the CNN
+            at.session_state["sal_model"] = "musicnn4" if k % 4 == 0 else "cnn"
         at.file_uploader(key="listen_upload").set_value(
             (name, data, "application/octet-stream")).run()
         context = f"{name} ({case}) on {page}\n" + describe(cases, SEED)
@@ -211,7 +211,15 @@ def test_a_file_whose_analysis_raises_is_its_own_error_row(monkeypatch, fuzz_bun
             raise ValueError("operands could not be broadcast together")
         return real(self, clip, *args, **kwargs)
 
-    monkeypatch.setattr(predict_module.Predictor, "predict_clip", flaky)   # forked workers too
+    monkeypatch.setattr(predict_module.Predictor, "predict_clip", flaky)
+    if jobs > 1:    # forked workers inherit the patch (the pool forks only before TensorFlow)
+        import multiprocessing as mp
+
+        from genre_core.inference import batch_predict, worker_pool
+
+        fork = mp.get_context("fork")
+        monkeypatch.setattr(worker_pool, "pool_context", lambda: fork)
+        monkeypatch.setattr(batch_predict, "pool_context", lambda: fork)
     rows = list(predict_files(files, fuzz_bundle, ["mlp"], FeatureConfig(), jobs=jobs))
     assert [r.file for r in rows] == files
     assert rows[0].error is None and rows[2].error is None
