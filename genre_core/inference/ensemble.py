@@ -79,10 +79,13 @@ def reliability(probs: np.ndarray, y: np.ndarray, bins: int = 10) -> dict:
     return {"ece": float(ece), "bins": rows}
 
 
-def verdict_figures(probs: np.ndarray, y: np.ndarray, unsure_below: float) -> dict:
+def verdict_figures(probs: np.ndarray, y: np.ndarray,
+                    unsure_below: float | np.ndarray) -> dict:
     """How the verdict reads for these tracks: coverage (share whose verdict names one
     genre), selective accuracy (right among those), top-2 hit rate (the truth is one of the
-    two genres of a "not sure: A or B"), and the ECE of the probabilities."""
+    two genres of a "not sure: A or B"), and the ECE of the probabilities. `unsure_below`:
+    one threshold, or one per track (a nested evaluation's, each fitted without its artist;
+    their median is reported)."""
     conf = probs.max(axis=1)
     named = conf >= unsure_below
     top2 = np.argsort(-probs, axis=1)[:, :2]
@@ -92,7 +95,7 @@ def verdict_figures(probs: np.ndarray, y: np.ndarray, unsure_below: float) -> di
                                    if named.any() else None),
             "top2_hit_rate": float(in_two[~named].mean()) if (~named).any() else None,
             "ece": expected_calibration_error(probs, y) if len(y) else 0.0,
-            "unsure_below": float(unsure_below)}
+            "unsure_below": float(np.median(unsure_below))}
 
 
 def fit_unsure_threshold(probs: np.ndarray, y: np.ndarray, views: np.ndarray | None = None,

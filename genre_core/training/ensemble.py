@@ -66,20 +66,9 @@ def cross_validate_ensemble(labels: list[str], oof: dict[str, np.ndarray], y: np
         calibrated[te] = ens.predict_proba(held)
         raw[te] = ens.predict_proba(held, calibrated=False)
         threshold[te] = ens.unsure_below
-    conf = calibrated.max(axis=1)
-    verdicts = {}
-    for v in sorted(set(view_of.tolist())):
-        m = view_of == v
-        # each held-out track judged with the threshold fitted without its artist
-        fig = verdict_figures(calibrated[m], y[m], 0.0)
-        named = conf[m] >= threshold[m]
-        right = calibrated[m].argmax(1) == y[m]
-        top2 = (np.argsort(-calibrated[m], axis=1)[:, :2] == y[m][:, None]).any(axis=1)
-        fig.update(coverage=float(named.mean()),
-                   selective_accuracy=float(right[named].mean()) if named.any() else None,
-                   top2_hit_rate=float(top2[~named].mean()) if (~named).any() else None,
-                   unsure_below=float(np.median(threshold[m])))
-        verdicts[v] = fig
+    # each held-out track judged with the threshold fitted without its artist
+    verdicts = {v: verdict_figures(calibrated[m], y[m], threshold[m])
+                for v in sorted(set(view_of.tolist())) for m in [view_of == v]}
     return {"calibrated": calibrated, "uncalibrated": raw, "verdict": verdicts,
             "ece_before": expected_calibration_error(raw, y),
             "ece_after": expected_calibration_error(calibrated, y),
