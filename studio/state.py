@@ -194,13 +194,22 @@ def bundle_meta(show_error: bool = True) -> tuple[dict, dict] | None:
         return None
 
 
+# the Predictors _load_predictor made, by bundle folder and stamp: the background prediction
+# takes one from here (it never calls Streamlit from its thread), else leaves it to the page
+_LOADED: dict = {}
+
+
 @st.cache_resource(show_spinner="Loading the models…", max_entries=2)
 def _load_predictor(folder: str, stamp: str, allowed):
     from genre_core.inference.bundle import check_allowed
     from genre_core.inference.predict import Predictor
 
     check_allowed(Path(folder), allowed)
-    return Predictor(folder)
+    loaded = Predictor(folder)
+    _LOADED[(folder, stamp)] = loaded      # for the background prediction (no Streamlit there)
+    while len(_LOADED) > 2:                # as many as the cache keeps
+        _LOADED.pop(next(iter(_LOADED)))
+    return loaded
 
 
 def predictor(show_error: bool = True):
@@ -441,19 +450,13 @@ def prefetch_prediction() -> None:
     if clip is None or not Path(folder).exists():
         return
     key = (digest, folder, _stamp(folder))
-    allowed = _allowed()
-    from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
-
-    ctx = get_script_run_ctx()
-
-    def predict_all():       # the Predictor is loaded here too, so the page never waits
-        add_script_run_ctx(threading.current_thread(), ctx)
-        return _load_predictor(folder, key[2], allowed).predict_clip(clip)
-
+    loaded = _LOADED.get((folder, key[2]))    # loaded by the warm-up or an earlier page
+    if loaded is None:
+        return                                # Compare predicts it itself, as before
     with _PREFETCH_LOCK:
         if key in _PREFETCHED:
             return
-        _PREFETCHED[key] = _prefetch_pool().submit(predict_all)
+        _PREFETCHED[key] = _prefetch_pool().submit(loaded.predict_clip, clip)
         while len(_PREFETCHED) > _PREFETCH_KEEP:
             _PREFETCHED.pop(next(iter(_PREFETCHED)))
 
