@@ -9,16 +9,12 @@ from collections.abc import Iterator
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from genre_core.config import FeatureConfig
 from genre_core.errors import GenreError, printable
 from genre_core.inference.audio import AUDIO_EXTENSIONS
 from genre_core.inference.librosa_kernels import librosa_ready
 from genre_core.inference.worker_pool import make_pool, pool_context, usable_cores
-
-if TYPE_CHECKING:
-    pass
 
 
 def expand_paths(paths: list[str]) -> list[str]:

@@ -67,6 +67,8 @@ class Prediction:
         return verdict_for_clip(self.models["ensemble"].verdict(), self.domain)
 
     def to_json(self) -> dict:
+        verdict = self.verdict
+        warnings = self.domain.messages() if self.domain is not None else []
         return {
             "file": self.clip.name, "duration": round(self.clip.duration, 3),
             "analysed_seconds": round(self.clip.loaded_seconds, 3),
@@ -75,9 +77,8 @@ class Prediction:
             **({"tags": {t: round(p, 4) for t, p in self.tags.items()}} if self.tags else {}),
             **({"tag_sets": {v: {t: round(p, 4) for t, p in tags.items()}
                              for v, tags in self.tag_sets.items()}} if self.tag_sets else {}),
-            **({"verdict": self.verdict} if self.verdict is not None else {}),
-            **({"out_of_domain": self.domain.messages()}
-               if self.domain is not None and self.domain.messages() else {}),
+            **({"verdict": verdict} if verdict is not None else {}),
+            **({"out_of_domain": warnings} if warnings else {}),
             "models": {name: {
                 "genre": mp.genre,
                 "probabilities": {g: round(p, 5) for g, p in mp.probabilities.items()},
