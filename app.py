@@ -15,7 +15,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import streamlit as st  # noqa: E402
 
-from studio import sections, state  # noqa: E402
+from studio import lesson, sections, state  # noqa: E402
 
 st.set_page_config(layout="wide", page_title="Genre Studio", page_icon="🎵")
 
@@ -56,4 +56,5 @@ except Exception as e:  # noqa: BLE001 - last resort: a message, never a traceba
         st.error(f"Something went wrong on this page ({type(e).__name__}: {state.md(e)}). "
                  "The other pages still work.")
 finally:
+    lesson.footer(page.url_path)   # one click on to the lesson's next step, even after st.stop()
     sections.url_write(page)   # even after st.stop(): the address shows what is on screen

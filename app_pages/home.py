@@ -3,15 +3,14 @@ was measured on), and whether a dataset is connected."""
 import streamlit as st
 
 from genre_core.views import plots
-from studio import sections, state
+from studio import lesson, sections, state
 from studio import summaries as sup
 
 st.title("Genre Studio")
 st.markdown(sup.APP_INTRO)
 
 st.subheader("The lesson, one click per step")
-for step, (page, label, icon) in enumerate(sup.LESSON, start=1):
-    st.page_link(page, label=f"{step}. {label}", icon=icon)
+lesson.step_links()
 
 left, right = st.columns([3, 2], gap="large")
 with left:

@@ -39,17 +39,6 @@ def display_name(model: str) -> str:
 
 # ---------------------------------------------------------------- predictions
 
-# the guided lesson on Home: (page, what the step does, icon), in the order a class takes them
-LESSON = [
-    ("app_pages/listen.py", "Hear it: upload or record a song (or pick an example)", "🎧"),
-    ("app_pages/features.py", "See its MFCCs: what the networks receive", "🎚️"),
-    ("app_pages/compare.py", "Compare the models: Genre Studio's answer and who agrees", "⚖️"),
-    ("app_pages/confusion.py", "Find the confusion: which genres are mixed up, and play them",
-     "🔢"),
-    ("app_pages/saliency.py", "See why: what the model listened to", "👂"),
-]
-
-
 def _genres_of(prediction) -> dict[str, str]:
     """The individual models' answers (the ensemble is their combination, not a voter)."""
     if isinstance(prediction, Mapping):
