@@ -12,7 +12,7 @@ st.title("Map of music")
 m = sections.music_map()
 if m is None:
     st.info("This model bundle has no map of music. Build it with "
-            "`python tools/build_map.py --bundle <bundle> --data <GTZAN folder>`.")
+            "`python -m tools.build_map --bundle <bundle> --data <GTZAN folder>`.")
     st.stop()
 st.caption(f"{len(m.ids)} training tracks placed by {m.method.upper()} from musicnn's "
            "embedding of each clip: tracks that sound alike sit close together. Hover a point "

@@ -36,7 +36,7 @@ class FeatureConfig:
     db_floor: str = "clip"
     # The loudness the musicnn networks hear (their log-mel front end is not level-invariant,
     # and people's recordings are often far louder than GTZAN's clips): "rms" scales each clip
-    # to -20 dBFS RMS first (tools/musicnn_level_study.py), "as_is" feeds it unchanged (every
+    # to -20 dBFS RMS first (studies/musicnn_level_study.py), "as_is" feeds it unchanged (every
     # bundle saved before this field existed; from_dict reads a missing field so).
     musicnn_level: str = "rms"
 

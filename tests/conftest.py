@@ -64,12 +64,8 @@ def write_audio(tmp_path):
 
 
 def musicnn_reference_script():
-    """tools/musicnn_reference.py, which made the stored musicnn reference values: tests use
+    """studies/musicnn_reference.py, which made the stored musicnn reference values: tests use
     its own synth_clip so the synthesized input cannot drift from the one the original saw."""
-    import importlib.util
+    import importlib
 
-    path = ROOT / "tools" / "musicnn_reference.py"
-    spec = importlib.util.spec_from_file_location("musicnn_reference", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return importlib.import_module("studies.musicnn_reference")

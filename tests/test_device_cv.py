@@ -1,18 +1,12 @@
 """tools/device_cv.py computes what `train`'s cross-validation computes, from a pack."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-
-import device_cv  # noqa: E402
-
-from genre_core.config import TrainConfig  # noqa: E402
-from genre_core.training.fitting import cross_validate  # noqa: E402
-from genre_core.training.splits import Fold, Split  # noqa: E402
+from genre_core.config import TrainConfig
+from genre_core.training.fitting import cross_validate
+from genre_core.training.splits import Fold, Split
+from tools import device_cv
 
 LABELS = ["blues", "jazz", "rock"]
 

@@ -1,7 +1,7 @@
 """The Keras 3 port of musicnn MSD_musicnn reproduces the original TF1 model.
 
 Reference values in tests/data/musicnn_reference.json come from the original musicnn 0.1.0
-code and checkpoint (made by tools/musicnn_reference.py in a scratch environment; only the
+code and checkpoint (made by studies/musicnn_reference.py in a scratch environment; only the
 output values and the description of the inputs are stored). Here the shipped
 assets/musicnn/msd_musicnn.keras is loaded through `load_backbone` and the same inputs are
 recomputed end to end (audio -> resample -> mel -> patches -> network).

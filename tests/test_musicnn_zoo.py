@@ -3,7 +3,7 @@ the musicnn4 feature runs all four networks with the documented column layout.
 
 Reference values in tests/data/musicnn_reference_<model>.json (MSD_musicnn:
 musicnn_reference.json) come from the original musicnn 0.1.0 code and checkpoints, made by
-tools/musicnn_reference.py in a scratch environment; only outputs and input descriptions are
+studies/musicnn_reference.py in a scratch environment; only outputs and input descriptions are
 stored. Here the converted assets/musicnn/*.keras files recompute them end to end.
 """
 from __future__ import annotations

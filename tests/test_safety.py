@@ -253,11 +253,9 @@ def test_converter_keeps_predictions(tmp_path):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    sys.path.insert(0, str(ROOT / "tools"))
-    from convert_bundle_safe import convert
-
     from genre_core.inference.bundle import load_bundle
     from genre_core.models.table import _PadClasses, _Preprocess
+    from tools.convert_bundle_safe import convert
 
     rng = np.random.default_rng(1)
     labels = ["a", "b", "c"]

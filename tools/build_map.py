@@ -1,7 +1,7 @@
-"""Build the map of music for a bundle: `python tools/build_map.py [--bundle DIR] [--data DIR
+"""Build the map of music for a bundle: `python -m tools.build_map [--bundle DIR] [--data DIR
 [--data DIR2]] [--method umap|tsne]`. Embeds the bundle's training tracks (report.json data.track_ids) with
 musicnn (through the feature cache), fits the 2-D map and writes `<bundle>/map/`.
-The shipped one: python tools/build_map.py --bundle assets/models/default --data ../shared/gtzan
+The shipped one: python -m tools.build_map --bundle assets/models/default --data ../shared/gtzan
 """
 from __future__ import annotations
 
@@ -10,12 +10,10 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from genre_core.errors import GenreError  # noqa: E402
-from genre_core.inference.bundle import DEFAULT_BUNDLE  # noqa: E402
-from genre_core.inference.dataset import default_data_root  # noqa: E402
-from genre_core.inference.music_map import build_for_bundle  # noqa: E402
+from genre_core.errors import GenreError
+from genre_core.inference.bundle import DEFAULT_BUNDLE
+from genre_core.inference.dataset import default_data_root
+from genre_core.inference.music_map import build_for_bundle
 
 
 def main(argv=None) -> int:

@@ -6,22 +6,19 @@ model gives the same probabilities as the pickled one on seeded random inputs, r
 .joblib files, and with --reference writes those inputs and probabilities to an npz that
 tests/test_safety.py compares the shipped bundle against.
 
-    python tools/convert_bundle_safe.py assets/models/default \
+    python -m tools.convert_bundle_safe assets/models/default \
         --reference tests/data/safe_format_reference.npz
 """
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from genre_core.models.musicnn import MusicnnTransferModel  # noqa: E402
-from genre_core.models.table import TableModel, _PadClasses  # noqa: E402
+from genre_core.models.musicnn import MusicnnTransferModel
+from genre_core.models.table import TableModel, _PadClasses
 
 
 def _inputs(family: str, n_features: int, rng) -> np.ndarray:
@@ -86,4 +83,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

@@ -5,7 +5,7 @@ the checkpoint is only *read*, with tf.compat.v1.train.NewCheckpointReader). Get
 package (ISC licence, Jordi Pons & Xavier Serra) from PyPI without installing it:
 
     pip download musicnn==0.1.0 --no-deps -d /tmp/musicnn_wheel
-    python tools/convert_musicnn.py /tmp/musicnn_wheel/musicnn-0.1.0-py3-none-any.whl \
+    python -m tools.convert_musicnn /tmp/musicnn_wheel/musicnn-0.1.0-py3-none-any.whl \
         --model MTT_musicnn --model MSD_vgg --model MTT_vgg
 
 Without --model all four (MSD_musicnn, MTT_musicnn, MSD_vgg, MTT_vgg) are converted, each to
@@ -21,17 +21,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from genre_core.models.musicnn_zoo import NETWORKS
 
-from genre_core.models.musicnn_zoo import NETWORKS  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _find_checkpoint_dir(src: Path, scratch: Path, model: str, single: bool) -> Path:

@@ -13,16 +13,15 @@ the audio nor TensorFlow, so this tool splits the work in three:
   merge  (here)   adds those evaluations to the bundle's report, as `train --no-final`
                   does, so the README, the model card and Compare show them.
 
-Usage: python tools/device_cv.py pack --models lstm,cnn_mel --pack .device_pack
-       KERAS_BACKEND=jax python tools/device_cv.py run --pack .device_pack --out DIR
-       python tools/device_cv.py merge DIR/evaluations.json
+Usage: python -m tools.device_cv pack --models lstm,cnn_mel --pack .device_pack
+       KERAS_BACKEND=jax python -m tools.device_cv run --pack .device_pack --out DIR
+       python -m tools.device_cv merge DIR/evaluations.json
 The mel blocks travel in 8-bit steps of 0.31 dB to fit the 64 MiB the machine takes.
 """
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
@@ -31,7 +30,6 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 DATA = [str(ROOT.parent / "shared/gtzan"), str(ROOT.parent / "shared/gtzan/extra")]
 # the mel blocks (dB in [-80, 0]) travel as 8-bit steps of 80/255 dB, to fit the 64 MiB the
 # machine takes (a rounding error of at most 0.16 dB, against the 80-dB range the CNN sees)

@@ -1,7 +1,7 @@
 """Export saved Keras networks to ONNX beside them (X.keras -> X.onnx) for serving.
 
-    python tools/export_onnx.py                      # the shipped bundle and musicnn backbone
-    python tools/export_onnx.py path/to/bundle other/model.keras
+    python -m tools.export_onnx                      # the shipped bundle and musicnn backbone
+    python -m tools.export_onnx path/to/bundle other/model.keras
 
 Folders are searched recursively for *.keras. Each export is checked against Keras on a
 random batch (largest absolute difference printed; above 1e-4 on any output is an error).
@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 

@@ -21,14 +21,14 @@ python -m genre_core train "${D[@]}" --models cnn,lstm --variants corrected \
 python -m genre_core train "${D[@]}" --models cnn --variants corrected --split artist \
     --no-final --out "$TMP"
 #    the seed's CNN on a 64-band log-mel spectrogram instead of 13 MFCCs (cnn_mel;
-#    tools/cnn_input_study.py), trained with two own-recording copies per training clip:
+#    studies/cnn_input_study.py), trained with two own-recording copies per training clip:
 #    10 artist-grouped folds (about 20 min; leave-one-artist-out would take about 3 h),
 #    final fit on all clips
 python -m genre_core train "${D[@]}" --models cnn_mel --variants corrected --augment \
     --augment-only --split artist --artist-folds 10 --out "$TMP"
 #    the MLP, leave-one-artist-out (about 17 min each): without own-recording copies (for
 #    comparison), then the shipped one, trained with two copies per training clip
-#    (tools/realistic_study_mfcc.py: +7 points on degraded held-out clips; the CNN lost)
+#    (studies/realistic_study_mfcc.py: +7 points on degraded held-out clips; the CNN lost)
 python -m genre_core train "${D[@]}" --models mlp --variants corrected --split artist \
     --no-final --out "$TMP"
 python -m genre_core train "${D[@]}" --models mlp --variants corrected --augment \
@@ -40,7 +40,7 @@ python -m genre_core train "${D[@]}" --models musicnn4 --variants corrected --sp
     --no-final --out "$TMP"
 python -m genre_core train "${D[@]}" --models musicnn4 --variants corrected --augment \
     --augment-only --split artist --out "$TMP"
-# 3. the table model on the Kaggle features: the recipe tools/table_cv_study.py chose by nested
+# 3. the table model on the Kaggle features: the recipe studies/table_cv_study.py chose by nested
 #    artist-grouped CV (a vote of LDA and logistic regression; no SVM: its support vectors
 #    are table rows)
 python -m genre_core train-table --csv "$DATA/Data/features_30_sec.csv" --cv 10 --cv-by artist \
@@ -58,7 +58,7 @@ python -m genre_core train "${BOTH[@]}" --models musicnn4 --variants corrected -
 #    are right 90 % of the time on GTZAN and on the real recordings)
 python -m genre_core train-ensemble --bundle "$TMP"
 # 6. the map of music over the training clips of both (musicnn embeddings + UMAP; no audio)
-python tools/build_map.py --bundle "$TMP" "${BOTH[@]}"
+python -m tools.build_map --bundle "$TMP" "${BOTH[@]}"
 rm -rf "$OUT.old"
 [ -d "$OUT" ] && mv "$OUT" "$OUT.old"
 mv "$TMP" "$OUT"

@@ -67,7 +67,7 @@ def logmel_segments(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> n
     dB below the segment's own loudest bin (floor -80 dB): what the mel CNN hears. Relative
     to each segment, so it does not move with a recording's level or with the rest of the
     clip. The seed's CNN on it was right on 42.6 % of held-out artists' clips against 36.3 %
-    on 13 MFCCs, and on 33.8 % vs 23.0 % of degraded copies (tools/cnn_input_study.py)."""
+    on 13 MFCCs, and on 33.8 % vs 23.0 % of degraded copies (studies/cnn_input_study.py)."""
     librosa_ready()
     import librosa
 
@@ -158,7 +158,7 @@ def musicnn_input(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.
     to MUSICNN_RMS (a silent clip is left as it is). By leave-one-artist-out over 204 clips,
     musicnn4 trained and scored so was right on 69.1 % of degraded held-out clips (loud,
     clipped, low-passed, Ogg) against 60.8 % on the audio as it is, and on 72.5 % vs 74.0 %
-    of the clean clips (tools/musicnn_level_study.py); a quiet microphone recording is
+    of the clean clips (studies/musicnn_level_study.py); a quiet microphone recording is
     brought up to the level the model knows."""
     if config.musicnn_level == "as_is":    # FeatureConfig allows only "as_is" and "rms"
         return y

@@ -19,7 +19,7 @@ all positive and heavy-tailed), then standardisation with training statistics; w
 ``params["preprocess"] == "power"``, the two loudness columns (``rms_*``: they say how a
 record was mastered more than its genre) are dropped and a Yeo-Johnson transform is fitted
 per column before the standardisation. The shipped model, `lda_vote` on "power", was chosen
-by nested cross-validation grouped by artist over the table (tools/table_cv_study.py).
+by nested cross-validation grouped by artist over the table (studies/table_cv_study.py).
 
 Validation: the given (X_valid, y_valid) rows, or, when X_valid is None, a stratified
 ``config.validation_fraction`` carved from the training rows with ``config.seed``. Candidates

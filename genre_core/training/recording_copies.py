@@ -4,7 +4,7 @@ tracks only, never to test tracks.
 
 GTZAN's clips are 22-kHz WAVs from CDs and radio of the 1990s; what people upload is MP3 or
 Ogg at low bit rates, 16-kHz phone or web sources, loud modern masters pushed into a limiter,
-other EQ. Measured by artist-grouped CV (tools/realistic_study.py, README "Results"): on
+other EQ. Measured by artist-grouped CV (studies/realistic_study.py, README "Results"): on
 held-out artists' clips degraded by a *different* chain (Ogg Vorbis, hard clipping, tilt EQ),
 musicnn4 trained on the clips alone is right on 50.5 %, trained with two copies per clip from
 this chain on 61.8 %; on the clean clips 73.0 % vs 72.1 %.

@@ -23,7 +23,8 @@ best single model with/without class weighting.
 Caveat: picking the best of N candidates by the same outer folds is mildly optimistic; the
 outer score of the winner is a report, not an unbiased estimate.
 
-Usage: OMP_NUM_THREADS=1 python tools/table_cv_study.py [--data ROOT] [--out FILE]
+Usage: OMP_NUM_THREADS=1 python -m studies.table_cv_study [--data ROOT] [--out FILE]
+Results: studies/RESULTS.md.
 """
 from __future__ import annotations
 
@@ -31,7 +32,6 @@ import argparse
 import hashlib
 import os
 import shutil
-import sys
 import tempfile
 import time
 import warnings
@@ -39,27 +39,24 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+from joblib import Memory
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+from sklearn.ensemble import ExtraTreesClassifier, HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.feature_selection import SelectKBest, f_classif, mutual_info_classif
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, f1_score
+from sklearn.model_selection import GridSearchCV, GroupKFold, StratifiedKFold
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import PowerTransformer, QuantileTransformer, StandardScaler
+from sklearn.svm import SVC
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from joblib import Memory  # noqa: E402
-from sklearn.base import BaseEstimator, TransformerMixin  # noqa: E402
-from sklearn.calibration import CalibratedClassifierCV  # noqa: E402
-from sklearn.discriminant_analysis import LinearDiscriminantAnalysis  # noqa: E402
-from sklearn.ensemble import ExtraTreesClassifier, HistGradientBoostingClassifier, RandomForestClassifier  # noqa: E402
-from sklearn.exceptions import ConvergenceWarning  # noqa: E402
-from sklearn.feature_selection import SelectKBest, f_classif, mutual_info_classif  # noqa: E402
-from sklearn.linear_model import LogisticRegression  # noqa: E402
-from sklearn.metrics import accuracy_score, f1_score  # noqa: E402
-from sklearn.model_selection import GridSearchCV, GroupKFold, StratifiedKFold  # noqa: E402
-from sklearn.neighbors import KNeighborsClassifier  # noqa: E402
-from sklearn.pipeline import Pipeline  # noqa: E402
-from sklearn.preprocessing import PowerTransformer, QuantileTransformer, StandardScaler  # noqa: E402
-from sklearn.svm import SVC  # noqa: E402
-
-from genre_core.config import GENRES  # noqa: E402
-from genre_core.dataset import load_artist_index  # noqa: E402
-from genre_core.kaggle_features import KAGGLE_COLUMNS, read_feature_table  # noqa: E402
+from genre_core.config import GENRES
+from genre_core.inference.dataset import load_artist_index
+from genre_core.inference.kaggle_features import KAGGLE_COLUMNS, read_feature_table
 
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 warnings.filterwarnings("ignore", category=FutureWarning)
@@ -117,8 +114,15 @@ def n_features(kind: str) -> int:
 
 
 _MI_CACHE: dict[bytes, np.ndarray] = {}
-_CACHE_DIR = tempfile.mkdtemp(prefix="table_cv_cache_")
-_MEMORY = Memory(_CACHE_DIR, verbose=0)
+_CACHE_DIR: str | None = None     # made by the first pipeline (not at import), removed by main
+
+
+def _memory() -> Memory:
+    """The joblib cache of the pipelines' transformer outputs, in a temporary folder."""
+    global _CACHE_DIR
+    if _CACHE_DIR is None:
+        _CACHE_DIR = tempfile.mkdtemp(prefix="table_cv_cache_")
+    return Memory(_CACHE_DIR, verbose=0)
 
 
 def mi_scores(X, y):
@@ -196,7 +200,7 @@ class Cand:
         steps.append(("clf", est))
         # transformer outputs are cached (by params and data): the grid over the model's
         # hyper-parameters then fits the quantile/power transform once per inner fold
-        return Pipeline(steps, memory=_MEMORY), grid
+        return Pipeline(steps, memory=_memory()), grid
 
 
 def fit_cand(cand: Cand, X, y, g):
@@ -386,7 +390,8 @@ def main() -> None:
         log(f"best single pipeline: {best_single}; inner-CV choice on all rows: {prm}")
     log(f"\ntotal run time {time.perf_counter() - t_start:.0f} s")
     out.close()
-    shutil.rmtree(_CACHE_DIR, ignore_errors=True)
+    if _CACHE_DIR is not None:
+        shutil.rmtree(_CACHE_DIR, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -17,21 +17,18 @@ and scores each on the held-out artists' clips twice: as they are, and as a degr
 training augmentation itself. Test clips are never augmented for training.
 
 Features are cached in --cache (default /tmp/realistic_cache) keyed by track id and copy, so
-a rerun only refits. Usage: python tools/realistic_study.py [--folds 10] [--copies 2]
+a rerun only refits. Usage: python -m studies.realistic_study [--folds 10] [--copies 2]
 """
 from __future__ import annotations
 
 import argparse
 import io
 import os
-import sys
 import time
 import zlib
 from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 SR = 22050
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "gtzan"

@@ -15,25 +15,22 @@ study measures, over 10 folds grouped by artist on the 204 clips (GroupKFold):
   * musicnn4 alone with a temperature fitted on the training folds (the ensemble without
     the table model),
 
-each on the held-out clips as they are and degraded (tools/realistic_study.py's test chain).
-Needs tools/musicnn_midlevel_study.py's feature cache (musicnn4 of every copy; or
-tools/musicnn_level_study.py's, --cache /tmp/level_cache, for musicnn at -20 dBFS); Kaggle
-features are cached in --kaggle-cache. Results: tools/ensemble_degraded_study_results.txt.
+each on the held-out clips as they are and degraded (studies/realistic_study.py's test chain).
+Needs studies/musicnn_midlevel_study.py's feature cache (musicnn4 of every copy; or
+studies/musicnn_level_study.py's, --cache /tmp/level_cache, for musicnn at -20 dBFS); Kaggle
+features are cached in --kaggle-cache.
+Usage: python -m studies.ensemble_degraded_study [--cache DIR]   Results: studies/RESULTS.md.
 """
 from __future__ import annotations
 
 import json
-import sys
 import time
 import zlib
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from realistic_study import SHARED, SR, cached, degrade_for_test, study_parser, study_tracks  # noqa: E402
+from studies.realistic_study import SHARED, SR, cached, degrade_for_test, study_parser, study_tracks
 
 ROOT = Path(__file__).resolve().parents[1]
 N_MUSICNN4 = 1112

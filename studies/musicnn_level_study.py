@@ -5,30 +5,26 @@ input; user recordings are often louder than GTZAN's clips (modern masters pushe
 limiter). This study scales each clip, each of its "own recording" training copies and each
 degraded test copy to one RMS level (-20 dBFS) before the four networks, and compares the
 shipped musicnn4 head trained and scored that way with the same head on the audio as it is
-(tools/musicnn_midlevel_study.py's cache), over the same 10 folds grouped by artist.
+(studies/musicnn_midlevel_study.py's cache), over the same 10 folds grouped by artist.
 
-Usage: python tools/musicnn_level_study.py --part 0/2 & ... --part 1/2; then without --part.
-Results: tools/musicnn_level_study_results.txt.
+Usage: python -m studies.musicnn_level_study --part 0/2 & ... --part 1/2; then without --part.
+Results: studies/RESULTS.md.
 """
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from musicnn_midlevel_study import (  # noqa: E402
+from studies.musicnn_midlevel_study import (
     N_BASE,
     TRAIN_VIEWS,
     VIEWS,
     extract_part_or_all,
     features,
 )
-from realistic_study import held_out_predictions, study_parser, study_tracks  # noqa: E402
+from studies.realistic_study import held_out_predictions, study_parser, study_tracks
 
 
 def level_features(y: np.ndarray) -> np.ndarray:

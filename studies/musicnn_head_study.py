@@ -4,23 +4,19 @@ Issue #9: the shipped musicnn4 head is a balanced, strongly regularised logistic
 per 3-s patch (track = mean of its patches). This study refits other heads on the same
 features with the same training data (each training clip plus its two "own recording"
 copies) over 10 folds grouped by artist (GroupKFold, 204 clips) and scores the held-out
-artists' clips as they are and as degraded copies. tools/realistic_study.py makes and caches
-all of these features: run it first. Results: tools/musicnn_head_study_results.txt.
-Usage: python tools/musicnn_head_study.py [--cache DIR] [name filter ...]
+artists' clips as they are and as degraded copies. studies/realistic_study.py makes and caches
+all of these features: run it first. Results: studies/RESULTS.md.
+Usage: python -m studies.musicnn_head_study [--cache DIR] [name filter ...]
 """
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from realistic_study import study_tracks  # noqa: E402
+from studies.realistic_study import study_tracks
 
 TRAIN_VIEWS = ("orig", "aug0", "aug1")
 

@@ -10,7 +10,7 @@ costs nothing at prediction time. This study measures, with the shipped head (ba
 logistic regression per patch, track = mean of patches) and the shipped training data (each
 training clip plus its two "own recording" copies), over 10 folds grouped by artist
 (GroupKFold, 204 clips), scored on the held-out artists' clips as they are and as degraded
-copies (tools/realistic_study.py's test chain):
+copies (studies/realistic_study.py's test chain):
 
   * the shipped blocks (4 taggrams + 4 embeddings, 1112 columns),
   * those plus both musicnn networks' mean_pool and/or max_pool, at C = .001 (ships) and
@@ -20,21 +20,18 @@ copies (tools/realistic_study.py's test chain):
 Features of every clip, its degraded test copy and its two training copies are cached in
 --cache (default /tmp/midlevel_cache), one run of each network per copy. Extraction can be split
 over processes: --part 0/2 and --part 1/2 in parallel, then a run without --part fits.
-Results: tools/musicnn_midlevel_study_results.txt.
+Usage: python -m studies.musicnn_midlevel_study [--part k/n] [name filter ...]
+Results: studies/RESULTS.md.
 """
 from __future__ import annotations
 
-import sys
 import time
 import zlib
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from realistic_study import (  # noqa: E402
+from studies.realistic_study import (
     SR,
     cached,
     degrade_for_test,

@@ -7,27 +7,24 @@ their logits log(p / (1 - p)) are what the networks' last layers compute. This s
 same head on the 200 tag logits alone, and an even mix of both heads' probabilities, with the
 shipped training data (each clip plus its two own-recording copies, `train --augment`) and
 scores held-out artists' clips as they are and degraded by a chain no model trains on
-(tools/realistic_study.degrade_for_test), by leave-one-artist-out and by 10 artist folds.
+(studies/realistic_study.degrade_for_test), by leave-one-artist-out and by 10 artist folds.
 
 Features are those the shipped bundle hears (its FeatureConfig: every clip at -20 dBFS RMS),
 read through Genre Studio's feature cache; the degraded copies are cached in --cache.
-Usage: python tools/musicnn_logit_study.py   Results: tools/musicnn_logit_study_results.txt.
+Usage: python -m studies.musicnn_logit_study   Results: studies/RESULTS.md.
 """
 from __future__ import annotations
 
 import json
-import sys
 import time
 import zlib
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tools"))
+from studies.realistic_study import cached, degrade_for_test, study_parser, study_tracks
 
-from realistic_study import cached, degrade_for_test, study_parser, study_tracks  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def tag_logits(taggram: np.ndarray) -> np.ndarray:

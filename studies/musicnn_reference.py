@@ -8,10 +8,10 @@ package, e.g.:
     /tmp/musicnn_ref/bin/pip download musicnn==0.1.0 --no-deps -d /tmp/musicnn_wheel
     /tmp/musicnn_ref/bin/pip install --no-deps /tmp/musicnn_wheel/musicnn-0.1.0-py3-none-any.whl
     /tmp/musicnn_ref/bin/pip install tensorflow-cpu tf-keras librosa soundfile "numpy<2"
-    TF_USE_LEGACY_KERAS=1 /tmp/musicnn_ref/bin/python tools/musicnn_reference.py \
+    TF_USE_LEGACY_KERAS=1 /tmp/musicnn_ref/bin/python -m studies.musicnn_reference \
         --gtzan-root /work/shared/gtzan --out tests/data/musicnn_reference.json
     for m in MTT_musicnn MSD_vgg MTT_vgg; do
-      TF_USE_LEGACY_KERAS=1 /tmp/musicnn_ref/bin/python tools/musicnn_reference.py --model $m \
+      TF_USE_LEGACY_KERAS=1 /tmp/musicnn_ref/bin/python -m studies.musicnn_reference --model $m \
           --gtzan-root /work/shared/gtzan --out tests/data/musicnn_reference_$m.json
     done
 
@@ -201,7 +201,7 @@ def main(argv=None) -> int:
 
     doc = {
         "about": f"Outputs of the original musicnn 0.1.0 {model} (TF1 graph + checkpoint), "
-                 "made by tools/musicnn_reference.py; non-overlapping 3-s patches (187 frames).",
+                 "made by studies/musicnn_reference.py; non-overlapping 3-s patches (187 frames).",
         "model": model,
         "environment": {"python": platform.python_version(), "tensorflow": tf.__version__,
                         "librosa": librosa.__version__, "numpy": np.__version__,

@@ -1,6 +1,6 @@
 """Do "own recording" copies help the seed's MFCC models (MLP, CNN, LSTM) on new artists?
 
-Issue #9, step 3, for the MFCC models (tools/realistic_study.py does it for musicnn4): the
+Issue #9, step 3, for the MFCC models (studies/realistic_study.py does it for musicnn4): the
 seed's architectures, fitted by genre_core.training.fitting.fit_model with the shipped
 training configuration, on artist-grouped folds over all clips, trained
 
@@ -10,23 +10,19 @@ training configuration, on artist-grouped folds over all clips, trained
     a limiter after up to +12 dB, a level change): the chain musicnn4 trains with,
 
 and scored on the held-out artists' clips as they are and as a copy degraded by a different
-chain (tools/realistic_study.degrade_for_test: Ogg Vorbis, hard clipping, tilt EQ, low-pass).
+chain (studies/realistic_study.degrade_for_test: Ogg Vorbis, hard clipping, tilt EQ, low-pass).
 MFCCs are cached in --cache by track id and copy, so a rerun only refits.
-Usage: python tools/realistic_study_mfcc.py [--families cnn,mlp] [--folds 5]
+Usage: python -m studies.realistic_study_mfcc [--families cnn,mlp] [--folds 5]
 """
 from __future__ import annotations
 
-import sys
 import time
 import zlib
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from realistic_study import SR, cached, degrade_for_test, study_parser, study_tracks  # noqa: E402
+from studies.realistic_study import SR, cached, degrade_for_test, study_parser, study_tracks
 
 
 def main() -> None:

@@ -4,28 +4,24 @@ Issue #9, step 3 ("keep the seed's architectures, but their input ... must survi
 recordings"). The seed's CNN (genre_core.models.cnn, corrected variant, shipped training
 configuration, fitted by genre_core.training.fitting.fit_model) is trained on artist-grouped
 folds over all clips with each input below and scored on the held-out artists' clips as they
-are and as a copy degraded by a chain no model trains on (tools/realistic_study.degrade_for_test):
+are and as a copy degraded by a chain no model trains on (studies/realistic_study.degrade_for_test):
 
   * mfcc: the 13 MFCCs of every 3-s segment (what ships);
   * mel<N>: an N-band log-mel spectrogram of every 3-s segment, in dB below the segment's own
     loudest bin (floor -80 dB), so the input does not move with the recording's level.
 
 Features are cached in --cache by track id, so a rerun only refits.
-Usage: python tools/cnn_input_study.py [--inputs mfcc,mel64] [--folds 5]
+Usage: python -m studies.cnn_input_study [--inputs mfcc,mel64] [--folds 5]
 """
 from __future__ import annotations
 
-import sys
 import time
 import zlib
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from realistic_study import cached, degrade_for_test, study_parser, study_tracks  # noqa: E402
+from studies.realistic_study import cached, degrade_for_test, study_parser, study_tracks
 
 
 def mel_segments(y: np.ndarray, config, n_mels: int) -> np.ndarray:

@@ -12,23 +12,20 @@ models fitted on the train rows alone and scored on the valid rows.
 In part 2 each fold calls TableModel.fit(train folds, no validation): a stratified 20 % of the
 training folds is carved off for selection; each candidate's fold accuracy is the candidate as
 fitted on the remaining 80 %, while the kept model is refitted on all training folds (what
-`TableModel` ships). Usage: python tools/table_study.py [--data ROOT] [--folds 10]
+`TableModel` ships). Usage: python -m studies.table_study [--data ROOT] [--folds 10]
 """
 from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from genre_core.config import GENRES, TrainConfig  # noqa: E402
-from genre_core.inference.kaggle_features import read_feature_table  # noqa: E402
-from genre_core.models.table import CANDIDATES, TableModel  # noqa: E402
+from genre_core.config import GENRES, TrainConfig
+from genre_core.inference.kaggle_features import read_feature_table
+from genre_core.models.table import CANDIDATES, TableModel
 
 
 def split_names(root: Path, part: str) -> set[str]:

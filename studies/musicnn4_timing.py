@@ -2,7 +2,7 @@
 and in total, beside the single-network "musicnn" feature. Warm (models loaded, one warm-up
 run each), median / min / max of --runs runs. Run it under `nice` on a quiet machine:
 
-    nice -n 10 python tools/musicnn4_timing.py [--audio FILE] [--runs 5]
+    nice -n 10 python -m studies.musicnn4_timing [--audio FILE] [--runs 5]
 
 Without --audio, a 30-s GTZAN clip is used when present, else a synthesized 30-s chord.
 """
@@ -11,12 +11,10 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
@@ -40,7 +38,7 @@ def main(argv=None) -> int:
     if source:
         y = load_audio(source, config).samples
     else:
-        from tools.musicnn_reference import synth_clip
+        from studies.musicnn_reference import synth_clip
         y = synth_clip({**_recipe(), "seconds": 30.0, "sr": config.sample_rate})
     y = np.asarray(y, dtype=np.float32)[: 30 * config.sample_rate]
     print(f"input: {source or 'synthesized chord'}, {len(y) / config.sample_rate:.1f} s at "
@@ -74,7 +72,7 @@ def main(argv=None) -> int:
 
 
 def _recipe() -> dict:
-    from tools.musicnn_reference import SYNTH_RECIPE
+    from studies.musicnn_reference import SYNTH_RECIPE
     return dict(SYNTH_RECIPE)
 
 
