@@ -15,16 +15,15 @@ def bench_training(data: dict, families: list[str], epochs: int) -> dict:
     import keras  # noqa: F401 - imported before the clock starts (the import is section 2's)
 
     import genre_core.models.keras_segments as ks
-    from genre_core.cli.common import label_order
-    from genre_core.config import TrainConfig
+    from genre_core.config import TrainConfig, label_order
     from genre_core.training.fitting import fit_model
-    from genre_core.training.splits import _carve_valid
+    from genre_core.training.splits import carve_valid
 
     feats, tracks = data["features"], data["tracks"]
     genre_of = {t.id: t.genre for t in tracks if t.id in feats}
     labels = label_order(genre_of.values())
     ids = sorted(genre_of)
-    train_ids, valid_ids = _carve_valid(ids, [genre_of[i] for i in ids], 0.2, 42)
+    train_ids, valid_ids = carve_valid(ids, [genre_of[i] for i in ids], 0.2, 42)
     out: dict = {"epochs": epochs, "train_tracks": len(train_ids),
                  "train_units": int(sum(len(feats[i]) for i in train_ids)),
                  "valid_tracks": len(valid_ids)}

@@ -82,3 +82,9 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, d: dict) -> TrainConfig:
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+
+
+def label_order(genres) -> list[str]:
+    """The GTZAN order when the genres are GTZAN's, sorted otherwise."""
+    present = set(genres)
+    return [g for g in GENRES if g in present] if present <= set(GENRES) else sorted(present)

@@ -9,7 +9,7 @@ import sys
 import time
 from contextlib import contextmanager
 
-from genre_core.config import GENRES, FeatureConfig
+from genre_core.config import FeatureConfig
 from genre_core.errors import GenreError
 
 
@@ -26,12 +26,6 @@ def timed(label: str, store: dict | None = None, quiet: bool = False):
         store[label] = round(secs, 3)
     if not quiet:
         eprint(f"{label}: {secs:.1f} s")
-
-
-def label_order(genres) -> list[str]:
-    """The GTZAN order when the genres are GTZAN's, sorted otherwise."""
-    present = set(genres)
-    return [g for g in GENRES if g in present] if present <= set(GENRES) else sorted(present)
 
 
 def add_feature_args(p: argparse.ArgumentParser) -> None:

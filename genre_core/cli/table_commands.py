@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from genre_core.cli.common import eprint, label_order
+from genre_core.cli.common import eprint
+from genre_core.config import label_order
 from genre_core.errors import GenreError
 
 

@@ -184,6 +184,66 @@ def _read_fallback(path: str, max_seconds: float | None):
     return data, int(rate), data.shape[1], duration or len(data) / rate, offset
 
 
+def _open_source(source: AudioSource, label: str):
+    """(seekable binary file, the file to close afterwards or None, the path the fallback
+    decoder may open or None) for a path, bytes or file object."""
+    if isinstance(source, (str, os.PathLike)):
+        f = open_checked(source, label)
+        return f, f, os.fspath(source)
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        if not len(source):
+            raise AudioError(f"{label}: file is empty (0 bytes)")
+        return io.BytesIO(source), None, None      # shares the bytes: no copy
+    try:
+        if source.seekable():
+            source.seek(0)
+            return source, None, None
+    except (AttributeError, io.UnsupportedOperation):
+        pass
+    spooled = _spool(source, label, ".bin")
+    return spooled, spooled, None
+
+
+def _decode(f, fallback_path: str | None, label: str, max_seconds: float):
+    """libsndfile first; when it refuses, audioread/ffmpeg (on the path, or on a spooled copy
+    named with the file's suffix); AudioError naming the file when neither can decode it."""
+    try:
+        return _read_soundfile(f, max_seconds)
+    except Exception as first_error:  # libsndfile refused: try audioread/ffmpeg
+        if _is_empty(f):
+            raise AudioError(f"{label}: file is empty (0 bytes)") from None
+        try:
+            if fallback_path is not None and _plain_path(fallback_path):
+                return _read_fallback(fallback_path, max_seconds)
+            f.seek(0)
+            with _spool(f, label, Path(label).suffix or ".bin") as tmp:
+                return _read_fallback(tmp.name, max_seconds)
+        except AudioError:
+            raise
+        except Exception:
+            raise AudioError(f"{label}: could not be decoded as audio "
+                             f"({_reason(first_error)})") from None
+
+
+def _mono(data: np.ndarray, warnings: list[str]) -> np.ndarray:
+    """The channels' mean; the first channel when they cancel out (phase-inverted stereo)."""
+    if data.shape[1] == 1:
+        return data[:, 0]
+    mono = data[:, 0].copy()      # channel by channel: numpy's mean over a short axis is slow
+    for c in range(1, data.shape[1]):
+        mono += data[:, c]
+    mono /= data.shape[1]
+    channel_rms = float(np.sqrt(np.mean(np.square(data[:, 0], dtype=np.float64))))
+    if channel_rms > 1e-4 and np.sqrt(np.mean(np.square(mono, dtype=np.float64))) < (
+            0.1 * channel_rms):
+        # the channels cancel when averaged: the mix would be silence, so the first channel
+        # is what is heard
+        warnings.append("its channels cancel out when mixed to mono (phase-inverted "
+                        "stereo); the first channel is analysed")
+        return data[:, 0].copy()
+    return mono
+
+
 def load_audio(source: AudioSource, config: FeatureConfig = FeatureConfig(),
                name: str | None = None) -> Clip:
     """Decode `source` (path, bytes or binary file object) into a mono Clip at config.sample_rate.
@@ -192,46 +252,10 @@ def load_audio(source: AudioSource, config: FeatureConfig = FeatureConfig(),
     missing, empty, not audio, truncated beyond repair, too short, or all non-finite samples.
     """
     label = _describe(source, name)
-    owned = None
-    if isinstance(source, (str, os.PathLike)):
-        f = owned = open_checked(source, label)
-        fallback_path = os.fspath(source)
-    else:
-        if isinstance(source, (bytes, bytearray, memoryview)):
-            if not len(source):
-                raise AudioError(f"{label}: file is empty (0 bytes)")
-            f = io.BytesIO(source)      # shares the bytes: no copy
-        else:
-            f = source
-            try:
-                if f.seekable():
-                    f.seek(0)
-                else:
-                    f = owned = _spool(f, label, ".bin")
-            except (AttributeError, io.UnsupportedOperation):
-                f = owned = _spool(f, label, ".bin")
-        fallback_path = None
+    f, owned, fallback_path = _open_source(source, label)
     try:
-        try:
-            data, rate, channels, duration, offset = _read_soundfile(f, config.max_seconds)
-        except Exception as first_error:  # libsndfile refused: try audioread/ffmpeg
-            if _is_empty(f):
-                raise AudioError(f"{label}: file is empty (0 bytes)") from None
-            try:
-                if fallback_path is not None and _plain_path(fallback_path):
-                    data, rate, channels, duration, offset = _read_fallback(fallback_path,
-                                                                    config.max_seconds)
-                else:
-                    f.seek(0)
-                    suffix = Path(label).suffix or ".bin"
-                    with _spool(f, label, suffix) as tmp:
-                        data, rate, channels, duration, offset = _read_fallback(tmp.name,
-                                                                        config.max_seconds)
-            except AudioError:
-                raise
-            except Exception:
-                raise AudioError(f"{label}: could not be decoded as audio "
-                                 f"({_reason(first_error)})") from None
+        data, rate, channels, duration, offset = _decode(f, fallback_path, label,
+                                                         config.max_seconds)
     finally:
         if owned is not None:
             owned.close()
@@ -246,22 +270,7 @@ def load_audio(source: AudioSource, config: FeatureConfig = FeatureConfig(),
         bad = int((~finite).sum())
         data = np.where(finite, data, 0.0).astype(np.float32)
         warnings.append(f"{bad} NaN/infinite samples were replaced by silence")
-
-    if data.shape[1] > 1:   # channel by channel: numpy's mean over a short axis is slow
-        mono = data[:, 0].copy()
-        for c in range(1, data.shape[1]):
-            mono += data[:, c]
-        mono /= data.shape[1]
-        channel_rms = float(np.sqrt(np.mean(np.square(data[:, 0], dtype=np.float64))))
-        if channel_rms > 1e-4 and np.sqrt(np.mean(np.square(mono, dtype=np.float64))) < (
-                0.1 * channel_rms):
-            # the channels cancel when averaged (phase-inverted stereo): the mix would be
-            # silence, so the first channel is what is heard
-            mono = data[:, 0].copy()
-            warnings.append("its channels cancel out when mixed to mono (phase-inverted "
-                            "stereo); the first channel is analysed")
-    else:
-        mono = data[:, 0]
+    mono = _mono(data, warnings)
     loaded = len(mono) / rate
     if loaded < config.min_seconds:
         raise AudioError(

@@ -180,6 +180,49 @@ def index_dataset(path: str | os.PathLike | list | tuple, check: bool = True) ->
                    roots)
 
 
+def _index_zip(path: Path, skipped: list[str], check: bool) -> list[Track]:
+    """The audio members of a .zip (its genres_original/ part where it has one, as Kaggle's
+    archive does); unsafe or unreadable members go to `skipped`."""
+    if not zipfile.is_zipfile(path):
+        raise GenreError(f"{path}: not a folder or a .zip archive")
+    tracks = []
+    with zipfile.ZipFile(path) as zf:
+        members = [m for m in zf.namelist() if _is_audio(m) and not m.endswith("/")]
+        if any("genres_original/" in m for m in members):
+            members = [m for m in members if "genres_original/" in m]
+        for m in sorted(members):
+            if unsafe_member(m):
+                skipped.append(f"{printable(path)}::{printable(m)}: member name is "
+                               "absolute or contains '..'; refused")
+                continue
+            p = PurePosixPath(m)
+            if len(p.parts) < 2 or p.name.startswith("."):
+                continue
+            problem = _header_problem(lambda m=m: zf.open(m)) if check else None
+            if problem:
+                skipped.append(f"{path}::{m}: {problem}")
+                continue
+            tracks.append(Track(p.stem, p.parent.name, m, str(path)))
+    return tracks
+
+
+def _index_folder(path: Path, skipped: list[str], check: bool) -> list[Track]:
+    """The audio files of a folder of genre folders; unreadable ones go to `skipped`."""
+    tracks = []
+    folder = _resolve_folder(path)
+    for genre_dir in (d for d in _listdir(folder, skipped) if d.is_dir()):
+        for f in _listdir(genre_dir, skipped):
+            if not f.is_file() or not _is_audio(f.name) or f.name.startswith("."):
+                continue
+            problem = _header_problem(lambda f=f: open_checked(f)) if check else None
+            if problem:
+                skipped.append(problem if problem.startswith(printable(f))
+                               else f"{printable(f)}: {problem}")
+                continue
+            tracks.append(Track(f.stem, genre_dir.name, str(f)))
+    return tracks
+
+
 def _index_root(path: str | os.PathLike, check: bool = True) -> Dataset:
     path = Path(path).expanduser()
     try:
@@ -188,42 +231,9 @@ def _index_root(path: str | os.PathLike, check: bool = True) -> Dataset:
         exists = False
     if not exists:
         raise GenreError(f"{printable(path)}: dataset path not found")
-    tracks: list[Track] = []
     skipped: list[str] = []
-    if path.is_file():
-        if not zipfile.is_zipfile(path):
-            raise GenreError(f"{path}: not a folder or a .zip archive")
-        with zipfile.ZipFile(path) as zf:
-            members = [m for m in zf.namelist() if _is_audio(m) and not m.endswith("/")]
-            if any("genres_original/" in m for m in members):
-                members = [m for m in members if "genres_original/" in m]
-            for m in sorted(members):
-                if unsafe_member(m):
-                    skipped.append(f"{printable(path)}::{printable(m)}: member name is "
-                                   "absolute or contains '..'; refused")
-                    continue
-                p = PurePosixPath(m)
-                if len(p.parts) < 2 or p.name.startswith("."):
-                    continue
-                if check:
-                    problem = _header_problem(lambda m=m: zf.open(m))
-                    if problem:
-                        skipped.append(f"{path}::{m}: {problem}")
-                        continue
-                tracks.append(Track(p.stem, p.parent.name, m, str(path)))
-    else:
-        folder = _resolve_folder(path)
-        for genre_dir in (d for d in _listdir(folder, skipped) if d.is_dir()):
-            for f in _listdir(genre_dir, skipped):
-                if not f.is_file() or not _is_audio(f.name) or f.name.startswith("."):
-                    continue
-                if check:
-                    problem = _header_problem(lambda f=f: open_checked(f))
-                    if problem:
-                        skipped.append(problem if problem.startswith(printable(f))
-                                       else f"{printable(f)}: {problem}")
-                        continue
-                tracks.append(Track(f.stem, genre_dir.name, str(f)))
+    tracks = (_index_zip(path, skipped, check) if path.is_file()
+              else _index_folder(path, skipped, check))
     if not tracks:
         raise GenreError(f"{printable(path)}: no decodable audio files found")
     return Dataset(str(path), tracks, skipped, [str(path)])

@@ -32,7 +32,7 @@ class Split:
     evaluated_genres: list[str]   # genres whose test tracks count towards the figures
 
 
-def _carve_valid(ids: list[str], genres: list[str], fraction: float, seed: int):
+def carve_valid(ids: list[str], genres: list[str], fraction: float, seed: int):
     """Stratified by genre where every genre has two or more tracks, plain random otherwise."""
     from sklearn.model_selection import train_test_split
 
@@ -54,7 +54,7 @@ def random_split(tracks: list[Track], test_fraction: float = 0.2, valid_fraction
     genres = [t.genre for t in tracks]
     rest, test = train_test_split(ids, test_size=test_fraction, random_state=seed, stratify=genres)
     g = {t.id: t.genre for t in tracks}
-    train, valid = _carve_valid(rest, [g[i] for i in rest], valid_fraction, seed)
+    train, valid = carve_valid(rest, [g[i] for i in rest], valid_fraction, seed)
     return Split("random", f"stratified random split by track: {len(train)} train, "
                  f"{len(valid)} valid, {len(test)} test tracks (seed {seed})",
                  [Fold(train, valid, sorted(test))], sorted(set(genres)))
@@ -69,7 +69,7 @@ def kfold_split(tracks: list[Track], k: int = 5, valid_fraction: float = 0.2,
     k = max(2, min(k, int(np.bincount(np.unique(genres, return_inverse=True)[1]).min())))
     folds = []
     for tr, te in StratifiedKFold(k, shuffle=True, random_state=seed).split(ids, genres):
-        train, valid = _carve_valid(list(ids[tr]), list(genres[tr]), valid_fraction, seed)
+        train, valid = carve_valid(list(ids[tr]), list(genres[tr]), valid_fraction, seed)
         folds.append(Fold(train, valid, sorted(ids[te])))
     return Split("kfold", f"{k}-fold stratified by track (seed {seed}); the same artist can be "
                  "in train and test, so this overstates generalisation to new artists",
@@ -117,7 +117,7 @@ def artist_split(tracks: list[Track], artists: dict[str, str] | None = None,
     for artists_out in held:
         test = sorted(t for t, a in groups.items() if a in artists_out)
         rest = [t.id for t in tracks if groups[t.id] not in artists_out]
-        train, valid = _carve_valid(rest, [genre_of[i] for i in rest], valid_fraction, seed)
+        train, valid = carve_valid(rest, [genre_of[i] for i in rest], valid_fraction, seed)
         folds.append(Fold(train, valid, test))
     return Split("artist", f"{kind}, {len(test_artists)} artists (Sturm's GTZAN index and the "
                  "data roots' manifests, one group per artist across them); no "
