@@ -38,13 +38,13 @@ STEP = 80.0 / 255
 
 
 def pack(args) -> None:
-    from genre_core.cli.commands import load_features
     from genre_core.config import FeatureConfig, TrainConfig
     from genre_core.inference.bundle import DEFAULT_BUNDLE, read_bundle_meta
     from genre_core.inference.cache import FeatureCache
     from genre_core.inference.dataset import index_dataset
     from genre_core.models import model_class
     from genre_core.training.augment import augmentations
+    from genre_core.training.pipeline import load_features
     from genre_core.training.splits import make_split
 
     meta, report = read_bundle_meta(DEFAULT_BUNDLE)
@@ -176,8 +176,8 @@ def run(args) -> None:
 
 
 def merge(args) -> None:
-    from genre_core.cli.commands import merge_evaluations
     from genre_core.inference.bundle import DEFAULT_BUNDLE, read_bundle_meta
+    from genre_core.training.pipeline import merge_evaluations
 
     evaluations = json.loads(Path(args.evaluations).read_text())
     merge_evaluations(DEFAULT_BUNDLE, evaluations, read_bundle_meta(DEFAULT_BUNDLE)[0]["labels"])
