@@ -7,13 +7,10 @@ GENRE_LOCAL_MODE; see genre_core/inference/deploy.py and the README's "Deploying
 No icon or font is fetched from another host: page icons are emoji, not Material symbols
 (whose favicon Streamlit loads from a CDN)."""
 import os
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import streamlit as st  # noqa: E402
+import streamlit as st  # noqa: E402 - after the TF log level
 
 from studio import lesson, sections, state  # noqa: E402
 

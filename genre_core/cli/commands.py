@@ -224,14 +224,11 @@ def evaluate_table(args) -> int:
 
 
 def bench(args) -> int:
-    root = str(Path(__file__).resolve().parents[2])   # bench/ sits beside genre_core
-    if root not in sys.path:
-        sys.path.insert(0, root)
-    try:
+    try:   # bench/ sits beside genre_core: `python -m` puts the checkout's root on the path
         import bench as bench_tool  # a tool, not the library: imported only here
     except ModuleNotFoundError as e:
         if e.name != "bench":
             raise
-        raise GenreError(f"{root}: no bench/ folder here; the benchmark runs from a source "
-                         "checkout of Genre Studio") from None
+        raise GenreError("the benchmark runs from the root of a source checkout of Genre "
+                         "Studio: cd there and run python -m genre_core bench") from None
     return bench_tool.run(args)
