@@ -1,0 +1,1 @@
+"""The app (app.py, app_pages/, studio/) through AppTest and in a real browser."""

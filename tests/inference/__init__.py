@@ -1,0 +1,1 @@
+"""Tests of genre_core.inference: decoding, features, datasets, bundles, prediction, serving."""

@@ -1,0 +1,1 @@
+"""Tests of genre_core.models: the model families and the musicnn ports."""
