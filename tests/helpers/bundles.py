@@ -67,3 +67,8 @@ def _bundle_is_usable(folder: Path) -> bool:
         return bool(meta["models"]) and bool(report.get("evaluations"))
     except Exception:  # noqa: BLE001 - anything unusable means "build a tiny one"
         return False
+
+
+def tiny_bundle(path: Path, families=("mlp",)) -> Path:
+    """build_tiny_bundle with one MLP: the smallest bundle that loads and predicts."""
+    return build_tiny_bundle(path, families=families)
