@@ -36,8 +36,6 @@ sections.chart(plots.probability_bars(
     display_names={n: sup.display_name(n) for n in names}),
     width="stretch", key="compare_bars")
 
-predictor = state.predictor(show_error=False)
-features_of = ({n: m.feature for n, m in predictor.bundle.models.items()} if predictor else {})
 config = state.feature_config()
 columns = st.columns(min(len(names), 3))
 for i, name in enumerate(names):
@@ -47,7 +45,7 @@ for i, name in enumerate(names):
         st.dataframe(sup.top_k_rows(mp, 3), hide_index=True, width="stretch",
                      column_config={"probability": st.column_config.ProgressColumn(
                          "probability", format="percent", min_value=0.0, max_value=1.0)})
-        whole = sup.is_whole_clip_model(mp, features_of.get(name))
+        whole = mp.whole_clip
         sections.chart(plots.segment_timeline(
             mp.segment_probabilities, mp.segment_starts, prediction.labels,
             0 if whole else config.segment_seconds,

@@ -2,6 +2,7 @@
 (mel spectrogram, chroma, tempogram), and the exact block one model input holds."""
 import streamlit as st
 
+from genre_core.features.segments import segment_span
 from genre_core.views import plots
 from studio import sections, state
 
@@ -50,11 +51,11 @@ with tab_block:
     else:
         k = 0
         st.caption("The clip has a single segment.")
-    start = k * config.segment_seconds
+    start, end = segment_span(k, config)
     what = "mel bands" if mel_input else "MFCCs"
     sections.chart(plots.segment_block_heatmap(
         blocks[k], config.sample_rate, config.hop_length, start, band_hz=band_hz,
-        title=f"Segment {k + 1} of {n} ({start:g}–{start + config.segment_seconds:g} s): "
+        title=f"Segment {k + 1} of {n} ({start:g}–{end:g} s): "
               f"{blocks.shape[1]} frames × {blocks.shape[2]} {what}"),
         width="stretch", key="features_block")
     st.caption(f"This {blocks.shape[1]}×{blocks.shape[2]} block, standardised, is exactly "

@@ -14,7 +14,6 @@ MUSICNN_LEVELS = ("rms", "as_is")     # FeatureConfig.musicnn_level
 # Feature kinds whose units are (frames, bins) blocks of 3-s segments, cheap to compute: the
 # inputs of the Keras segment networks (MLP, CNN, LSTM on MFCCs; the CNN on log-mel bands),
 # which come in variants, answer first and are explained block by block.
-SEGMENT_KINDS = ("mfcc", "logmel")
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ def mel_segments(y: np.ndarray, config, n_mels: int) -> np.ndarray:
     """(n_segments, frames, n_mels) log-mel in dB below each segment's loudest bin."""
     import librosa
 
-    from genre_core.inference.features import segment
+    from genre_core.features import segment
 
     mel = librosa.feature.melspectrogram(y=segment(y, config), sr=config.sample_rate,
                                          n_fft=config.n_fft, hop_length=config.hop_length,
@@ -42,10 +42,10 @@ def main() -> None:
     from sklearn.metrics import f1_score
 
     from genre_core.config import FeatureConfig, TrainConfig
+    from genre_core.features import mfcc_segments
+    from genre_core.features.librosa_kernels import librosa_ready
     from genre_core.inference.audio import load_audio
     from genre_core.inference.dataset import extract_dataset, load_artist_index
-    from genre_core.inference.features import mfcc_segments
-    from genre_core.inference.librosa_kernels import librosa_ready
     from genre_core.training.fitting import fit_model, predict_tracks, teacher_probabilities
     from genre_core.training.recording_copies import CopyAugmenter, recording_copies
     from genre_core.training.splits import artist_split

@@ -41,8 +41,8 @@ VIEWS = ("orig", "test")
 
 
 def kaggle_of(track, cache: Path) -> dict[str, np.ndarray]:
+    from genre_core.features.kaggle import extract_kaggle_features
     from genre_core.inference.audio import load_audio
-    from genre_core.inference.kaggle_features import extract_kaggle_features
 
     y = None
     out = {}
@@ -65,9 +65,9 @@ def main() -> None:
     from sklearn.preprocessing import StandardScaler
 
     from genre_core.config import TrainConfig
+    from genre_core.features.kaggle import read_feature_table
     from genre_core.inference.dataset import load_artist_index
     from genre_core.inference.ensemble import Ensemble, expected_calibration_error, pool
-    from genre_core.inference.kaggle_features import read_feature_table
     from genre_core.models.table import TableModel
     from genre_core.training.splits import artist_groups
 

@@ -22,9 +22,9 @@ def main(argv=None) -> int:
     import numpy as np
 
     from genre_core.config import FeatureConfig
+    from genre_core.features import extract
+    from genre_core.features.musicnn import zoo
     from genre_core.inference.audio import load_audio
-    from genre_core.inference.features import extract
-    from genre_core.models import musicnn_zoo as zoo
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--audio", default=None)

@@ -55,8 +55,8 @@ def main() -> None:
     from sklearn.metrics import f1_score
     from sklearn.model_selection import GroupKFold
 
+    from genre_core.features.musicnn.zoo import select_columns
     from genre_core.inference.dataset import load_artist_index
-    from genre_core.models.musicnn_zoo import select_columns
     from genre_core.training.splits import artist_groups
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -30,7 +30,7 @@ from studies.realistic_study import held_out_predictions, study_parser, study_tr
 def level_features(y: np.ndarray) -> np.ndarray:
     """The musicnn4 feature of `y` as the shipped code hears it: at -20 dBFS RMS."""
     from genre_core.config import FeatureConfig
-    from genre_core.inference.features import musicnn_input
+    from genre_core.features import musicnn_input
 
     return features(musicnn_input(y, FeatureConfig(musicnn_level="rms")))[:, :N_BASE]
 

@@ -65,10 +65,10 @@ def main() -> None:
 
     import genre_core.training.recording_copies  # noqa: F401  (registers "musicnn4_rec")
     from genre_core.config import FeatureConfig
+    from genre_core.features import musicnn4_units
+    from genre_core.features.musicnn.zoo import select_columns
     from genre_core.inference.audio import load_audio
     from genre_core.inference.dataset import extract_dataset, load_artist_index
-    from genre_core.inference.features import musicnn4_units
-    from genre_core.models.musicnn_zoo import select_columns
     from genre_core.training.splits import artist_groups
 
     ap = study_parser(__doc__.splitlines()[0], folds=10, cache="/tmp/logit_study_cache")

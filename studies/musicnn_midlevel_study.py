@@ -49,8 +49,8 @@ N_BASE = 1112                    # musicnn_zoo.N_COLUMNS
 def features(y: np.ndarray) -> np.ndarray:
     """Per 3-s patch: the musicnn4 feature (1112 columns, musicnn_zoo layout), then the MSD
     and MTT musicnn networks' mean_pool and max_pool (4 x 753), from one run of each net."""
-    from genre_core.models import musicnn_backbone as mb
-    from genre_core.models.musicnn_zoo import NETWORKS, serving_network
+    from genre_core.features.musicnn import backbone as mb
+    from genre_core.features.musicnn.zoo import NETWORKS, serving_network
 
     x = mb.log_mel_patches(y, SR)
     base, mid = [], []

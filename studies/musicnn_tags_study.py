@@ -37,7 +37,7 @@ ZERO_SHOT = {
 
 def tag_names() -> list[str]:
     """The name of each of the four taggrams' 200 columns, in select_columns order."""
-    from genre_core.models.musicnn_zoo import NETWORKS
+    from genre_core.features.musicnn.zoo import NETWORKS
 
     return [f"{n.name}/{t}" for n in NETWORKS.values() for t in n.tags]
 
@@ -46,7 +46,7 @@ def main(gtzan: str = "../shared/gtzan", real: str = "../shared/realworld") -> N
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
-    from genre_core.models.musicnn_zoo import select_columns
+    from genre_core.features.musicnn.zoo import select_columns
 
     ds = index_data([gtzan, f"{gtzan}/extra", real])
     feats = load_features(ds, "musicnn4", FeatureConfig(musicnn_level="rms"), FeatureCache())

@@ -76,7 +76,7 @@ def degrade_for_test(y: np.ndarray, seed: int) -> np.ndarray:
 
 
 def musicnn4(y: np.ndarray) -> np.ndarray:
-    from genre_core.models.musicnn_zoo import extract_all
+    from genre_core.features.musicnn.zoo import extract_all
 
     return extract_all(y, SR)
 

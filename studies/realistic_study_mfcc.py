@@ -29,9 +29,9 @@ def main() -> None:
     from sklearn.metrics import f1_score
 
     from genre_core.config import FeatureConfig, TrainConfig
+    from genre_core.features import mfcc_segments
     from genre_core.inference.audio import load_audio
     from genre_core.inference.dataset import load_artist_index
-    from genre_core.inference.features import mfcc_segments
     from genre_core.training.fitting import fit_model, predict_tracks
     from genre_core.training.recording_copies import CopyAugmenter, recording_copies
     from genre_core.training.splits import artist_split

@@ -55,8 +55,8 @@ from sklearn.preprocessing import PowerTransformer, QuantileTransformer, Standar
 from sklearn.svm import SVC
 
 from genre_core.config import GENRES
+from genre_core.features.kaggle import KAGGLE_COLUMNS, read_feature_table
 from genre_core.inference.dataset import load_artist_index
-from genre_core.inference.kaggle_features import KAGGLE_COLUMNS, read_feature_table
 
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 warnings.filterwarnings("ignore", category=FutureWarning)

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from genre_core.config import GENRES, TrainConfig
-from genre_core.inference.kaggle_features import read_feature_table
+from genre_core.features.kaggle import read_feature_table
 from genre_core.models.table import CANDIDATES, TableModel
 
 

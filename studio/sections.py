@@ -14,8 +14,8 @@ import io
 import numpy as np
 import streamlit as st
 
-from genre_core.config import SEGMENT_KINDS
 from genre_core.errors import GenreError
+from genre_core.features import KINDS
 from genre_core.views import view_plots
 from studio import state
 from studio import summaries as sup
@@ -123,7 +123,7 @@ def music_map():
 
 @st.cache_data(show_spinner="Listening with musicnn…", max_entries=32)
 def _embedding(digest: str, rate: int, _samples) -> np.ndarray:
-    from genre_core.inference.features import extract
+    from genre_core.features import extract
     from genre_core.inference.music_map import clip_embedding
 
     return clip_embedding(extract("musicnn", _samples, state.feature_config()))
@@ -207,11 +207,7 @@ def timeline(clip, prediction, data: bytes, name: str, digest: str, key: str) ->
     """Waveform + per-segment probabilities of every model, following playback."""
     from components.timeline import timeline as component
 
-    predictor = state.predictor(show_error=False)
-    features_of = ({n: m.feature for n, m in predictor.bundle.models.items()}
-                   if predictor else {})
-    whole = {n: sup.is_whole_clip_model(mp, features_of.get(n))
-             for n, mp in prediction.models.items()}
+    whole = {n: mp.whole_clip for n, mp in prediction.models.items()}
     config = state.feature_config()
     lanes, region = vs.timeline_lanes(prediction, {n: sup.display_name(n) for n in whole},
                                       whole, config.segment_seconds, clip.loaded_seconds)
@@ -236,25 +232,26 @@ def saliency_models() -> list[str]:
     if meta is None:
         return []
     out = [n for n, e in meta[0]["models"].items()
-           if e.get("feature") in (*SEGMENT_KINDS, "musicnn", "musicnn4")]
+           if e.get("feature") in KINDS and KINDS[e["feature"]].picture is not None]
     return sorted(out, key=lambda n: (n not in ("cnn_mel", "cnn", "musicnn", "musicnn4"), n))
 
 
 @st.cache_data(show_spinner="Hiding parts of the input one by one (occlusion)…", max_entries=32)
 def _saliency(digest: str, model: str, index: int, folder: str, _predictor, _samples, rate: int):
-    from genre_core.inference import features
+    from genre_core import features
     from genre_core.views import saliency
 
     net = _predictor.bundle.models[model]
     config = _predictor.config
-    if net.feature in ("musicnn", "musicnn4"):
-        # the audio as the musicnn networks hear it (the bundle's musicnn_level)
+    if not features.kind(net.feature).spectrogram:
+        # musicnn: the audio as its networks hear it (the bundle's musicnn_level)
         return saliency.musicnn_saliency(net, features.musicnn_input(_samples, config), rate,
                                          index)
     blocks = features.extract(net.feature, _samples, config)   # mfcc or logmel segments
     index = min(index, len(blocks) - 1)
-    return saliency.segment_saliency(net, blocks[index], index * config.segment_seconds,
-                                     config.sample_rate, config.hop_length)
+    start, _ = features.kind(net.feature).unit_span(index, config)
+    return saliency.segment_saliency(net, blocks[index], start, config.sample_rate,
+                                     config.hop_length)
 
 
 def saliency_section(clip, digest: str, key: str, segment_hint: int | None = None) -> None:
@@ -280,10 +277,10 @@ def saliency_section(clip, digest: str, key: str, segment_hint: int | None = Non
         k = c2.slider("Segment", 1, n, min(n, (segment_hint or 0) + 1), key=f"{key}_segment") - 1
     s = _saliency(digest, model, k, state.bundle_path(), predictor, clip.samples,
                   clip.sample_rate)
-    start = k * config.segment_seconds
+    start, end = KINDS["mfcc"].unit_span(k, config)      # every kind here cuts 3-s units
     chart(view_plots.saliency_overlay(
         s, title=f"{sup.display_name(model)}, segment {k + 1} ({start:g}–"
-                 f"{start + config.segment_seconds:g} s): what pushed it toward each genre"),
+                 f"{end:g} s): what pushed it toward each genre"),
         key=f"{key}_chart", name=f"saliency-{model}-segment{k + 1}")
     st.markdown("- " + saliency.summary(s, 0) + "\n- " + saliency.summary(s, 1))
     st.caption("Occlusion: each small rectangle of the model's input (" +
@@ -300,7 +297,7 @@ def saliency_section(clip, digest: str, key: str, segment_hint: int | None = Non
 
 def feature_explainer(key: str = "feat_explain") -> None:
     """Plain-language notes with synthesized examples (tone, chord, drum loop)."""
-    from genre_core.inference import features
+    from genre_core import features
     from genre_core.views import plots, teaching
 
     config = state.feature_config()

@@ -94,12 +94,11 @@ def warm_up() -> None:
         try:
             import numpy as np
 
-            from genre_core.inference.features import FEATURE_KINDS, extract
+            from genre_core.features import extract, serving_kinds
 
             noise = np.random.default_rng(0).uniform(-0.1, 0.1, 4 * 22050).astype(np.float32)
-            for kind in ("mfcc", "logmel", "kaggle", "musicnn4"):
-                if kind in FEATURE_KINDS:
-                    extract(kind, noise)
+            for kind in serving_kinds():    # each kind's first call (imports, sessions)
+                extract(kind, noise)
             predictor(show_error=False)     # the shared, cached Predictor of the bundle
             _freeze_heap()
         except Exception:  # noqa: BLE001 - only a speed-up; the real load reports errors
@@ -408,7 +407,7 @@ def require_clip():
 
 @st.cache_data(show_spinner="Computing features…", max_entries=64)
 def _feature(digest: str, kind: str, config_json: str, _samples):
-    from genre_core.inference import features
+    from genre_core import features
 
     config = FeatureConfig.from_dict(json.loads(config_json))
     if kind == "mfcc":
@@ -569,7 +568,7 @@ def track_bytes(track) -> bytes | None:
 
 @st.cache_data(show_spinner="Analysing the track…", max_entries=8)
 def _analyse_track(signature: str, folder: str, stamp: str, _predictor, _track):
-    from genre_core.inference import features
+    from genre_core import features
     from genre_core.inference.audio import load_audio
 
     with _track.open() as f:        # streamed: only the first max_seconds are decoded

@@ -11,7 +11,7 @@ package (ISC licence, Jordi Pons & Xavier Serra) from PyPI without installing it
 Without --model all four (MSD_musicnn, MTT_musicnn, MSD_vgg, MTT_vgg) are converted, each to
 assets/musicnn/<model lower-cased>.keras. The source may also be an extracted wheel / source
 folder (one containing musicnn/<model>/ or <model>/), or, with one --model, that model's
-checkpoint folder itself. The networks are built by genre_core.models.musicnn_zoo
+checkpoint folder itself. The networks are built by genre_core.features.musicnn.zoo
 (musicnn_backbone.build_backbone / musicnn_vgg.build_vgg); every checkpoint variable (Adam slots
 and step counters aside) is assigned exactly once, with shapes checked, and each model is written
 to a temporary file then moved into place (os.replace).
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from genre_core.models.musicnn_zoo import NETWORKS
+from genre_core.features.musicnn.zoo import NETWORKS
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -111,7 +111,7 @@ def convert(source: Path, name: str, out: Path, single: bool) -> None:
             os.remove(tmp)
     print(f"{name}: wrote {out} ({out.stat().st_size / 1e6:.2f} MB, {model.count_params()} "
           f"weights from {len(ckpt)} checkpoint variables)")
-    from genre_core.inference.serving import export_keras_file
+    from genre_core.serving import export_keras_file
     print(f"{name}: wrote {export_keras_file(out, model)} (served by ONNX Runtime)")
 
 

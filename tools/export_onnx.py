@@ -23,7 +23,7 @@ def max_difference(keras_model, onnx_file: Path, batch: int = 5, seed: int = 0) 
     """Largest |Keras - ONNX| over all outputs, relative to max(1, |Keras|)."""
     import numpy as np
 
-    from genre_core.inference.serving import OnnxNet
+    from genre_core.serving import OnnxNet
 
     shape = (batch,) + tuple(d or 187 for d in keras_model.inputs[0].shape[1:])
     x = np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
@@ -40,7 +40,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     import keras
 
-    from genre_core.inference.serving import export_keras_file
+    from genre_core.serving import export_keras_file
 
     files = []
     for p in map(Path, args.paths):

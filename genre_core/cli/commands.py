@@ -72,7 +72,7 @@ def evaluate(args) -> int:
     truth = {t.id: t.genre for t in ds.tracks}
     usable = set.intersection(*(set(f) for f in feats.values()))
     evaluated = [g for g in bundle.labels if g in set(truth[i] for i in usable)]
-    seen = set(bundle.report.get("data", {}).get("track_ids", []))
+    seen = set(bundle.report.track_ids)
     overlap = len(usable & seen)
     from genre_core.inference.dataset import dataset_views
     from genre_core.inference.ensemble import verdict_figures

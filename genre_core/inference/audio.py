@@ -18,7 +18,8 @@ import numpy as np
 
 from genre_core.config import FeatureConfig
 from genre_core.errors import AudioError, printable
-from genre_core.inference.librosa_kernels import librosa_ready
+from genre_core.features.librosa_kernels import librosa_ready
+from genre_core.features.segments import MIDDLE_AFTER_EXTRA_SECONDS, excerpt_start  # noqa: F401 (API)
 
 AudioSource = str | os.PathLike | bytes | BinaryIO
 AUDIO_EXTENSIONS = (".wav", ".mp3", ".flac", ".ogg", ".oga", ".au", ".aiff", ".aif", ".m4a")
@@ -123,16 +124,6 @@ def _spool(f: BinaryIO, label: str, suffix: str) -> BinaryIO:
 # a song's first 30 s are often an intro (quiet, sparse, spoken) unlike the rest, while GTZAN's
 # clips, which the models learned from, are 30-s excerpts. Clips of GTZAN's own length
 # (30 s, give or take a few samples) are read from the start as before.
-MIDDLE_AFTER_EXTRA_SECONDS = 3.0
-
-
-def excerpt_start(duration: float, max_seconds: float | None) -> float:
-    """Seconds into a file of `duration` seconds where the analysed excerpt starts: 0 for a
-    file read whole, else the start of its middle `max_seconds` when the file is longer than
-    that by more than MIDDLE_AFTER_EXTRA_SECONDS."""
-    if max_seconds is None or duration - max_seconds <= MIDDLE_AFTER_EXTRA_SECONDS:
-        return 0.0
-    return (duration - max_seconds) / 2
 
 
 def _read_soundfile(source, max_seconds: float | None):
@@ -204,7 +195,7 @@ def _open_source(source: AudioSource, label: str):
     return spooled, spooled, None
 
 
-def _decode(f, fallback_path: str | None, label: str, max_seconds: float):
+def _decode(f, fallback_path: str | None, label: str, max_seconds: float | None):
     """libsndfile first; when it refuses, audioread/ffmpeg (on the path, or on a spooled copy
     named with the file's suffix); AudioError naming the file when neither can decode it."""
     try:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from genre_core.config import FeatureConfig
 from genre_core.errors import GenreError, printable
+from genre_core.features.librosa_kernels import librosa_ready
 from genre_core.inference.audio import AUDIO_EXTENSIONS
-from genre_core.inference.librosa_kernels import librosa_ready
 from genre_core.inference.worker_pool import make_pool, pool_context, usable_cores
 
 

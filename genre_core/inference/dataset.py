@@ -320,14 +320,11 @@ def _extract_one(track: Track, file_hash: str, kind: str, extractor, config: Fea
 
 def unit_check(kind: str, config: FeatureConfig):
     """What a cached array of `kind` must look like: at least one unit, and the unit shape
-    the extractor makes (where it is fixed by the config)."""
-    from genre_core.inference.features import LOGMEL_BANDS
+    the extractor makes (where the registry fixes it for the config)."""
+    from genre_core.features import KINDS
 
-    tail = {"mfcc": (config.frames_per_segment, config.n_mfcc),
-            "mfcc_rec": (config.frames_per_segment, config.n_mfcc),
-            "logmel": (config.frames_per_segment, LOGMEL_BANDS),
-            "logmel_rec": (config.frames_per_segment, LOGMEL_BANDS),
-            "kaggle": (57,)}.get(kind)
+    shape = KINDS[kind].unit_shape if kind in KINDS else None
+    tail = shape(config) if shape is not None else None
 
     def check(value: np.ndarray) -> bool:
         if value.ndim < 2 or value.shape[0] < 1 or value.dtype.kind != "f":
@@ -344,7 +341,7 @@ def extract_dataset(tracks: list[Track], kind: str = "mfcc",
     Returns ({track id: units}, [problems, one per skipped track])."""
     from tqdm.auto import tqdm
 
-    from genre_core.inference.features import FEATURE_KINDS
+    from genre_core.features import kind as feature_kind
 
     cache = cache or FeatureCache()
     check = unit_check(kind, config)
@@ -375,7 +372,8 @@ def extract_dataset(tracks: list[Track], kind: str = "mfcc",
         return features, problems
 
     n_jobs = n_jobs or usable_cores()
-    extractor, can_fork = FEATURE_KINDS[kind]
+    registered = feature_kind(kind)
+    extractor, can_fork = registered.extractor, registered.parallel
     parallel = can_fork and n_jobs > 1 and len(todo) > 1
     bar = tqdm(total=len(todo), desc=f"extracting {kind}", unit="clip", disable=not progress)
     # the extractor travels by reference: a worker imports its module (and so its registration)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from genre_core.inference.librosa_kernels import librosa_ready
+from genre_core.features.librosa_kernels import librosa_ready
 
 FRAME, HOP = 1024, 512
 SILENCE_DBFS = -50.0

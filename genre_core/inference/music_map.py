@@ -34,7 +34,7 @@ OOD_PERCENTILE = 99.0
 
 def clip_embedding(musicnn_units: np.ndarray) -> np.ndarray:
     """(n_patches, 50 tags + 200 embedding) musicnn units -> the clip's (200,) embedding."""
-    from genre_core.models.musicnn_backbone import N_TAGS
+    from genre_core.features.musicnn.backbone import N_TAGS
 
     units = np.asarray(musicnn_units, dtype=np.float32)
     return units[:, N_TAGS:].mean(axis=0)

@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from genre_core.config import SEGMENT_KINDS
 from genre_core.errors import GenreError
+from genre_core.features import extract
+from genre_core.features import kind as feature_kind
 from genre_core.inference.audio import AudioSource, Clip, load_audio
 from genre_core.inference.bundle import Bundle, load_bundle
 from genre_core.inference.domain import DomainCheck, check_domain
-from genre_core.inference.features import extract, segment_starts
 
 
 @dataclass
@@ -25,6 +25,10 @@ class ModelPrediction:
     # below this top probability the verdict is "not sure: A or B" (the ensemble's, fitted and
     # stored in its file; inference.ensemble.UNSURE_BELOW for a single model)
     unsure_below: float | None = None
+    # what the model heard (a registered feature kind; None for the ensemble, which hears its
+    # members), and whether it gives one answer for the whole clip instead of one per segment
+    feature: str | None = None
+    whole_clip: bool = False
 
     def top(self, k: int = 3) -> list[tuple[str, float]]:
         return sorted(self.probabilities.items(), key=lambda kv: -kv[1])[:k]
@@ -81,6 +85,7 @@ class Prediction:
             **({"out_of_domain": warnings} if warnings else {}),
             "models": {name: {
                 "genre": mp.genre,
+                **({"feature": mp.feature} if mp.feature else {}),
                 "probabilities": {g: round(p, 5) for g, p in mp.probabilities.items()},
                 "segments": [{"start": s, "probabilities": {g: round(float(p), 5) for g, p in
                                                             zip(self.labels, row)}}
@@ -98,7 +103,7 @@ def musicnn_units(features: dict[str, np.ndarray]) -> np.ndarray | None:
     if "musicnn" in features:
         return features["musicnn"]
     if "musicnn4" in features:
-        from genre_core.models.musicnn_zoo import column_layout
+        from genre_core.features.musicnn.zoo import column_layout
 
         return features["musicnn4"][:, :column_layout()["MSD_musicnn/embedding"].stop]
     return None
@@ -108,12 +113,12 @@ def clip_tag_sets(features: dict[str, np.ndarray]) -> dict[str, dict[str, float]
     """Clip-level tags of the pretrained musicnn networks, per vocabulary, most likely first,
     from whichever musicnn feature the bundle's models needed (none: no extra work)."""
     if "musicnn4" in features:
-        from genre_core.models.musicnn_zoo import clip_tags
+        from genre_core.features.musicnn.zoo import clip_tags
 
         both = clip_tags(features["musicnn4"])
         return {MSD_VOCABULARY: both["MSD"], MTT_VOCABULARY: both["MTT"]}
     if "musicnn" in features:
-        from genre_core.models.musicnn_backbone import MSD_TAGS
+        from genre_core.features.musicnn.backbone import MSD_TAGS
 
         mean = features["musicnn"][:, :len(MSD_TAGS)].mean(axis=0)
         return {MSD_VOCABULARY: dict(sorted(((t, float(p)) for t, p in zip(MSD_TAGS, mean)),
@@ -157,7 +162,7 @@ class Predictor:
     def fast_models(self) -> list[str]:
         """The models whose input takes milliseconds (the MFCC and log-mel networks): what the
         app shows first while the musicnn networks and the table features are computed."""
-        return [n for n in self.bundle.models if self.bundle.feature_of(n) in SEGMENT_KINDS]
+        return [n for n in self.bundle.models if feature_kind(self.bundle.feature_of(n)).fast]
 
     def features(self, clip: Clip, timings: dict[str, float] | None = None,
                  kinds: list[str] | None = None) -> dict[str, np.ndarray]:
@@ -202,9 +207,11 @@ class Predictor:
             probs = model.predict_proba(units)
             timings[f"model:{name}"] = time.perf_counter() - t
             track = probs.mean(axis=0)
+            heard = feature_kind(model.feature)
             out[name] = ModelPrediction(self.labels[int(track.argmax())],
                                         {g: float(p) for g, p in zip(self.labels, track)},
-                                        probs, segment_starts(len(units), self.config))
+                                        probs, heard.unit_starts(len(units), self.config),
+                                        feature=heard.name, whole_clip=heard.whole_clip)
         if self.bundle.ensemble is not None and set(self.bundle.ensemble.members) <= set(out):
             out = {"ensemble": self._ensemble(out), **out}
         tag_sets = clip_tag_sets(features)

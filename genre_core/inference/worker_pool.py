@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 
-from genre_core.inference.librosa_kernels import librosa_ready
+from genre_core.features.librosa_kernels import librosa_ready
 
 PR_SET_PDEATHSIG = 1
 
@@ -75,7 +75,7 @@ def make_pool(n_jobs: int, initializer: Callable | None = None,
 
 def _init_worker(parent: int | None, threads: int, initializer: Callable | None,
                  initargs: tuple) -> None:
-    from genre_core.inference.serving import limit_native_threads
+    from genre_core.serving import limit_native_threads
 
     die_with_parent(os.getppid() if parent is None else parent)
     limit_native_threads(threads)

@@ -2,7 +2,7 @@
 statistics, seeded fitting with Keras callbacks, one batched predict call, save/load.
 
 Saved as model.keras (for training) plus model.onnx beside it (for serving: a loaded model
-runs on ONNX Runtime and never imports TensorFlow; see genre_core.inference.serving)."""
+runs on ONNX Runtime and never imports TensorFlow; see genre_core.serving)."""
 from __future__ import annotations
 
 import os
@@ -124,7 +124,7 @@ class KerasSegmentModel(GenreModel):
         clone.set_weights(self.net.get_weights())
         clone.save(folder / "model.keras")
         np.savez(folder / "scaler.npz", mean=np.asarray(self.mean), std=np.asarray(self.std))
-        from genre_core.inference.serving import export_keras_file
+        from genre_core.serving import export_keras_file
 
         try:
             export_keras_file(folder / "model.keras", clone)
@@ -135,7 +135,7 @@ class KerasSegmentModel(GenreModel):
 
     @classmethod
     def load(cls, folder: Path, labels, variant, params):
-        from genre_core.inference.serving import load_net
+        from genre_core.serving import load_net
 
         folder = Path(folder)
         obj = cls(labels, variant, params)

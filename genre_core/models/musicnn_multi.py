@@ -28,7 +28,7 @@ DEFAULTS = {"datasets": ["MSD", "MTT"], "archs": ["musicnn", "vgg"],
 
 def chosen_columns(params: dict) -> np.ndarray:
     """Columns of the musicnn4 feature that params pick (see musicnn_zoo.column_layout)."""
-    from genre_core.models.musicnn_zoo import select_columns
+    from genre_core.features.musicnn.zoo import select_columns
 
     return select_columns(tuple(params["datasets"]), tuple(params["archs"]),
                           tuple(params["blocks"]))

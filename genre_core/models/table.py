@@ -63,7 +63,7 @@ MLP_DEFAULTS = {"mlp_epochs": 300, "mlp_learning_rate": 1e-3, "mlp_widths": (128
 
 
 def _var_mask(n_features: int) -> np.ndarray:
-    from genre_core.inference.kaggle_features import KAGGLE_COLUMNS
+    from genre_core.features.kaggle import KAGGLE_COLUMNS
 
     if n_features != len(KAGGLE_COLUMNS):
         raise GenreError(f"table model expects {len(KAGGLE_COLUMNS)} Kaggle features per "
@@ -72,7 +72,7 @@ def _var_mask(n_features: int) -> np.ndarray:
 
 
 def _loudness_mask(n_features: int) -> np.ndarray:
-    from genre_core.inference.kaggle_features import KAGGLE_COLUMNS
+    from genre_core.features.kaggle import KAGGLE_COLUMNS
 
     _var_mask(n_features)
     return np.array([c.startswith("rms_") for c in KAGGLE_COLUMNS])

@@ -16,7 +16,8 @@ from __future__ import annotations
 def augmentations() -> dict:
     """feature kind -> (kind of its cached augmented copies, augmenter class): what
     `train --augment` adds to training tracks for models of that input."""
-    from genre_core.training.recording_copies import CopyAugmenter
+    from genre_core.features import KINDS
+    from genre_core.training.recording_copies import CopyAugmenter  # registers the copies
 
-    return {"mfcc": ("mfcc_rec", CopyAugmenter), "logmel": ("logmel_rec", CopyAugmenter),
-            "musicnn4": ("musicnn4_rec", CopyAugmenter)}
+    return {k.name: (k.copies, CopyAugmenter) for k in KINDS.values()
+            if k.copies and k.copies in KINDS}

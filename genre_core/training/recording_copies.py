@@ -22,11 +22,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from genre_core.config import FeatureConfig
-from genre_core.inference.features import (
+from genre_core.features import (
+    FeatureKind,
+    kind,
     logmel_segments,
     mfcc_segments,
     musicnn4_units,
-    register_kind,
+    register,
 )
 
 RECORDING_COPIES = 2
@@ -90,9 +92,20 @@ def logmel_recording_units(y: np.ndarray, config: FeatureConfig = FeatureConfig(
     return _units_of_copies(logmel_segments, y, config)
 
 
-register_kind("musicnn4_rec", musicnn4_recording_units, False)   # cached; training only
-register_kind("mfcc_rec", mfcc_recording_units, True)
-register_kind("logmel_rec", logmel_recording_units, True)
+def _register_copies(base: str, extractor) -> None:
+    """The training-only kind of `base`'s own-recording copies: the base's units, stacked
+    for every copy (cached like any kind)."""
+    b = kind(base)
+    register(FeatureKind(b.copies or f"{base}_rec", extractor,
+                         f"{b.display_name}, of {RECORDING_COPIES} own-recording copies",
+                         unit_shape=b.unit_shape, spectrogram=b.spectrogram,
+                         parallel=b.parallel, training_only=True,
+                         segmentation=b.segmentation))
+
+
+_register_copies("musicnn4", musicnn4_recording_units)   # cached; training only
+_register_copies("mfcc", mfcc_recording_units)
+_register_copies("logmel", logmel_recording_units)
 
 
 @dataclass

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from genre_core.inference.librosa_kernels import librosa_ready
+from genre_core.features.librosa_kernels import librosa_ready
 
 METHOD = "occlusion"
 BATCH = 64
@@ -117,7 +117,7 @@ def segment_saliency(model, block: np.ndarray, start: float, sample_rate: int,
 
 def musicnn_patch(samples: np.ndarray, sample_rate: int, index: int) -> tuple[np.ndarray, float]:
     """The musicnn input (187 frames x 96 log-mel bands) of 3-s segment `index`, and its start."""
-    from genre_core.models import musicnn_backbone as mb
+    from genre_core.features.musicnn import backbone as mb
 
     x = mb.log_mel_patches(samples, sample_rate)
     index = int(min(max(index, 0), len(x) - 1))
@@ -128,8 +128,8 @@ def _patch_units(feature: str, backbone=None):
     """mel patches (batch, 187, 96) -> the units a musicnn-family model was trained on:
     'musicnn' = MSD_musicnn's taggram + embedding; 'musicnn4' = all four networks' (the
     same front end feeds them all)."""
-    from genre_core.models import musicnn_backbone as mb
-    from genre_core.models import musicnn_zoo as zoo
+    from genre_core.features.musicnn import backbone as mb
+    from genre_core.features.musicnn import zoo
 
     # the networks as prediction runs them (ONNX Runtime, no TensorFlow: 16 s -> a few s for
     # musicnn4's 36 variants on two cores)
@@ -154,7 +154,7 @@ def musicnn_saliency(model, samples: np.ndarray, sample_rate: int, index: int,
     librosa_ready()
     import librosa
 
-    from genre_core.models import musicnn_backbone as mb
+    from genre_core.features.musicnn import backbone as mb
 
     if stride is None:
         stride = (window[0] // 2, window[1] // 2) if model.feature == "musicnn" else window

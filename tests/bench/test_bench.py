@@ -33,7 +33,7 @@ def test_ratio_and_targets():
 
 
 def test_naive_features_match_batched_shape():
-    from genre_core.inference.features import mfcc_segments
+    from genre_core.features import mfcc_segments
 
     config = FeatureConfig()
     y = bench.synth_music(7.0)           # 2 full segments, a partial one dropped
@@ -66,7 +66,7 @@ def _bundle(tmp_path):
 def test_naive_and_fast_predictions_agree(tmp_path):
     import soundfile as sf
 
-    from genre_core.inference.features import mfcc_segments
+    from genre_core.features import mfcc_segments
     from genre_core.inference.predict import Predictor
 
     bundle = _bundle(tmp_path)
@@ -93,7 +93,7 @@ def test_chunked_mfcc_matches_one_call():
     result must be that of one librosa call over every segment."""
     import librosa
 
-    from genre_core.inference import features
+    from genre_core import features
 
     config = FeatureConfig()
     y = bench.synth_music(3.0 * (features.MFCC_CHUNK_SEGMENTS + 3), seed=2)

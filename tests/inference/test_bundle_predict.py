@@ -20,7 +20,7 @@ LABELS = ["low", "high"]
 @pytest.fixture(scope="module")
 def tone_bundle(tmp_path_factory):
     """MLP and CNN fitted on MFCCs of low vs high tones; must separate them."""
-    from genre_core.inference.features import mfcc_segments
+    from genre_core.features import mfcc_segments
 
     feats, genre_of = {}, {}
     for k in range(6):
@@ -50,6 +50,8 @@ def test_bundle_predicts_tones(tone_bundle, tmp_path):
     high = p.predict(wav_bytes(tone(9.0, freq=3300)), name="high.wav")
     for name in ("mlp", "cnn"):
         assert low.models[name].genre == "low" and high.models[name].genre == "high"
+        # the prediction says what the model heard and how it cut the clip
+        assert low.models[name].feature == "mfcc" and not low.models[name].whole_clip
         assert low.models[name].segment_probabilities.shape == (3, 2)
         np.testing.assert_allclose(sum(low.models[name].probabilities.values()), 1, atol=1e-5)
     js = low.to_json()
@@ -224,9 +226,9 @@ def test_the_fast_models_answer_alone_and_as_in_the_full_prediction():
 def test_the_prediction_carries_the_musicnn_units_the_map_would_compute():
     """The out-of-domain check and the map reuse the prediction's musicnn units: the same
     numbers as running the MSD_musicnn network on the clip again."""
+    from genre_core.features import extract
     from genre_core.inference.audio import load_audio
     from genre_core.inference.bundle import DEFAULT_BUNDLE
-    from genre_core.inference.features import extract
     from genre_core.inference.predict import Predictor
 
     if not (DEFAULT_BUNDLE / "bundle.json").exists():
@@ -347,7 +349,7 @@ def test_cli_predict_with_an_unreadable_map_says_so_once_and_answers(tone_bundle
 def test_the_mel_cnn_trains_saves_and_predicts_from_its_own_input(tmp_path):
     """cnn_mel: the seed's CNN on log-mel segments. A bundle holding it computes that input
     itself, answers among the fast models, and its saliency is drawn over mel bands in Hz."""
-    from genre_core.inference.features import LOGMEL_BANDS, logmel_segments
+    from genre_core.features import LOGMEL_BANDS, logmel_segments
     from genre_core.views.saliency import segment_saliency
 
     feats, genre_of = {}, {}

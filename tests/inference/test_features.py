@@ -1,7 +1,7 @@
 import numpy as np
 
 from genre_core.config import FeatureConfig
-from genre_core.inference.features import mfcc_segments, segment
+from genre_core.features import mfcc_segments, segment
 from tests.helpers.audio import tone
 
 
@@ -40,7 +40,7 @@ def test_segment_db_floor_makes_segments_independent_of_the_rest_of_the_clip():
     import numpy as np
 
     from genre_core.config import FeatureConfig
-    from genre_core.inference.features import mfcc_segments
+    from genre_core.features import mfcc_segments
 
     rate = 22050
     y = (0.1 * np.random.default_rng(0).normal(size=rate * 12)).astype(np.float32)
@@ -57,7 +57,7 @@ def test_logmel_segments_hear_every_segment_at_its_own_level():
     """The mel CNN's input: 64 bands per frame, 0 dB at each segment's loudest bin, floor
     -80 dB; a recording 20 dB quieter, or a loud segment beside it, leaves it unchanged,
     and the 20 bins of one long call equal those of short calls."""
-    from genre_core.inference.features import LOGMEL_BANDS, logmel_segments
+    from genre_core.features import LOGMEL_BANDS, logmel_segments
 
     rate = 22050
     y = (0.1 * np.random.default_rng(1).normal(size=rate * 9)).astype(np.float32)

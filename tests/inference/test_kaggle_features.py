@@ -1,4 +1,4 @@
-"""Tests for genre_core.inference.kaggle_features and the table model (genre_core.models.table)."""
+"""Tests for genre_core.features.kaggle and the table model (genre_core.models.table)."""
 from __future__ import annotations
 
 import os
@@ -9,7 +9,7 @@ import pytest
 
 from genre_core.config import GENRES, TrainConfig
 from genre_core.errors import GenreError
-from genre_core.inference.kaggle_features import (
+from genre_core.features.kaggle import (
     KAGGLE_COLUMNS,
     FeatureTable,
     extract_kaggle_features,
@@ -278,7 +278,7 @@ def test_fast_hpss_is_librosa_hpss_exactly(n_samples):
     also when the spectrogram is shorter than the 31-frame kernel (reflection repeats)."""
     import librosa
 
-    from genre_core.inference.kaggle_features import hpss
+    from genre_core.features.kaggle import hpss
 
     y = np.random.default_rng(n_samples).standard_normal(n_samples).astype(np.float32)
     D = librosa.stft(y, n_fft=2048, hop_length=512, pad_mode="reflect")
@@ -342,8 +342,8 @@ def test_a_long_clip_is_described_by_its_middle_30_seconds():
     """The table's rows describe 30-s clips: a longer clip (--max-seconds 0) gives the
     features of its middle 30 s; a clip up to 3 s longer than 30 s is described whole."""
     from genre_core.config import FeatureConfig
-    from genre_core.inference.features import kaggle_units
-    from genre_core.inference.kaggle_features import extract_kaggle_features
+    from genre_core.features import kaggle_units
+    from genre_core.features.kaggle import extract_kaggle_features
 
     sr = FeatureConfig().sample_rate
     rng = np.random.default_rng(3)

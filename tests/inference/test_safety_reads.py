@@ -24,8 +24,8 @@ from tests.helpers.datasets import make_root
 def _peak_mib(fn) -> float:
     """Peak Python/numpy allocation while fn runs, after librosa's one-off first-call costs
     (JIT compilation, filter banks) were paid on a short clip."""
+    from genre_core.features import mfcc_segments
     from genre_core.inference.audio import load_audio
-    from genre_core.inference.features import mfcc_segments
 
     mfcc_segments(load_audio(wav_bytes(tone(3.5)), name="warm-up.wav").samples)
     tracemalloc.start()

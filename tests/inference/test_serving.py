@@ -15,7 +15,7 @@ from bench import synth_music
 from genre_core.config import FeatureConfig, TrainConfig
 from genre_core.errors import GenreError
 from genre_core.inference.bundle import DEFAULT_BUNDLE, load_bundle, read_bundle_meta
-from genre_core.inference.serving import OnnxNet, onnx_path
+from genre_core.serving import OnnxNet, onnx_path
 from tests.helpers.audio import wav_bytes
 from tests.helpers.paths import ROOT
 
@@ -31,7 +31,7 @@ def _music(seconds=12.0, seed=3):
 def test_shipped_network_onnx_matches_keras(name):
     import keras
 
-    from genre_core.inference.features import extract
+    from genre_core.features import extract
 
     folder = DEFAULT_BUNDLE / name
     if not (folder / "model.keras").exists():
@@ -71,8 +71,8 @@ def test_a_long_file_runs_through_a_segment_network_a_minute_at_a_time():
 @pytest.mark.parametrize("network", ["MSD_musicnn", "MTT_musicnn", "MSD_vgg", "MTT_vgg"])
 @pytest.mark.slow
 def test_musicnn_backbones_onnx_match_keras(network):
-    from genre_core.models import musicnn_backbone as mb
-    from genre_core.models import musicnn_zoo as zoo
+    from genre_core.features.musicnn import backbone as mb
+    from genre_core.features.musicnn import zoo
 
     keras_net = zoo.load_network(network)
     onnx_net = zoo.serving_network(network)
@@ -90,8 +90,8 @@ def test_musicnn_backbones_onnx_match_keras(network):
 
 
 def test_musicnn_feature_is_served_by_onnx():
-    from genre_core.inference.features import musicnn_units
-    from genre_core.models import musicnn_backbone as mb
+    from genre_core.features import musicnn_units
+    from genre_core.features.musicnn import backbone as mb
 
     units = musicnn_units(_music(9.0), FeatureConfig(musicnn_level="as_is"))
     tags, emb = mb.embed(_music(9.0), 22050, mb.load_backbone())     # Keras
@@ -110,7 +110,7 @@ def test_save_exports_onnx_and_a_stale_export_is_not_used(tmp_path):
     assert onnx_path(tmp_path / "m" / "model.keras").is_file()
     loaded = MLPModel.load(tmp_path / "m", model.labels, "plain", {})
     assert isinstance(loaded.net, OnnxNet)
-    from genre_core.inference.features import mfcc_segments
+    from genre_core.features import mfcc_segments
 
     X = mfcc_segments(_music(6.0))
     np.testing.assert_allclose(loaded.predict_proba(X), model.predict_proba(X), atol=TOL)

@@ -15,7 +15,7 @@ from tests.helpers.paths import ROOT
 FIRST_RUN = """
 import os
 os.chdir({root!r})
-from genre_core.inference.librosa_kernels import librosa_ready
+from genre_core.features.librosa_kernels import librosa_ready
 librosa_ready()
 import numpy as np, librosa
 y = np.random.default_rng(0).standard_normal(22050 * 3).astype(np.float32)

@@ -13,15 +13,16 @@ def test_recording_copies_are_input_blocks_of_two_other_recordings(kind):
     """The MFCC models' and the mel CNN's `train --augment` copies: the same blocks as the
     model's input, of two changed recordings, reproducible, computed in the worker pool."""
     from genre_core.config import FeatureConfig
-    from genre_core.inference.features import FEATURE_KINDS
+    from genre_core.features import KINDS
     from genre_core.training.augment import augmentations
     from genre_core.training.recording_copies import RECORDING_COPIES
 
     config = FeatureConfig()
     y = tone(6.5, freq=330)
-    clean = FEATURE_KINDS[kind][0](y, config)
+    clean = KINDS[kind].extract(y, config)
     copies_kind = augmentations()[kind][0]
-    make, pool_safe = FEATURE_KINDS[copies_kind]
+    make, pool_safe = KINDS[copies_kind].extractor, KINDS[copies_kind].parallel
+    assert KINDS[copies_kind].training_only and not KINDS[kind].training_only
     units = make(y, config)
     assert copies_kind == f"{kind}_rec" and pool_safe
     assert units.shape == (RECORDING_COPIES * len(clean),) + clean.shape[1:]
@@ -93,11 +94,11 @@ def test_copy_augmenter_adds_every_copy_of_training_tracks_only():
 
 
 def test_each_augmented_input_has_its_copies_kind():
-    from genre_core.inference.features import FEATURE_KINDS
+    from genre_core.features import KINDS
     from genre_core.training.augment import augmentations
 
     for kind, (copies_kind, _) in augmentations().items():
-        assert kind in FEATURE_KINDS and copies_kind in FEATURE_KINDS
+        assert kind in KINDS and copies_kind in KINDS and KINDS[kind].copies == copies_kind
 
 
 def test_the_ensemble_learns_from_the_figures_of_the_model_it_ships():

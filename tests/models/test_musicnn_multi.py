@@ -7,8 +7,8 @@ import pytest
 
 from genre_core.config import TrainConfig
 from genre_core.errors import GenreError
+from genre_core.features.musicnn.zoo import N_COLUMNS, column_layout
 from genre_core.models.musicnn_multi import MusicnnMultiModel, chosen_columns
-from genre_core.models.musicnn_zoo import N_COLUMNS, column_layout
 
 LABELS = ["blues", "jazz", "rock"]
 

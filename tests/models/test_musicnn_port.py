@@ -14,7 +14,7 @@ import os
 import numpy as np
 import pytest
 
-from genre_core.models import musicnn_backbone as mb
+from genre_core.features.musicnn import backbone as mb
 from tests.helpers.musicnn import musicnn_reference_script
 from tests.helpers.paths import DATA_ROOT, TEST_DATA
 

@@ -14,10 +14,10 @@ import os
 import numpy as np
 import pytest
 
+from genre_core import features as F
 from genre_core.config import FeatureConfig
-from genre_core.inference import features as F
-from genre_core.models import musicnn_backbone as mb
-from genre_core.models import musicnn_zoo as zoo
+from genre_core.features.musicnn import backbone as mb
+from genre_core.features.musicnn import zoo
 from tests.helpers.musicnn import musicnn_reference_script
 from tests.helpers.paths import DATA_ROOT, TEST_DATA
 
@@ -122,7 +122,7 @@ def test_musicnn4_feature_kind(synth_features):
     np.testing.assert_allclose(units, synth_features, atol=1e-5)
     # The existing "musicnn" kind is unchanged and is the first block pair of musicnn4.
     np.testing.assert_allclose(F.extract("musicnn", y, config), units[:, :250], atol=1e-5)
-    assert F.FEATURE_KINDS["musicnn4"][1] is False          # Keras model: in-process
+    assert F.kind("musicnn4").parallel is False             # Keras model: in-process
     assert F.musicnn4_columns() == zoo.column_layout()
 
 

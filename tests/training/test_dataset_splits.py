@@ -139,7 +139,7 @@ def test_changed_file_is_extracted_again(tmp_path):
 def _native_threads() -> tuple[int, str | None]:
     from threadpoolctl import threadpool_info
 
-    from genre_core.inference.serving import THREADS_ENV
+    from genre_core.serving import THREADS_ENV
 
     return (max(i["num_threads"] for i in threadpool_info()), os.environ.get(THREADS_ENV))
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from genre_core.config import TrainConfig
-from genre_core.models.musicnn_zoo import N_COLUMNS, column_layout
+from genre_core.features.musicnn.zoo import N_COLUMNS, column_layout
 from genre_core.training.fitting import soft_targets, teacher_probabilities
 
 LABELS = ["blues", "jazz", "rock"]

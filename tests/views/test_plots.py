@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 import pytest
 
 from genre_core.config import GENRES, FeatureConfig
+from genre_core.report import Report
 from genre_core.views import plots
 from studio import summaries as sup
 
@@ -77,7 +78,7 @@ def test_segment_block_is_exactly_the_model_input():
 
 
 def test_the_mel_cnns_input_block_is_drawn_with_its_bands_in_hz():
-    from genre_core.inference.features import logmel_segments, mel_band_hz
+    from genre_core.features import logmel_segments, mel_band_hz
 
     block = logmel_segments(np.random.default_rng(4).normal(0, 0.1, 3 * SR).astype(np.float32))[0]
     hz = mel_band_hz(block.shape[1])
@@ -200,12 +201,12 @@ def test_evaluations_and_cells():
     rep = _report()
     assert len(sup.evaluations_for(rep, "mlp")) == 3
     assert len(sup.evaluations_for(rep, "mlp", "artist")) == 2
-    ev = sup.preferred_evaluation(rep, "mlp")
-    assert ev["split"] == "artist" and ev["variant"] == "corrected"
-    assert [t["track"] for t in sup.tracks_in_cell(ev, "rock", "metal")] == \
+    assert sup.preferred_evaluation(rep, "mlp")["split"] == "artist"   # the glue's dict form
+    ev = Report.from_dict(rep).preferred_evaluation("mlp")
+    assert ev is not None and ev.split == "artist" and ev.variant == "corrected"
+    assert [t["track"] for t in ev.tracks_in_cell("rock", "metal")] == \
         ["rock.00001", "rock.00002"]
-    rows = sup.cell_rows(sup.tracks_in_cell(ev, "rock", "metal"),
-                         {"rock.00001": ("Queen", "Song")})
+    rows = sup.cell_rows(ev.tracks_in_cell("rock", "metal"), {"rock.00001": ("Queen", "Song")})
     assert rows[0]["artist"] == "Queen" and rows[1]["artist"] == "unknown"
 
 

@@ -66,8 +66,8 @@ def test_segment_saliency_on_a_model_object_ranks_top_two():
 # ---------------------------------------------------------------- teaching sounds
 
 def test_synthesized_examples_show_what_the_notes_say():
+    from genre_core import features
     from genre_core.config import FeatureConfig
-    from genre_core.inference import features
 
     config = FeatureConfig()
     pitch = lambda y: features.chroma(y, config).mean(axis=1)  # noqa: E731
@@ -95,7 +95,8 @@ def fake_prediction():
     seg = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])
     models = {"cnn": ModelPrediction("metal", {"metal": 0.57, "rock": 0.43}, seg, [0.0, 3.0, 6.0]),
               "features": ModelPrediction("rock", {"metal": 0.3, "rock": 0.7},
-                                          np.array([[0.3, 0.7]]), [0.0])}
+                                          np.array([[0.3, 0.7]]), [0.0], feature="kaggle",
+                                          whole_clip=True)}
     return Prediction(clip, labels, models)
 
 
@@ -150,8 +151,8 @@ def test_url_state_keeps_only_valid_values():
 
 @pytest.mark.slow
 def test_four_network_patch_units_match_the_feature():
-    from genre_core.inference.features import extract, musicnn_input
-    from genre_core.models import musicnn_backbone as mb
+    from genre_core.features import extract, musicnn_input
+    from genre_core.features.musicnn import backbone as mb
 
     y = teaching.chord(seconds=6.5, rate=SR)
     x = mb.log_mel_patches(musicnn_input(y), SR)      # as the networks hear it

@@ -13,7 +13,7 @@ inference. Outputs, in `OUTPUT_NAMES` order:
 """
 from __future__ import annotations
 
-from genre_core.models.musicnn_backbone import N_MELS, N_TAGS, PATCH_FRAMES
+from genre_core.features.musicnn.backbone import N_MELS, N_TAGS, PATCH_FRAMES
 
 N_FILTERS = 128
 EMBEDDING_DIM = 256          # pool5 is (2, 1, 128) for a 187 x 96 patch

@@ -24,8 +24,9 @@ from typing import Final
 
 import numpy as np
 
+from genre_core.config import FeatureConfig
 from genre_core.errors import GenreError
-from genre_core.inference.librosa_kernels import librosa_ready
+from genre_core.features.librosa_kernels import librosa_ready
 
 KAGGLE_COLUMNS: tuple[str, ...] = (
     "chroma_stft_mean", "chroma_stft_var",
@@ -238,3 +239,21 @@ def read_feature_table(path) -> FeatureTable:
             raise GenreError(f"{path}: not a readable CSV feature table ({exc})") from None
     X = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(KAGGLE_COLUMNS))
     return FeatureTable(X=X, labels=labels, filenames=filenames, skipped=skipped)
+
+
+KAGGLE_SECONDS = 30.0      # the table's rows describe 30-s clips
+
+
+def kaggle_units(y: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.ndarray:
+    """The 57 Kaggle-table features as one unit, (1, 57): of the whole clip when it is at
+    most 3 s longer than 30 s, else of its middle 30 s (audio.excerpt_start), as the table's
+    rows describe 30-s clips. On a whole 10-min file (--max-seconds 0) the features of all
+    of it peaked at 2.3 GB (HPSS of the full STFT) and described something the model never saw."""
+    from genre_core.features.segments import excerpt_start
+
+    rate = config.sample_rate
+    start = excerpt_start(len(y) / rate, KAGGLE_SECONDS)
+    if start:
+        first = int(start * rate)
+        y = y[first:first + int(KAGGLE_SECONDS * rate)]
+    return extract_kaggle_features(y, rate)[None, :].astype(np.float32)

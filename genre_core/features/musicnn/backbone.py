@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from genre_core.inference.librosa_kernels import librosa_ready
+from genre_core.features.librosa_kernels import librosa_ready
 
 SR = 16000
 N_FFT = 512
@@ -40,7 +40,7 @@ N_TAGS = 50
 OUTPUT_NAMES = ("taggram", "penultimate", "mean_pool", "max_pool")   # build_backbone() output order
 MAX_BATCH = 64               # patches per forward pass (bounds memory for very long files)
 
-DEFAULT_PATH = Path(__file__).resolve().parents[2] / "assets" / "musicnn" / "msd_musicnn.keras"
+DEFAULT_PATH = Path(__file__).resolve().parents[3] / "assets" / "musicnn" / "msd_musicnn.keras"
 
 MSD_TAGS: list[str] = [
     "rock", "pop", "alternative", "indie", "electronic", "female vocalists", "dance", "00s",

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from genre_core.models import musicnn_backbone as mb
-from genre_core.models import musicnn_vgg as vgg
+from genre_core.features.musicnn import backbone as mb
+from genre_core.features.musicnn import vgg
 
-ASSETS = Path(__file__).resolve().parents[2] / "assets" / "musicnn"
+ASSETS = Path(__file__).resolve().parents[3] / "assets" / "musicnn"
 BLOCKS = ("taggram", "embedding")
 
 
@@ -99,9 +99,9 @@ def load_network(name: str):
 
 def serving_network(name: str):
     """One network for prediction, cached per process: its ONNX export when there is one
-    (no TensorFlow; genre_core.inference.serving), else the keras.Model. Two patches a run bound the
+    (no TensorFlow; genre_core.serving), else the keras.Model. Two patches a run bound the
     activations' memory."""
-    from genre_core.inference.serving import load_net
+    from genre_core.serving import load_net
 
     return load_net(NETWORKS[name].path, cache=True, max_batch=2)
 
