@@ -26,8 +26,7 @@ with st.expander("Each model's answer"):
 for w in clip.warnings:
     st.warning(w)
 sections.ood_notice(prediction)
-sections.timeline(clip, prediction, state.clip_bytes(), state.clip_name(),
-                  state.clip_digest(), key="compare_timeline")
+sections.timeline(state.chosen(), prediction, key="compare_timeline")
 
 names = list(prediction.models)
 sections.chart(plots.probability_bars(

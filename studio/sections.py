@@ -86,9 +86,9 @@ def url_restore() -> None:
 def url_write(page) -> None:
     """Keep the URL's query in step with what is shown, so the address can be bookmarked."""
     want = {}
-    name = state.clip_name() if state.clip_digest() else ""
-    if st.session_state.get(state.CLIP_SOURCE) == "dataset" and name:
-        want["track"] = name.rsplit(".", 1)[0]
+    chosen = state.chosen()
+    if chosen is not None and chosen.source == "dataset" and chosen.name:
+        want["track"] = chosen.name.rsplit(".", 1)[0]
     if getattr(page, "url_path", "") == "confusion":
         for key, session in (("model", "cm_model"), ("true", "cm_true"), ("pred", "cm_pred")):
             if st.session_state.get(session):
@@ -191,11 +191,12 @@ def prediction_filling_in(clip):
     return prediction
 
 
-def _timeline_audio(clip, data: bytes, name: str) -> tuple[bytes, str]:
+def _timeline_audio(chosen) -> tuple[bytes, str]:
     """The file itself when small and analysed whole; else the analysed part re-encoded as WAV
     (30 s ≈ 1.3 MB), so the page never ships megabytes of base64 and the lanes' times match."""
-    if len(data) <= 3_000_000 and not clip.truncated:   # else the file's times would not match
-        return data, sup.audio_mime(name)
+    clip = chosen.clip
+    if len(chosen.data) <= 3_000_000 and not clip.truncated:   # else the times would not match
+        return chosen.data, sup.audio_mime(chosen.name)
     import soundfile as sf
 
     buf = io.BytesIO()
@@ -203,17 +204,20 @@ def _timeline_audio(clip, data: bytes, name: str) -> tuple[bytes, str]:
     return buf.getvalue(), "audio/wav"
 
 
-def timeline(clip, prediction, data: bytes, name: str, digest: str, key: str) -> None:
-    """Waveform + per-segment probabilities of every model, following playback."""
+def timeline(chosen, prediction, key: str) -> None:
+    """Waveform + per-segment probabilities of every model for the chosen (decoded) clip,
+    following playback."""
     from components.timeline import timeline as component
 
+    clip = chosen.clip
     whole = {n: mp.whole_clip for n, mp in prediction.models.items()}
     config = state.feature_config()
     lanes, region = vs.timeline_lanes(prediction, {n: sup.display_name(n) for n in whole},
                                       whole, config.segment_seconds, clip.loaded_seconds)
-    audio, mime = _timeline_audio(clip, data, name)
-    component(audio, mime, digest, lanes, prediction.labels, view_plots.genre_colours(prediction.labels),
-              clip.loaded_seconds, region, large=presenting(), key=key)
+    audio, mime = _timeline_audio(chosen)
+    component(audio, mime, chosen.digest, lanes, prediction.labels,
+              view_plots.genre_colours(prediction.labels), clip.loaded_seconds, region,
+              large=presenting(), key=key)
 
 
 def predictions_download(prediction, key: str) -> None:
@@ -443,5 +447,4 @@ def listen_timeline(clip) -> None:
     if st.toggle("Play it with every model's answer, segment by segment", key="listen_timeline"):
         prediction = state.clip_prediction(clip)
         if prediction is not None:
-            timeline(clip, prediction, state.clip_bytes(), state.clip_name(),
-                     state.clip_digest(), key="listen_timeline_component")
+            timeline(state.chosen(), prediction, key="listen_timeline_component")

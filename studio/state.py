@@ -19,11 +19,11 @@ import streamlit as st
 from genre_core.config import FeatureConfig
 from genre_core.errors import GenreError
 from genre_core.inference.cache import content_hash
+from studio.chosen_clip import ChosenClip
 
 DATA_KEY = "data_path"          # local mode: the typed path(s); else the chosen dataset name
 BUNDLE_KEY = "bundle_path"      # local mode: the typed folder; else the chosen bundle name
-CLIP_BYTES, CLIP_NAME, CLIP_HASH, CLIP_SOURCE = "clip_bytes", "clip_name", "clip_hash", "clip_source"
-DECODED = "clip_decoded"        # (key, Clip or error text): the current clip only
+CHOSEN = "chosen_clip"          # the ChosenClip (studio.chosen_clip): the current clip only
 OPERATOR_HINT = ("The operator sets the dataset roots when starting the app, e.g. "
                  "`GENRE_DATA=/path/to/gtzan streamlit run app.py` (several separated by `:`), "
                  "or runs it in local mode (`GENRE_LOCAL_MODE=1`) to type a folder in the sidebar.")
@@ -333,67 +333,66 @@ UPLOAD_TYPES = ["wav", "mp3", "flac", "ogg", "oga", "aiff", "aif", "au"]
 UPLOAD_HINT = "wav, mp3, flac, ogg, aiff"
 
 
+def chosen() -> ChosenClip | None:
+    """This session's chosen clip, or None."""
+    value = st.session_state.get(CHOSEN)
+    return value if isinstance(value, ChosenClip) and value.data else None
+
+
 def set_clip(data: bytes, name: str, source: str = "upload") -> bool:
     """Make `data` the chosen clip; returns True if it changed."""
-    digest = content_hash(data)
-    if st.session_state.get(CLIP_HASH) == digest and st.session_state.get(CLIP_NAME) == name:
+    held = chosen()
+    if held is not None and held.same_as(data, name):
         return False
-    st.session_state[CLIP_BYTES] = data
-    st.session_state[CLIP_NAME] = name
-    st.session_state[CLIP_HASH] = digest
-    st.session_state[CLIP_SOURCE] = source
+    st.session_state[CHOSEN] = ChosenClip(data, name, source)   # the old one (decoded) goes
     return True
 
 
 def clear_clip() -> None:
-    for key in (CLIP_BYTES, CLIP_NAME, CLIP_HASH, CLIP_SOURCE, DECODED):
-        st.session_state.pop(key, None)
+    st.session_state.pop(CHOSEN, None)
 
 
 def clip_digest() -> str | None:
-    data = st.session_state.get(CLIP_BYTES)
-    if not data:
-        return None
-    if not st.session_state.get(CLIP_HASH):
-        st.session_state[CLIP_HASH] = content_hash(data)
-    return st.session_state[CLIP_HASH]
+    held = chosen()
+    return held.digest if held is not None else None
 
 
 def clip_name() -> str:
-    return st.session_state.get(CLIP_NAME) or "clip"
+    held = chosen()
+    return held.name if held is not None and held.name else "clip"
 
 
 def clip_bytes() -> bytes | None:
-    return st.session_state.get(CLIP_BYTES)
+    held = chosen()
+    return held.data if held is not None else None
 
 
 def current_clip(show_error: bool = True):
-    """The chosen clip decoded, or None (error shown if unusable). Only this session's
-    current clip is kept decoded (in its session state, keyed by content hash and feature
-    configuration): no decoded copies pile up in a cache shared by every visitor."""
-    digest = clip_digest()
-    if digest is None:
+    """The chosen clip decoded, or None (error shown if unusable). Decoded once per feature
+    configuration and kept on the ChosenClip, in this session only."""
+    held = chosen()
+    if held is None:
         return None
     config = feature_config()
-    key = (digest, json.dumps(config.to_dict(), sort_keys=True))
-    held = st.session_state.get(DECODED)
-    if not held or held[0] != key:
+    key = json.dumps(config.to_dict(), sort_keys=True)
+    value = held.decoded_for(key)
+    if value is None:
         from genre_core.inference.audio import load_audio
 
-        st.session_state.pop(DECODED, None)     # the old clip goes before the new decode
+        held.decoded = None                     # the old decode goes before the new one
         try:
             with st.spinner("Decoding the audio…"):
-                held = (key, load_audio(clip_bytes(), config, name=clip_name()))
+                value = load_audio(held.data, config, name=held.name)
         except GenreError as e:
-            held = (key, str(e))
-        st.session_state[DECODED] = held
-        if not isinstance(held[1], str):
-            _start_prefetch(digest, held[1])   # the answer is under way while pages draw
-    if isinstance(held[1], str):
+            value = str(e)
+        held.decoded = (key, value)
+        if not isinstance(value, str):
+            _start_prefetch(held.digest, value)   # the answer is under way while pages draw
+    if isinstance(value, str):
         if show_error:
-            st.error(f"This audio cannot be used: {md(held[1])}")
+            st.error(f"This audio cannot be used: {md(value)}")
         return None
-    return held[1]
+    return value
 
 
 def require_clip():

@@ -27,8 +27,9 @@ def run_app(monkeypatch, bundle, page: str = "home", data=None, clip: bytes | No
     for k, v in (query or {}).items():
         at.query_params[k] = v
     if clip is not None:
-        at.session_state["clip_bytes"] = clip
-        at.session_state["clip_name"] = clip_name
+        from studio.chosen_clip import ChosenClip
+
+        at.session_state["chosen_clip"] = ChosenClip(clip, clip_name)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     if page != "home":

@@ -110,12 +110,12 @@ def test_features_page_shows_the_mel_cnns_input(make_app):
 
 
 def test_the_answer_is_under_way_before_compare_asks(make_app):
-    """Once a clip is chosen, every model's prediction starts in the background (after the
-    page is drawn, keyed by the clip's content); Compare then shows that prediction."""
+    """Once a clip is chosen, every model's prediction starts in the background (as soon as
+    it is decoded, keyed by the clip's content); Compare then shows that prediction."""
     from studio import state as app_state
 
     at = make_app("listen", clip=tone_wav(7.0, amplitude=0.3))
-    digest = at.session_state["clip_hash"]
+    digest = at.session_state["chosen_clip"].digest
     futures = [f for key, f in app_state._PREFETCHED.items() if key[0] == digest]
     assert len(futures) == 1
     prediction = futures[0].result(timeout=180)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
+from studio.chosen_clip import ChosenClip
 from tests.app.apptest_helpers import texts
 from tests.helpers.audio import tone, wav_bytes
 from tests.helpers.bundles import _bundle_is_usable, build_tiny_bundle
@@ -124,12 +125,12 @@ EVIL = "![x](http://evil.invalid/a.png) <img src=http://evil.invalid/b.png> **b*
 def test_user_named_text_is_not_markdown(app):
     from studio.escape import md_escape
 
-    at = app(state={"clip_bytes": wav_bytes(tone(4.0)), "clip_name": EVIL}, page="listen")
+    at = app(state={"chosen_clip": ChosenClip(wav_bytes(tone(4.0)), EVIL)}, page="listen")
     heading = texts(at.subheader)
     assert md_escape(EVIL) in heading
     name = heading.split("Chosen clip: ", 1)[1]
     assert not re.search(r"(?<!\\)[\[\]()<>*:!]", name), name     # nothing left unescaped
-    at2 = app(state={"clip_bytes": b"junk" * 50, "clip_name": EVIL}, page="listen")
+    at2 = app(state={"chosen_clip": ChosenClip(b"junk" * 50, EVIL)}, page="listen")
     shown = texts(at2.error)
     assert "cannot be used" in shown and md_escape(EVIL) in shown
     assert not re.search(r"(?<!\\)[<>*!]", shown), shown
@@ -161,14 +162,17 @@ def test_only_the_current_clip_is_kept_decoded(app):
     from genre_core.inference.cache import content_hash
 
     first, second = wav_bytes(tone(5.0, freq=300)), wav_bytes(tone(6.0, freq=600))
-    at = app(state={"clip_bytes": first, "clip_name": "a.wav"}, page="listen")
-    assert at.session_state["clip_decoded"][0][0] == content_hash(first)
-    at.session_state["clip_bytes"] = second
-    at.session_state["clip_name"] = "b.wav"
-    at.session_state["clip_hash"] = None
+    at = app(state={"chosen_clip": ChosenClip(first, "a.wav")}, page="listen")
+    held = at.session_state["chosen_clip"]
+    assert held.digest == content_hash(first) and held.clip.duration == pytest.approx(5.0)
+    at.session_state["chosen_clip"] = ChosenClip(second, "b.wav")   # a new upload replaces it
     at.run()
-    held = at.session_state["clip_decoded"]
-    assert held[0][0] == content_hash(second) and held[1].duration == pytest.approx(6.0)
+    held = at.session_state["chosen_clip"]
+    assert held.digest == content_hash(second) and held.clip.duration == pytest.approx(6.0)
+    # nothing else in the session holds decoded audio
+    from genre_core.inference.audio import Clip
+
+    assert not [k for k in at.session_state if isinstance(at.session_state[k], Clip)]
 
 
 # ---------------------------------------------------------------- no cross-talk
@@ -201,8 +205,9 @@ def test_four_sessions_see_only_their_own_results(app, tmp_path, served_bundle):
     sessions, seen = [], []
     for k in range(4):
         at = app(data=roots, state={"data_path": f"d{k}",
-                                    "clip_bytes": wav_bytes(tone(5.0, freq=900 + 250 * k)),
-                                    "clip_name": f"clip{k}.wav"}, page="misclassified")
+                                    "chosen_clip": ChosenClip(
+                                        wav_bytes(tone(5.0, freq=900 + 250 * k)),
+                                        f"clip{k}.wav")}, page="misclassified")
         assert not at.error, texts(at.error)
         sessions.append(at)
         seen.append(_chart(at, "MFCCs"))

@@ -174,6 +174,7 @@ def test_fuzz_one_clip_pages(monkeypatch, fuzz_bundle, page):
         from studio import state as app_state
 
         monkeypatch.setattr(app_state, "prefetch_prediction", lambda: None)
+        monkeypatch.setattr(app_state, "_start_prefetch", lambda digest, clip: None)
     at = _app(monkeypatch, fuzz_bundle, "listen")
     for k, (case, name, data) in enumerate(cases):
         if page != "listen":
