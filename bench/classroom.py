@@ -139,3 +139,53 @@ def bench_class(bundle_path: Path, data_root: Path | None, sessions: int, tmp: P
     except ImportError:
         return {"skipped": "the playwright Python package is not installed"}
     return run_class(bundle_path, class_clips(data_root, sessions, tmp / "class"))
+
+
+def run_class_server(bundle_path: Path, clips: list[Path], timeout_s: float = 900.0) -> dict:
+    """The same class through Streamlit's test client in one fresh process (bench.
+    class_sessions): the server's work alone, without the browsers' rendering."""
+    import json
+    import subprocess
+    import sys
+
+    from bench.common import ROOT, child_env
+
+    expected = expected_verdicts(bundle_path, clips)
+    proc = subprocess.run([sys.executable, "-m", "bench.class_sessions", str(bundle_path),
+                           *map(str, clips)], cwd=ROOT, env=child_env(), capture_output=True,
+                          text=True, timeout=timeout_s)
+    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("CLASS_JSON ")), None)
+    if line is None:
+        return {"skipped": f"the sessions' process failed: {proc.stderr[-500:]}"}
+    got = json.loads(line.split(" ", 1)[1])
+    errors, times = [], []
+    for clip in clips:
+        r = got["sessions"].get(clip.name, {})
+        errors += [f"{clip.name}: {e}" for e in r.get("errors", [])]
+        if r.get("seconds") is None:
+            errors.append(f"{clip.name}: no verdict")
+            continue
+        times.append(r["seconds"])
+        if r.get("verdict") != expected[clip.name]:
+            errors.append(f"{clip.name}: showed {r.get('verdict')!r}, its own verdict is "
+                          f"{expected[clip.name]!r}")
+    times.sort()
+    out: dict = {"sessions": len(clips), "answered": len(times),
+                 "correct": len(times) - sum(": showed" in e for e in errors),
+                 "how": "Streamlit's test client (AppTest), one thread per session in one "
+                        "fresh process, as a server runs them; no browser rendering",
+                 "warm_session_s": got.get("warm_session_s")}
+    if times:
+        out["upload_to_verdict"] = stats(times)
+        out["p95_upload_to_verdict_s"] = times[min(len(times) - 1, int(0.95 * len(times)))]
+        out["slowest_session_s"] = times[-1]
+    if got.get("peak_rss"):
+        out["server_peak_rss_mib"] = got["peak_rss"] / 2**20
+    if errors:
+        out["errors"] = errors
+    return out
+
+
+def bench_class_server(bundle_path: Path, data_root: Path | None, sessions: int,
+                       tmp: Path) -> dict:
+    return run_class_server(bundle_path, class_clips(data_root, sessions, tmp / "class"))
