@@ -171,7 +171,10 @@ def prediction_filling_in(clip):
                     f"{sup.segment_count(clip, state.feature_config())} segment(s) of 3 s.")
         steps.write("MFCCs and mel spectrogram, then the fast networks…")
         answers = st.empty()
-    quick = state.clip_prediction(clip, fast_only=True)
+    # the background prediction under way hands its fast models' answers over as soon as
+    # they exist (nothing computed twice); without one, the fast models are asked here
+    quick = (state.first_answers() if state.prefetch_under_way()
+             else state.clip_prediction(clip, fast_only=True))
     if quick is not None and quick.domain is not None and quick.domain.not_music:
         answers.subheader("Genre Studio says: not music it knows")  # no genre flashes first
     elif quick is not None and quick.models:

@@ -12,6 +12,7 @@ import functools
 import json
 import os
 import threading
+import time
 from pathlib import Path
 
 import streamlit as st
@@ -441,6 +442,19 @@ def clip_feature(kind: str, clip=None):
 # content, the bundle and its stamp (the same bytes give the same answer to anyone); two
 # threads for the two cores, the last few kept.
 _PREFETCHED: dict = {}
+_FIRST: dict = {}          # the same keys: the fast models' answers of a prefetch, once known
+
+
+class FirstAnswers:
+    """The fast models' answers of a background prediction, handed over between threads."""
+
+    def __init__(self) -> None:
+        self.ready = threading.Event()
+        self.prediction = None
+
+    def put(self, prediction) -> None:
+        self.prediction = prediction
+        self.ready.set()
 _PREFETCH_KEEP = 8
 _PREFETCH_LOCK = threading.Lock()
 
@@ -475,8 +489,11 @@ def _start_prefetch(digest: str, clip) -> None:
     with _PREFETCH_LOCK:
         if key in _PREFETCHED:
             return
-        _PREFETCHED[key] = _prefetch_pool().submit(loaded.predict_clip, clip)
+        first = FirstAnswers()
+        _PREFETCHED[key] = _prefetch_pool().submit(loaded.predict_staged, clip, first.put)
+        _FIRST[key] = first
         while len(_PREFETCHED) > _PREFETCH_KEEP:
+            _FIRST.pop(next(iter(_PREFETCHED)), None)
             _PREFETCHED.pop(next(iter(_PREFETCHED)))
 
 
@@ -490,6 +507,30 @@ def prefetch_done() -> bool:
     folder = bundle_path()
     future = _prefetched(clip_digest() or "", folder, _stamp(folder))
     return future is not None and future.done() and future.exception() is None
+
+
+def first_answers(timeout: float = 10.0):
+    """The fast models' answers of the chosen clip's background prediction: waits until they
+    exist (or the whole prediction is done, or `timeout`); None when there are none."""
+    folder = bundle_path()
+    key = (clip_digest() or "", folder, _stamp(folder))
+    with _PREFETCH_LOCK:
+        first, future = _FIRST.get(key), _PREFETCHED.get(key)
+    if first is None or future is None:
+        return None
+    deadline = time.monotonic() + timeout
+    while not first.ready.wait(0.05):
+        if future.done() or time.monotonic() > deadline:
+            return first.prediction
+    return first.prediction
+
+
+def prefetch_under_way() -> bool:
+    """Whether the chosen clip's background prediction has started and not failed (running or
+    done): then the page waits for it instead of computing the fast models a second time."""
+    folder = bundle_path()
+    future = _prefetched(clip_digest() or "", folder, _stamp(folder))
+    return future is not None and not (future.done() and future.exception() is not None)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

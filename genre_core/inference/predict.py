@@ -222,6 +222,29 @@ class Predictor:
         timings["domain"] = time.perf_counter() - t
         return Prediction(clip, self.labels, out, timings, tags, tag_sets, clip_units, domain)
 
+    def predict_staged(self, clip: Clip, on_first=None) -> Prediction:
+        """Every model's prediction, as `predict_clip`; while the slow inputs (musicnn's
+        networks, the table features) are still computed, `on_first` receives the fast models'
+        answers as soon as their inputs exist. Every input is computed once, all in parallel."""
+        kinds = sorted({self.bundle.feature_of(n) for n in self.bundle.models})
+        fast = self.fast_models()
+        fast_kinds = sorted({self.bundle.feature_of(n) for n in fast})
+        timings: dict[str, float] = {}
+        t = time.perf_counter()
+        with ThreadPoolExecutor(max(1, len(kinds)), thread_name_prefix="features") as pool:
+            futures = {k: pool.submit(self.features, clip, timings, [k]) for k in kinds}
+            if on_first is not None and fast and len(fast_kinds) < len(kinds):
+                first = {k: futures[k].result()[k] for k in fast_kinds}
+                try:
+                    on_first(self.predict_clip(clip, features=first, models=fast))
+                except Exception:  # noqa: BLE001 - a first look only; the answer goes on
+                    pass
+            features = {k: f.result()[k] for k, f in futures.items()}
+        timings["extract"] = time.perf_counter() - t
+        prediction = self.predict_clip(clip, features=features)
+        prediction.timings = {**timings, **prediction.timings}
+        return prediction
+
     def domain(self, clip: Clip, units: np.ndarray | None = None,
                whole: bool = True) -> DomainCheck:
         """The clip's domain judgement: the audio signals always; the distance to the training

@@ -223,6 +223,29 @@ def test_the_fast_models_answer_alone_and_as_in_the_full_prediction():
                                    full.models[n].segment_probabilities, atol=1e-6)
 
 
+def test_a_staged_prediction_hands_over_the_fast_answers_first_and_ends_the_same():
+    """The app's background prediction: every input computed once; the fast models' answers
+    are handed over before the slow inputs are done; the end result equals predict_clip's."""
+    from genre_core.inference.audio import load_audio
+    from genre_core.inference.bundle import DEFAULT_BUNDLE
+    from genre_core.inference.predict import Predictor
+
+    if not (DEFAULT_BUNDLE / "bundle.json").exists():
+        pytest.skip("no shipped bundle")
+    p = Predictor(DEFAULT_BUNDLE)
+    clip = load_audio(wav_bytes(tone(9.0, freq=330)), p.config, name="t.wav")
+    handed = []
+    staged = p.predict_staged(clip, handed.append)
+    full = p.predict_clip(clip)
+    (first,) = handed
+    assert list(first.models) == p.fast_models() and "ensemble" not in first.models
+    assert staged.verdict == full.verdict and list(staged.models) == list(full.models)
+    for n, mp in full.models.items():
+        np.testing.assert_allclose(staged.models[n].segment_probabilities,
+                                   mp.segment_probabilities, atol=1e-6)
+    assert {f"extract:{k}" for k in p.kinds} <= set(staged.timings)   # each input once
+
+
 def test_the_prediction_carries_the_musicnn_units_the_map_would_compute():
     """The out-of-domain check and the map reuse the prediction's musicnn units: the same
     numbers as running the MSD_musicnn network on the clip again."""
