@@ -2,6 +2,8 @@
 thought instead; choose one to hear it and see why."""
 import streamlit as st
 
+from genre_core.features.segments import unit_starts
+from genre_core.report import as_report
 from genre_core.views import plots
 from studio import sections, state
 from studio import summaries as sup
@@ -10,7 +12,7 @@ st.title("Misclassified tracks")
 bundle = state.bundle_meta()
 if bundle is None:
     st.stop()
-meta, report = bundle
+meta, report = bundle[0], as_report(bundle[1])
 labels = sup.bundle_labels(meta, report)
 models = sup.evaluated_models(meta, report)
 if not models:
@@ -18,12 +20,12 @@ if not models:
                "predictions to inspect.")
     st.stop()
 
-splits = sorted({ev["split"] for ev in report.get("evaluations", [])}, key=sup.split_rank)
+splits = report.splits()
 f1, f2, f3 = st.columns([1, 2, 2])
 if st.session_state.get("mis_split") not in splits:    # the split Genre Studio is measured on
-    best = sup.preferred_evaluation(report, sup.answer_model(report, models) or models[0],
-                                    variant=None)
-    st.session_state["mis_split"] = (best or {}).get("split", splits[0])
+    best = report.preferred_evaluation(sup.answer_model(report, models) or models[0],
+                                       variant=None)
+    st.session_state["mis_split"] = splits[0] if best is None else best.split
 split = f1.selectbox("Split", splits, key="mis_split")
 true_filter = f2.multiselect("True genre", labels, key="mis_true", placeholder="any")
 pred_filter = f3.multiselect("Predicted genre (by any model)", labels, key="mis_pred",
@@ -70,7 +72,7 @@ with right:
     if which:
         votes = sup.segment_votes(entries[which], labels)
         config = state.feature_config()
-        starts = [i * config.segment_seconds for i in range(len(votes))]
+        starts = unit_starts(len(votes), config)
         sections.chart(plots.segment_timeline(votes, starts, labels, config.segment_seconds,
                                                title="Held-out vote of each segment", height=340),
                         width="stretch", key="mis_votes")
@@ -99,8 +101,8 @@ else:
         mp = prediction.models[name]
         sections.chart(plots.segment_timeline(mp.segment_probabilities, mp.segment_starts,
                                               prediction.labels,
-                                              config.segment_seconds if len(mp.segment_starts) > 1
-                                              else 0, title="Shipped model, per segment",
+                                              0 if mp.whole_clip else config.segment_seconds,
+                                              title="Shipped model, per segment",
                                               height=340),
                        width="stretch", key="mis_live", where=b)
         st.caption("The shipped models were trained on all tracks, this one included, so their "

@@ -4,6 +4,7 @@ developer's figures (learning curves, every evaluation, the data, the parameters
 import pandas as pd
 import streamlit as st
 
+from genre_core.report import as_report
 from genre_core.views import plots
 from studio import results, sections, state
 from studio import summaries as sup
@@ -12,7 +13,7 @@ st.title("Model card")
 bundle = state.bundle_meta()
 if bundle is None:
     st.stop()
-meta, report = bundle
+meta, report = bundle[0], as_report(bundle[1])
 models = sup.report_models(meta, report)
 
 st.subheader("The models, and how often they are right")
@@ -70,10 +71,10 @@ with st.expander("For developers: every evaluation, learning curves, data and pa
         sections.chart(plots.learning_curves(sets[which],
                                              title=f"{sup.display_name(model)}: {which}"),
                        width="stretch", key="card_curves")
-        info = (report.get("models", {}) or {}).get(model, {})
-        if which == "final fit" and info:
-            st.caption(f"Trained on {info.get('trained_on', '?')} in "
-                       f"{info.get('train_seconds', 0):.0f} s.")
+        info = report.models.get(model)
+        if which == "final fit" and info is not None:
+            st.caption(f"Trained on {info.trained_on or '?'} in "
+                       f"{info.train_seconds or 0:.0f} s.")
     else:
         st.caption(f"No learning curves recorded for {sup.display_name(model)} (not a Keras "
                    "model, or trained without history).")
@@ -83,13 +84,13 @@ with st.expander("For developers: every evaluation, learning curves, data and pa
     st.markdown("**Feature configuration**")
     st.json(meta.get("feature_config", {}), expanded=False)
     st.markdown("**Training configuration**")
-    st.json(report.get("train_config", {}), expanded=False)
+    st.json(report.train_config or {}, expanded=False)
     st.markdown("**Models in the bundle**")
     st.dataframe(pd.DataFrame([{"model": sup.display_name(n), "family": e.get("family"),
                                 "variant": e.get("variant"), "feature": e.get("feature"),
                                 "params": str(e.get("params", {}) or "")}
                                for n, e in meta.get("models", {}).items()]),
                  hide_index=True, width="stretch")
-    if report.get("command"):
+    if report.command:
         st.caption("Command:")
-        st.code(str(report["command"]), language="bash")
+        st.code(report.command, language="bash")

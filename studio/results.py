@@ -5,75 +5,74 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from studio.summaries import (
-    ENSEMBLE,
-    display_name,
-    evaluations_for,
-    preferred_evaluation,
-    report_models,
-    split_rank,
-)
+from genre_core.report import Evaluation, ReportLike, ViewFigures, as_report, split_rank
+from studio.summaries import ENSEMBLE, display_name, report_models
 
 VIEW_NAMES = {"GTZAN": "GTZAN (unseen artists)", "realworld": "real recordings (unseen artists)"}
 
 
-def _views_of(ev: Mapping) -> dict[str, Mapping]:
+def _views_of(ev: Evaluation) -> dict[str, ViewFigures]:
     """An evaluation's per-view figures; one made before views were recorded, on GTZAN
     tracks only, is its GTZAN view."""
     from genre_core.inference.track_views import GTZAN_ID, GTZAN_VIEW
 
-    if ev.get("views"):
-        return dict(ev["views"])
-    tracks = [t["track"] for t in ev.get("per_track", [])]
+    if ev.views:
+        return dict(ev.views)
+    tracks = [t["track"] for t in ev.tracks]
     if tracks and all(GTZAN_ID.fullmatch(t) for t in tracks):
-        return {GTZAN_VIEW: {"n_tracks": len(tracks), "track_accuracy": ev["track_accuracy"],
-                             "balanced_accuracy": ev.get("balanced_accuracy"),
-                             "macro_f1": ev.get("macro_f1", 0.0)}}
+        return {GTZAN_VIEW: ViewFigures(n_tracks=len(tracks), track_accuracy=ev.track_accuracy,
+                                        balanced_accuracy=ev.balanced_accuracy,
+                                        macro_f1=ev.macro_f1 or 0.0)}
     return {}
 
 
-def view_rows(report: Mapping, meta: Mapping | None = None) -> list[dict]:
+def _round(x: float | None, digits: int = 3) -> float | None:
+    return None if x is None else round(x, digits)
+
+
+def view_rows(report: ReportLike, meta: Mapping | None = None) -> list[dict]:
     """Each model's held-out figures on each view (GTZAN, real recordings): the views of the
     evaluation preferred_evaluation picks, then a view it lacks from the model's other
     held-out figures (a GTZAN-trained model's predictions for real recordings by artists it
     never heard). Models without any view are left out."""
+    report = as_report(report)
     rows = []
     for model in report_models(meta, report):
         variant = "calibrated" if model == ENSEMBLE else "corrected"
-        best: Mapping | None = preferred_evaluation(report, model, variant)
+        best = report.preferred_evaluation(model, variant)
         if best is None:
             continue
-        views: dict[str, tuple[Mapping, Mapping]] = {}
-        for ev in [best] + sorted(evaluations_for(report, model),
-                                  key=lambda e: split_rank(e.get("split", ""))):
-            if ev is not best and bool(ev.get("augmented")) != bool(best.get("augmented")):
+        views: dict[str, tuple[ViewFigures, Evaluation]] = {}
+        for ev in [best] + sorted(report.evaluations_for(model), key=lambda e: split_rank(e.split)):
+            if ev is not best and ev.is_augmented != best.is_augmented:
                 continue
             for view, fig in _views_of(ev).items():
                 views.setdefault(view, (fig, ev))
         for view, (fig, ev) in views.items():
-            balanced = fig.get("balanced_accuracy")
             rows.append({"model": display_name(model), "view": VIEW_NAMES.get(view, view),
-                         "tracks": fig["n_tracks"],
-                         "right (share of tracks)": round(fig["track_accuracy"], 3),
-                         "balanced accuracy": None if balanced is None else round(balanced, 3),
-                         "macro F1": round(fig["macro_f1"], 3),
-                         "how": ev.get("split", "")})
+                         "tracks": fig.n_tracks,
+                         "right (share of tracks)": _round(fig.track_accuracy),
+                         "balanced accuracy": _round(fig.balanced_accuracy),
+                         "macro F1": _round(fig.macro_f1),
+                         "how": ev.split})
     return rows
 
 
-def verdict_rows(report: Mapping) -> list[dict]:
+def verdict_rows(report: ReportLike) -> list[dict]:
     """How Genre Studio's verdict reads on held-out tracks, per view: how often it names one
     genre, how often that genre is right, how often "not sure: A or B" holds the truth."""
-    ev = preferred_evaluation(report, ENSEMBLE, "calibrated")
+    ev = as_report(report).preferred_evaluation(ENSEMBLE, "calibrated")
+
+    def pct(x: float | None) -> str:
+        return "-" if x is None else f"{x:.0%}"
+
     rows = []
-    for view, fig in ((ev or {}).get("verdict") or {}).items():
-        def pct(x):
-            return "-" if x is None else f"{x:.0%}"
-        rows.append({"view": VIEW_NAMES.get(view, view), "tracks": fig["n_tracks"],
-                     "names one genre": pct(fig["coverage"]),
-                     "named genre right": pct(fig["selective_accuracy"]),
-                     "truth in 'not sure: A or B'": pct(fig["top2_hit_rate"]),
-                     "calibration error (ECE)": round(fig["ece"], 3)})
+    for view, fig in ((ev.verdict if ev is not None else None) or {}).items():
+        rows.append({"view": VIEW_NAMES.get(view, view), "tracks": fig.n_tracks,
+                     "names one genre": pct(fig.coverage),
+                     "named genre right": pct(fig.selective_accuracy),
+                     "truth in 'not sure: A or B'": pct(fig.top2_hit_rate),
+                     "calibration error (ECE)": _round(fig.ece)})
     return rows
 
 
@@ -96,9 +95,10 @@ PLAIN_WORDS = {
 }
 
 
-def plain_rows(report: Mapping, meta: Mapping | None = None) -> list[dict]:
+def plain_rows(report: ReportLike, meta: Mapping | None = None) -> list[dict]:
     """One row per model for a teacher: what it is, and how often it is right on music it
     never heard, on GTZAN and on real recordings (per view_rows)."""
+    report = as_report(report)
     by_model: dict[str, dict] = {}
     for row in view_rows(report, meta):
         entry = by_model.setdefault(row["model"], {"model": row["model"]})
@@ -111,10 +111,11 @@ def plain_rows(report: Mapping, meta: Mapping | None = None) -> list[dict]:
              **{k: v for k, v in by_model[label].items() if k != "model"}} for label in order]
 
 
-def not_sure_sentence(report: Mapping, meta: Mapping | None = None) -> str | None:
+def not_sure_sentence(report: ReportLike, meta: Mapping | None = None) -> str | None:
     """What "not sure" means, with the fitted threshold and how the verdict did per view."""
-    info = (report.get("models", {}) or {}).get(ENSEMBLE) or {}
-    threshold = info.get("unsure_below")
+    report = as_report(report)
+    info = report.models.get(ENSEMBLE)
+    threshold = None if info is None else info.unsure_below
     rows = verdict_rows(report)
     if threshold is None or not rows:
         return None

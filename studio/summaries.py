@@ -9,10 +9,18 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
-from genre_core.config import SEGMENT_KINDS
+from genre_core.report import (
+    Evaluation,
+    Report,
+    ReportLike,
+    TrackResult,
+    as_report,
+    split_rank,
+)
 
 DISPLAY_NAMES = {"mlp": "MLP", "cnn": "CNN", "cnn_mel": "CNN on mel spectrogram", "lstm": "LSTM",
                  "features": "Features table",
@@ -20,7 +28,6 @@ DISPLAY_NAMES = {"mlp": "MLP", "cnn": "CNN", "cnn_mel": "CNN on mel spectrogram"
                  "musicnn4": "musicnn x4 (MSD/MTT, musicnn/vgg)",
                  "ensemble": "Genre Studio (calibrated ensemble)"}
 ENSEMBLE = "ensemble"
-SPLIT_PREFERENCE = ("artist", "filtered", "table-filtered-valid", "kfold", "random")
 APP_INTRO = (
     "Genre Studio guesses the musical genre of a short audio clip with several models "
     "trained on the GTZAN collection (ten genres, 30-second excerpts) and, for its main "
@@ -55,20 +62,21 @@ def headline(prediction) -> str | None:
     return None if verdict is None else f"Genre Studio says: {verdict}"
 
 
-def calibration_summary(report: Mapping) -> dict | None:
+def calibration_summary(report: ReportLike) -> dict | None:
     """The ensemble's held-out figures: accuracy, ECE before/after temperature scaling,
     reliability bins, member weights; None when the bundle has no ensemble."""
-    ev = preferred_evaluation(report, ENSEMBLE, "calibrated")
-    info = (report.get("models", {}) or {}).get(ENSEMBLE)
+    report = as_report(report)
+    ev = report.preferred_evaluation(ENSEMBLE, "calibrated")
+    info = report.models.get(ENSEMBLE)
     if ev is None or info is None:
         return None
-    return {"track_accuracy": ev["track_accuracy"], "macro_f1": ev.get("macro_f1"),
-            "n_tracks": ev.get("n_tracks"), "split": ev.get("split"),
-            "split_description": ev.get("split_description", ""),
-            "ece_before": ev.get("ece_before"), "ece_after": ev.get("ece_after"),
-            "reliability_before": ev.get("reliability_before", []),
-            "reliability_after": ev.get("reliability_after", []),
-            "weights": info.get("weights", {}), "temperature": info.get("temperature")}
+    return {"track_accuracy": ev.track_accuracy, "macro_f1": ev.macro_f1,
+            "n_tracks": ev.n_tracks, "split": ev.split,
+            "split_description": ev.split_description or "",
+            "ece_before": ev.ece_before, "ece_after": ev.ece_after,
+            "reliability_before": ev.reliability_before or [],
+            "reliability_after": ev.reliability_after or [],
+            "weights": info.weights or {}, "temperature": info.temperature}
 
 
 def agreement_sentence(prediction) -> str:
@@ -143,67 +151,42 @@ def segment_count(clip, config) -> int:
     return max(1, int(len(clip.samples) // config.segment_samples))
 
 
-def is_whole_clip_model(model_prediction, feature: str | None = None) -> bool:
-    """True for models with one unit per clip (the Kaggle-table 'features' model)."""
-    return feature == "kaggle" or (len(model_prediction.segment_starts) == 1
-                                   and feature not in SEGMENT_KINDS
-                                   and model_prediction.segment_probabilities.shape[0] == 1)
-
-
 # ---------------------------------------------------------------- the bundle's report
+# Each function takes the bundle's report as a genre_core.report.Report (the pages read it so)
+# or as report.json's object (the Streamlit glue passes state.bundle_meta()'s as it is), and
+# asks it through Report's methods.
 
-def evaluations_for(report: Mapping, model: str | None = None, split: str | None = None,
-                    variant: str | None = None) -> list[dict]:
+def evaluations_for(report: ReportLike, model: str | None = None, split: str | None = None,
+                    variant: str | None = None) -> list[Evaluation]:
     """The report's evaluations, optionally filtered by model, split and variant."""
-    return [ev for ev in report.get("evaluations", []) or []
-            if (model is None or ev.get("model") == model)
-            and (split is None or ev.get("split") == split)
-            and (variant is None or ev.get("variant") == variant)]
+    return as_report(report).evaluations_for(model, split, variant)
 
 
-def split_rank(split: str) -> int:
-    return SPLIT_PREFERENCE.index(split) if split in SPLIT_PREFERENCE else len(SPLIT_PREFERENCE)
-
-
-def preferred_evaluation(report: Mapping, model: str, variant: str | None = "corrected",
+def preferred_evaluation(report: ReportLike, model: str, variant: str | None = "corrected",
                          split: str | None = None) -> dict | None:
-    """The evaluation that best says how a model does on unseen music: the artist split
-    (no artist in both train and test), then filtered, then k-fold; the shipped ('corrected')
-    variant, trained as the shipped model was (with augmentation or without) first."""
-    evs = evaluations_for(report, model, split)
-    if not evs:
-        return None
-    shipped_augmented = bool(report.get("models", {}).get(model, {}).get("augmented"))
-    return min(evs, key=lambda ev: (split_rank(ev.get("split", "")),
-                                    0 if variant is None or ev.get("variant") == variant else 1,
-                                    0 if bool(ev.get("augmented")) == shipped_augmented else 1))
+    """Report.preferred_evaluation as report.json's object, for the Streamlit glue
+    (studio/sections.py), which still reads an evaluation as a dict; the pages and this
+    module ask the Report."""
+    ev = as_report(report).preferred_evaluation(model, variant, split)
+    return None if ev is None else ev.to_dict()
 
 
-def evaluation_label(ev: Mapping) -> str:
-    """'artist split · corrected' (+ ' · augmented')."""
-    label = f"{ev.get('split', '?')} split · {ev.get('variant', '?')}"
-    return label + (" · augmented" if ev.get("augmented") else "")
-
-
-def report_models(meta: Mapping | None, report: Mapping) -> list[str]:
-    """Model names: the bundle's, then any others the report evaluated, in first-seen order."""
+def report_models(meta: Mapping | None, report: ReportLike) -> list[str]:
+    """Model names: the bundle's, then any others the report evaluated or describes, in
+    first-seen order."""
     names = list((meta or {}).get("models", {}))
-    for ev in report.get("evaluations", []) or []:
-        if ev.get("model") not in names:
-            names.append(ev.get("model"))
-    for name in report.get("models", {}) or {}:
-        if name not in names:
-            names.append(name)
+    names += [n for n in as_report(report).model_names() if n not in names]
     return [n for n in names if n]
 
 
-def evaluated_models(meta: Mapping | None, report: Mapping) -> list[str]:
+def evaluated_models(meta: Mapping | None, report: ReportLike) -> list[str]:
     """The models that have held-out figures in the report (the ones worth a matrix or a
     misclassified list)."""
-    return [m for m in report_models(meta, report) if evaluations_for(report, m)]
+    report = as_report(report)
+    return [m for m in report_models(meta, report) if report.evaluations_for(m)]
 
 
-def answer_model(report: Mapping, among: Sequence[str]) -> str | None:
+def answer_model(report: ReportLike, among: Sequence[str]) -> str | None:
     """The model a view opens on: Genre Studio's answer (the ensemble) when it is among the
     choices; else the ensemble member that carries most of its answer (largest weight);
     else the first choice."""
@@ -211,54 +194,52 @@ def answer_model(report: Mapping, among: Sequence[str]) -> str | None:
         return None
     if ENSEMBLE in among:
         return ENSEMBLE
-    weights = ((report.get("models", {}) or {}).get(ENSEMBLE, {}) or {}).get("weights", {})
+    ensemble = as_report(report).models.get(ENSEMBLE)
+    weights = (ensemble.weights if ensemble is not None else None) or {}
     carriers = sorted((m for m in among if m in weights), key=lambda m: -weights[m])
     return carriers[0] if carriers else among[0]
 
 
-def bundle_labels(meta: Mapping | None, report: Mapping) -> list[str]:
-    return list((meta or {}).get("labels") or report.get("data", {}).get("genres") or [])
+def bundle_labels(meta: Mapping | None, report: ReportLike) -> list[str]:
+    return list((meta or {}).get("labels") or as_report(report).genres)
 
 
-def home_summary(meta: Mapping, report: Mapping) -> list[dict]:
+def home_summary(meta: Mapping, report: ReportLike) -> list[dict]:
     """One row per loaded model: its track-level accuracy and the split it was measured on
     (artist split preferred, then filtered, then k-fold)."""
+    report = as_report(report)
+    # (name, family, variant, feature): the ensemble (from the report), then bundle.json's
+    models = [(name, entry.get("family", name), entry.get("variant"), entry.get("feature", ""))
+              for name, entry in (meta or {}).get("models", {}).items()]
+    ensemble = report.models.get(ENSEMBLE)
+    if ensemble is not None and ensemble.to_dict():      # (an empty entry is no ensemble)
+        models = [(ENSEMBLE, ensemble.family or ENSEMBLE, ensemble.variant,
+                   "the models' probabilities")] + [m for m in models if m[0] != ENSEMBLE]
     rows = []
-    entries = dict((meta or {}).get("models", {}))
-    ensemble = (report.get("models", {}) or {}).get(ENSEMBLE)
-    if ensemble:
-        entries = {ENSEMBLE: {**ensemble, "feature": "the models' probabilities"}, **entries}
-    for name, entry in entries.items():
-        ev = preferred_evaluation(report, name, entry.get("variant", "corrected"))
+    for name, family, variant, feature in models:
+        ev = report.preferred_evaluation(name, "corrected" if variant is None else variant)
         rows.append({
             "model": display_name(name),
-            "family": entry.get("family", name),
-            "variant": entry.get("variant", ""),
-            "feature": entry.get("feature", ""),
-            "track accuracy": None if ev is None else round(float(ev["track_accuracy"]), 4),
-            "macro F1": None if ev is None else round(float(ev.get("macro_f1", 0.0)), 4),
+            "family": family,
+            "variant": "" if variant is None else variant,
+            "feature": feature,
+            "track accuracy": None if ev is None else round(float(ev.track_accuracy or 0.0), 4),
+            "macro F1": None if ev is None else round(float(ev.macro_f1 or 0.0), 4),
             "measured on": "not evaluated" if ev is None else
-            f"{ev.get('split')} split ({ev.get('n_tracks', len(ev.get('per_track', [])))} tracks)",
-            "split": None if ev is None else ev.get("split"),
-            "split description": "" if ev is None else ev.get("split_description", ""),
+            f"{ev.split} split ({ev.track_count} tracks)",
+            "split": None if ev is None else ev.split,
+            "split description": "" if ev is None else ev.split_description or "",
         })
     return rows
 
 
-def confusion_for(evaluation: Mapping, level: str = "track") -> np.ndarray:
+def confusion_for(evaluation: Evaluation, level: str = "track") -> np.ndarray:
     """The evaluation's confusion matrix ('track' or 'segment'), rows true, cols predicted."""
-    key = "segment_confusion" if level.startswith("segment") else "track_confusion"
-    return np.asarray(evaluation.get(key, []), dtype=int)
+    return np.asarray(evaluation.confusion(level), dtype=int)
 
 
-def tracks_in_cell(evaluation: Mapping, true: str, predicted: str) -> list[dict]:
-    """The per-track entries whose true genre is `true` and track-level prediction `predicted`."""
-    return [t for t in evaluation.get("per_track", [])
-            if t.get("genre") == true and t.get("predicted") == predicted]
-
-
-def cell_rows(tracks: Iterable[Mapping], track_index: Mapping[str, tuple[str, str]] | None = None
-              ) -> list[dict]:
+def cell_rows(tracks: Iterable[TrackResult],
+              track_index: Mapping[str, tuple[str, str]] | None = None) -> list[dict]:
     """Table rows for a confusion-matrix cell: track, artist, title, confidence, fold."""
     rows = []
     for t in tracks:
@@ -270,13 +251,23 @@ def cell_rows(tracks: Iterable[Mapping], track_index: Mapping[str, tuple[str, st
     return rows
 
 
-def per_genre_rows(evaluation: Mapping) -> list[dict]:
+def per_genre_rows(evaluation: Evaluation) -> list[dict]:
     return [{"genre": g, "precision": round(v["precision"], 3), "recall": round(v["recall"], 3),
              "F1": round(v["f1-score"], 3), "support": int(v["support"])}
-            for g, v in evaluation.get("per_genre", {}).items()]
+            for g, v in (evaluation.per_genre or {}).items()]
 
 
-def misclassified_table(report: Mapping, track_index: Mapping[str, tuple[str, str]] | None = None,
+def _shared_split(report: Report, models: Sequence[str]) -> str | None:
+    """The most telling split every one of `models` was evaluated on (None: there is none)."""
+    shared: set[str] | None = None
+    for m in models:
+        splits = {ev.split for ev in report.evaluations_for(m)}
+        shared = splits if shared is None else shared & splits
+    return min(shared, key=split_rank) if shared else None
+
+
+def misclassified_table(report: ReportLike,
+                        track_index: Mapping[str, tuple[str, str]] | None = None,
                         split: str | None = None, models: list[str] | None = None):
     """A pandas DataFrame with one row per track that at least one model got wrong on held-out
     data: track, artist, title, true genre, then each model's prediction and confidence.
@@ -284,20 +275,17 @@ def misclassified_table(report: Mapping, track_index: Mapping[str, tuple[str, st
     available to every model)."""
     import pandas as pd
 
+    report = as_report(report)
     models = models or report_models(None, report)
     models = sorted(models, key=lambda m: m != ENSEMBLE)        # Genre Studio's answer first
-    audio = set((report.get("data", {}) or {}).get("track_ids") or [])
+    audio = set(report.track_ids)
     if split is None:
-        shared: set | None = None
-        for m in models:
-            splits = {ev.get("split") for ev in evaluations_for(report, m)}
-            shared = splits if shared is None else shared & splits
-        split = min(shared, key=split_rank) if shared else None
-    per_model = {}
+        split = _shared_split(report, models)
+    per_model: dict[str, dict[str, TrackResult]] = {}
     for m in models:
-        ev = preferred_evaluation(report, m, split=split)
+        ev = report.preferred_evaluation(m, split=split)
         if ev is not None:
-            per_model[m] = {t["track"]: t for t in ev.get("per_track", [])}
+            per_model[m] = {t["track"]: t for t in ev.tracks}
     # tracks with audio only (the table model's CV also scores Kaggle rows with no audio here)
     wrong = sorted({tid for tracks in per_model.values() for tid, t in tracks.items()
                     if not t.get("correct") and (not audio or tid in audio)})
@@ -305,8 +293,8 @@ def misclassified_table(report: Mapping, track_index: Mapping[str, tuple[str, st
     for tid in wrong:
         any_entry = next(t[tid] for t in per_model.values() if tid in t)
         artist, title = (track_index or {}).get(tid, ("", ""))
-        row = {"track": tid, "artist": artist or "unknown", "title": title or "unknown",
-               "true genre": any_entry["genre"]}
+        row: dict[str, Any] = {"track": tid, "artist": artist or "unknown",
+                               "title": title or "unknown", "true genre": any_entry["genre"]}
         for m, tracks in per_model.items():
             t = tracks.get(tid)
             row[f"{display_name(m)} prediction"] = t["predicted"] if t else None
@@ -317,14 +305,15 @@ def misclassified_table(report: Mapping, track_index: Mapping[str, tuple[str, st
     return pd.DataFrame(rows, columns=columns)
 
 
-def misclassified_summary(report: Mapping, table, split: str | None, shown: int) -> str:
+def misclassified_summary(report: ReportLike, table, split: str | None, shown: int) -> str:
     """The line above the misclassified table: how many held-out tracks Genre Studio's
     answer gets wrong, then how many some model gets wrong (tracks with audio only)."""
-    ev = preferred_evaluation(report, ENSEMBLE, "calibrated", split=split)
-    audio = set((report.get("data", {}) or {}).get("track_ids") or [])
+    report = as_report(report)
+    ev = report.preferred_evaluation(ENSEMBLE, "calibrated", split=split)
+    audio = set(report.track_ids)
     parts = []
     if ev is not None:
-        scored = [t for t in ev.get("per_track", []) if not audio or t["track"] in audio]
+        scored = [t for t in ev.tracks if not audio or t["track"] in audio]
         wrong = sum(1 for t in scored if not t.get("correct"))
         parts.append(f"Genre Studio's answer is wrong on {wrong} of {len(scored)} held-out "
                      "tracks")
@@ -351,19 +340,20 @@ def filter_misclassified(df, true: Iterable[str] | None = None,
     return out
 
 
-def track_entries(report: Mapping, track_id: str, split: str | None = None) -> dict[str, dict]:
+def track_entries(report: ReportLike, track_id: str,
+                  split: str | None = None) -> dict[str, TrackResult]:
     """{model: per-track entry} for one track, from each model's preferred evaluation."""
+    report = as_report(report)
     out = {}
     for m in report_models(None, report):
-        ev = preferred_evaluation(report, m, split=split)
-        for t in (ev or {}).get("per_track", []):
-            if t["track"] == track_id:
-                out[m] = t
-                break
+        ev = report.preferred_evaluation(m, split=split)
+        entry = None if ev is None else ev.track(track_id)
+        if entry is not None:
+            out[m] = entry
     return out
 
 
-def segment_votes(entry: Mapping, labels: list[str]) -> np.ndarray:
+def segment_votes(entry: TrackResult, labels: list[str]) -> np.ndarray:
     """One-hot (segments x labels) from a per-track entry's stored segment predictions."""
     preds = entry.get("segment_predictions", [])
     out = np.zeros((len(preds), len(labels)))
@@ -373,61 +363,59 @@ def segment_votes(entry: Mapping, labels: list[str]) -> np.ndarray:
     return out
 
 
-def accuracy_table(report: Mapping) -> list[dict]:
+def accuracy_table(report: ReportLike) -> list[dict]:
     """Plain vs corrected accuracies per model and split (track and segment level). One
     split name can be cut into different folds (94 for leave-one-artist-out, 10 grouped by
     artist), and a figure may come from another machine: each row says which."""
     rows: dict[tuple, dict] = {}
-    for ev in report.get("evaluations", []) or []:
-        key = (ev.get("model"), ev.get("split"), ev.get("n_folds"), bool(ev.get("augmented")),
-               ev.get("computed_on", ""))
-        row = rows.setdefault(key, {"model": display_name(ev.get("model", "")),
-                                    "split": ev.get("split"),
-                                    "folds": str(ev["n_folds"]) if ev.get("n_folds") else "",
-                                    "augmented": "yes" if ev.get("augmented") else "no",
-                                    "computed on": ev.get("computed_on")
+    for ev in as_report(report).evaluations:
+        key = (ev.model, ev.split, ev.n_folds, ev.is_augmented, ev.computed_on or "")
+        row = rows.setdefault(key, {"model": display_name(ev.model), "split": ev.split,
+                                    "folds": str(ev.n_folds) if ev.n_folds else "",
+                                    "augmented": "yes" if ev.augmented else "no",
+                                    "computed on": ev.computed_on
                                     or "where the bundle was trained"})
-        v = ev.get("variant", "?")
-        row[f"{v} track acc."] = round(float(ev.get("track_accuracy", 0.0)), 4)
-        row[f"{v} segment acc."] = round(float(ev.get("segment_accuracy", 0.0)), 4)
-        row[f"{v} macro F1"] = round(float(ev.get("macro_f1", 0.0)), 4)
+        v = "?" if ev.variant is None else ev.variant
+        row[f"{v} track acc."] = round(float(ev.track_accuracy or 0.0), 4)
+        row[f"{v} segment acc."] = round(float(ev.segment_accuracy or 0.0), 4)
+        row[f"{v} macro F1"] = round(float(ev.macro_f1 or 0.0), 4)
     return list(rows.values())
 
 
-def learning_curve_sets(report: Mapping, model: str) -> dict[str, dict[str, dict]]:
+def learning_curve_sets(report: ReportLike, model: str) -> dict[str, dict[str, dict]]:
     """{'final fit': {model: history}, '<split> · <variant>': {'fold 1': history, ...}}."""
+    report = as_report(report)
     out: dict[str, dict[str, dict]] = {}
-    final = (report.get("models", {}) or {}).get(model, {}).get("history")
-    if final:
-        out["final fit"] = {display_name(model): final}
-    for ev in evaluations_for(report, model):
-        curves = [c for c in ev.get("learning_curves", []) or [] if c]
+    entry = report.models.get(model)
+    if entry is not None and entry.history:
+        out["final fit"] = {display_name(model): entry.history}
+    for ev in report.evaluations_for(model):
+        curves = [c for c in ev.learning_curves or [] if c]
         if curves:
-            out[evaluation_label(ev)] = {f"fold {k + 1}": c for k, c in enumerate(curves)}
+            out[ev.label] = {f"fold {k + 1}": c for k, c in enumerate(curves)}
     return out
 
 
-def split_descriptions(report: Mapping) -> list[dict]:
+def split_descriptions(report: ReportLike) -> list[dict]:
     """Every distinct way the report's figures were split (a split name may come in several
     fold counts), in first-seen order."""
-    seen: dict[tuple[str, str], None] = {}
-    for ev in report.get("evaluations", []) or []:
-        seen.setdefault((ev.get("split", "?"), ev.get("split_description", "")), None)
+    seen = dict.fromkeys((ev.split, ev.split_description or "")
+                         for ev in as_report(report).evaluations)
     return [{"split": split, "description": text} for split, text in seen]
 
 
-def data_summary(report: Mapping) -> dict:
+def data_summary(report: ReportLike) -> dict:
     """What the report says about the training data (without the long id list)."""
-    data = dict(report.get("data", {}) or {})
-    ids = data.pop("track_ids", None)
-    skipped = data.pop("skipped", None)
-    views = data.pop("views", None)
-    if views:
-        data["tracks per view"] = dict(Counter(views.values()))
-    if ids is not None:
-        data.setdefault("n_tracks", len(ids))
-    if skipped:
-        data["skipped files"] = len(skipped)
+    info = as_report(report).data
+    data = {} if info is None else info.to_dict()
+    for key in ("track_ids", "skipped", "views"):
+        data.pop(key, None)
+    if info is not None and info.views:
+        data["tracks per view"] = dict(Counter(info.views.values()))
+    if info is not None and info.track_ids is not None:
+        data.setdefault("n_tracks", len(info.track_ids))
+    if info is not None and info.skipped:
+        data["skipped files"] = len(info.skipped)
     return data
 
 

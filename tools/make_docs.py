@@ -6,11 +6,11 @@ figures they report, so no figure there is typed by hand.
 
 A generated block sits between `<!-- generated: NAME -->` and `<!-- end generated -->`; only
 its inside is rewritten, the prose around it is left as it is. Inputs: the shipped bundle's
-`report.json` (and `bundle.json` beside it), turned into rows by studio.results and
-studio.summaries as the model card does, and the last benchmark run's `bench/results.json`
-(printed by bench.report as `bench` prints it). bench/results.json is git-ignored: where it is
-missing (a fresh clone, CI), the benchmark block is left as it is and not checked. Every write
-is atomic (genre_core.atomic) and keeps the file's permissions.
+`report.json` (and `bundle.json` beside it), read by genre_core.report and turned into rows
+by studio.results and studio.summaries as the model card does, and the last benchmark run's
+`bench/results.json` (printed by bench.report as `bench` prints it). bench/results.json is
+git-ignored: where it is missing (a fresh clone, CI), the benchmark block is left as it is and
+not checked. Every write is atomic (genre_core.atomic) and keeps the file's permissions.
 """
 from __future__ import annotations
 
@@ -24,8 +24,10 @@ from pathlib import Path
 
 from bench.report import format_table
 from genre_core.atomic import atomic_write
+from genre_core.errors import GenreError
+from genre_core.report import Report, read_report
 from studio.results import VIEW_NAMES, verdict_rows, view_rows
-from studio.summaries import ENSEMBLE, calibration_summary, display_name, evaluations_for
+from studio.summaries import ENSEMBLE, calibration_summary, display_name
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_REPORT = ROOT / "assets" / "models" / "default" / "report.json"
@@ -72,7 +74,7 @@ def _figures(row: Mapping) -> str:
 
 # ---------------------------------------------------------------- the report's blocks
 
-def headline_block(report: Mapping, meta: Mapping | None) -> str:
+def headline_block(report: Report, meta: Mapping | None) -> str:
     """The shipped answer (the calibrated ensemble) on both views, for the README."""
     answer = display_name(ENSEMBLE)
     verdicts = {r["view"]: r for r in verdict_rows(report)}
@@ -88,7 +90,7 @@ def headline_block(report: Mapping, meta: Mapping | None) -> str:
                            "names one genre", "named genre right"], rows)
 
 
-def results_block(report: Mapping, meta: Mapping | None) -> str:
+def results_block(report: Report, meta: Mapping | None) -> str:
     """Every model on both views (studio.results.view_rows), Genre Studio's answer first."""
     views = list(VIEW_NAMES.values())
     by_model: dict[str, dict[str, Mapping]] = {}
@@ -112,21 +114,22 @@ def results_block(report: Mapping, meta: Mapping | None) -> str:
     return markdown_table(header, rows)
 
 
-def verdict_block(report: Mapping, meta: Mapping | None) -> str:
+def verdict_block(report: Report, meta: Mapping | None) -> str:
     """How the verdict reads per view (studio.results.verdict_rows) and its threshold."""
     rows = verdict_rows(report)
     if not rows:
         return "(the report has no verdict figures)"
     header = list(rows[0])
     table = markdown_table(header, [[r[h] for h in header] for r in rows])
-    threshold = ((report.get("models", {}) or {}).get(ENSEMBLE) or {}).get("unsure_below")
+    ensemble = report.models.get(ENSEMBLE)
+    threshold = None if ensemble is None else ensemble.unsure_below
     if threshold is None:
         return table
     return (f"{table}\n\nThreshold: a genre is named at {threshold:.0%} confidence or more; "
             "below it the verdict is \"not sure: A or B\".")
 
 
-def ensemble_block(report: Mapping, meta: Mapping | None) -> str:
+def ensemble_block(report: Report, meta: Mapping | None) -> str:
     """The shipped ensemble's weights, temperature and calibration
     (studio.summaries.calibration_summary)."""
     summary = calibration_summary(report)
@@ -142,17 +145,15 @@ def ensemble_block(report: Mapping, meta: Mapping | None) -> str:
             f"{_num(summary['ece_after'])} after.")
 
 
-def evaluations_block(report: Mapping, meta: Mapping | None) -> str:
-    """Every held-out evaluation the report keeps (studio.summaries.evaluations_for)."""
+def evaluations_block(report: Report, meta: Mapping | None) -> str:
+    """Every held-out evaluation the report keeps."""
     rows = []
-    for ev in evaluations_for(report):
-        seconds = ev.get("seconds")
-        rows.append([display_name(ev.get("model", "")), ev.get("split", ""),
-                     ev.get("n_folds") or "", ev.get("variant", ""),
-                     "yes" if ev.get("augmented") else "no", ev.get("n_tracks", ""),
-                     _pct(ev.get("segment_accuracy")), _pct(ev.get("track_accuracy")),
-                     _num(ev.get("macro_f1")), "" if seconds is None else f"{seconds:.0f} s",
-                     ev.get("computed_on") or ""])
+    for ev in report.evaluations:
+        rows.append([display_name(ev.model), ev.split, ev.n_folds or "",
+                     "" if ev.variant is None else ev.variant,
+                     "yes" if ev.augmented else "no", "" if ev.n_tracks is None else ev.n_tracks,
+                     _pct(ev.segment_accuracy), _pct(ev.track_accuracy), _num(ev.macro_f1),
+                     "" if ev.seconds is None else f"{ev.seconds:.0f} s", ev.computed_on or ""])
     return markdown_table(["model", "split", "folds", "variant", "own-recording copies",
                            "tracks", "segments right", "tracks right", "macro F1",
                            "CV time", "computed on (blank: where the bundle was trained)"], rows)
@@ -179,7 +180,7 @@ def bench_block(results: Mapping) -> str:
     return "; ".join(parts) + ".\n\n```\n" + format_table(dict(results)) + "\n```"
 
 
-REPORT_BLOCKS: dict[str, Callable[[Mapping, Mapping | None], str]] = {
+REPORT_BLOCKS: dict[str, Callable[[Report, Mapping | None], str]] = {
     "headline": headline_block,
     "results-table": results_block,
     "verdict-table": verdict_block,
@@ -188,7 +189,7 @@ REPORT_BLOCKS: dict[str, Callable[[Mapping, Mapping | None], str]] = {
 }
 
 
-def render_blocks(report: Mapping, meta: Mapping | None, bench: Mapping | None
+def render_blocks(report: Report, meta: Mapping | None, bench: Mapping | None
                   ) -> dict[str, str | None]:
     """Every block's text; None for a block whose input is missing (left as it is)."""
     blocks: dict[str, str | None] = {name: make(report, meta)
@@ -256,7 +257,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="the folder holding README.md and docs/ (default: the repository)")
     args = parser.parse_args(argv)
 
-    report = _load_json(args.report, "report")
+    try:
+        report = read_report(args.report)
+    except GenreError as exc:
+        raise SystemExit(f"make_docs: {exc}") from None
     meta_path = args.report.with_name("bundle.json")
     meta = _load_json(meta_path, "bundle metadata") if meta_path.exists() else None
     bench = _load_json(args.bench, "benchmark results") if args.bench.exists() else None

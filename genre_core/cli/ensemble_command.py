@@ -8,11 +8,12 @@ import numpy as np
 
 from genre_core.cli.common import eprint
 from genre_core.errors import GenreError
+from genre_core.report import Evaluation, ModelEntry
 
 
 def train_ensemble(args) -> int:
     from genre_core.config import FeatureConfig
-    from genre_core.inference.bundle import DEFAULT_BUNDLE, read_bundle_meta, save_bundle
+    from genre_core.inference.bundle import DEFAULT_BUNDLE, read_bundle_report, save_bundle
     from genre_core.inference.dataset import load_artist_index
     from genre_core.inference.ensemble import Ensemble, reliability
     from genre_core.inference.track_views import track_view
@@ -20,7 +21,7 @@ def train_ensemble(args) -> int:
     from genre_core.training.evaluation import evaluate_predictions, view_metrics
 
     out = Path(args.bundle) if args.bundle else DEFAULT_BUNDLE
-    meta, report = read_bundle_meta(out)
+    meta, report = read_bundle_report(out)
     labels = meta["labels"]
     oof = out_of_fold(report, meta, args.split)
     wanted = [m.strip() for m in args.members.split(",") if m.strip()] if args.members else list(oof)
@@ -31,19 +32,16 @@ def train_ensemble(args) -> int:
     if not wanted:
         raise GenreError(f"{out}: no model has '{args.split}' out-of-fold figures in report.json")
     common = sorted(set.intersection(*(set(oof[m]) for m in wanted)))
-    truth = {}
-    for ev in report.get("evaluations", []):
-        for r in ev.get("per_track", []):
-            truth[r["track"]] = r["genre"]
+    truth = report.track_truth()
     common = [t for t in common if truth.get(t) in labels]
     if len(common) < 20:
         raise GenreError(f"{out}: only {len(common)} tracks have out-of-fold predictions from "
                          f"every member ({', '.join(wanted)}); too few to learn an ensemble")
     y = np.array([labels.index(truth[t]) for t in common])
     X = {m: np.stack([oof[m][t] for t in common]) for m in wanted}
-    artists = load_artist_index(args.artists, report.get("data", {}).get("source", []))
+    artists = load_artist_index(args.artists, report.sources)
     groups = [artists.get(t) or f"(unknown {truth[t]} artist)" for t in common]
-    known_views = report.get("data", {}).get("views", {})
+    known_views = report.track_views
     view_of = {t: known_views.get(t) or track_view(t) for t in common}
     views = [view_of[t] for t in common]
     eprint(f"ensemble of {', '.join(wanted)} on {len(common)} tracks, "
@@ -51,53 +49,53 @@ def train_ensemble(args) -> int:
            + ", ".join(f"{v} {views.count(v)}" for v in sorted(set(views))))
 
     nested = cross_validate_ensemble(labels, X, y, groups, n_folds=args.folds, views=views)
-    ev = evaluate_predictions(labels, truth, {t: nested["calibrated"][k:k + 1]
-                                              for k, t in enumerate(common)})
-    ev["views"] = view_metrics(ev["per_track"], view_of)
-    ev["verdict"] = nested["verdict"]
+    figures = evaluate_predictions(labels, truth, {t: nested["calibrated"][k:k + 1]
+                                                   for k, t in enumerate(common)})
+    figures["views"] = view_metrics(figures["per_track"], view_of)
+    figures["verdict"] = nested["verdict"]
     kind = (f"{args.folds} folds grouped by artist" if args.folds
             else f"leave-one-artist-out ({len(set(groups))} artists)")
-    ev.update(model="ensemble", variant="calibrated", split=args.split,
-              split_description=f"nested: weights and temperature fitted on the other artists' "
-              f"out-of-fold predictions ({kind}); members' out-of-fold predictions from their "
-              f"own '{args.split}' cross-validation", learning_curves=[], augmented=False,
-              ece_before=nested["ece_before"], ece_after=nested["ece_after"],
-              nll_before=nested["nll_before"], nll_after=nested["nll_after"],
-              reliability_before=nested["reliability_before"],
-              reliability_after=nested["reliability_after"], members=wanted)
+    figures.update(model="ensemble", variant="calibrated", split=args.split,
+                   split_description=f"nested: weights and temperature fitted on the other "
+                   f"artists' out-of-fold predictions ({kind}); members' out-of-fold predictions "
+                   f"from their own '{args.split}' cross-validation", learning_curves=[],
+                   augmented=False, ece_before=nested["ece_before"],
+                   ece_after=nested["ece_after"], nll_before=nested["nll_before"],
+                   nll_after=nested["nll_after"], reliability_before=nested["reliability_before"],
+                   reliability_after=nested["reliability_after"], members=wanted)
+    ev = Evaluation.from_dict(figures, "the ensemble's evaluation")
+    view_figures = ev.views or {}
     for m in wanted:   # the members on the same tracks, for a like-for-like comparison
         r = reliability(X[m], y)
         eprint(f"  {m:<9} track accuracy {float((X[m].argmax(1) == y).mean()):.1%}, "
                f"ECE {r['ece']:.3f}")
-    eprint(f"  ensemble  track accuracy {ev['track_accuracy']:.1%}, macro F1 "
-           f"{ev['macro_f1']:.3f}, ECE {nested['ece_before']:.3f} -> {nested['ece_after']:.3f}")
+    eprint(f"  ensemble  track accuracy {ev.track_accuracy:.1%}, macro F1 "
+           f"{ev.macro_f1:.3f}, ECE {nested['ece_before']:.3f} -> {nested['ece_after']:.3f}")
     for v, fig in nested["verdict"].items():
-        acc = ev["views"][v]
+        acc = view_figures[v]
         sel, two = fig["selective_accuracy"], fig["top2_hit_rate"]
-        eprint(f"  {v:<12} track accuracy {acc['track_accuracy']:.1%}, balanced "
-               f"{acc['balanced_accuracy']:.1%}; verdict names one genre for "
+        eprint(f"  {v:<12} track accuracy {acc.track_accuracy:.1%}, balanced "
+               f"{acc.balanced_accuracy:.1%}; verdict names one genre for "
                f"{fig['coverage']:.0%}, right {'-' if sel is None else f'{sel:.0%}'}; truth "
                f"in 'A or B' {'-' if two is None else f'{two:.0%}'}; ECE {fig['ece']:.3f}")
 
     final = Ensemble.fit(labels, X, y, np.asarray(views, dtype=object))
     final.info = {"trained_on": f"out-of-fold '{args.split}' predictions of {len(common)} "
                   f"tracks by {len(set(groups))} artists",
-                  "track_accuracy": ev["track_accuracy"], "macro_f1": ev["macro_f1"],
+                  "track_accuracy": ev.track_accuracy, "macro_f1": ev.macro_f1,
                   "ece_before": nested["ece_before"], "ece_after": nested["ece_after"],
-                  "views": ev["views"], "verdict": nested["verdict"]}
-    report["evaluations"] = [e for e in report.get("evaluations", [])
-                             if not (e.get("model") == "ensemble" and e.get("split") == args.split)]
-    report["evaluations"].append(ev)
-    report.setdefault("models", {})["ensemble"] = {
-        "family": "ensemble", "variant": "calibrated", "members": wanted,
-        "weights": dict(zip(wanted, final.weights)), "temperature": final.temperature,
-        "unsure_below": final.unsure_below,
-        "trained_on": final.info["trained_on"]}
+                  "views": figures["views"], "verdict": nested["verdict"]}
+    report.evaluations = [e for e in report.evaluations
+                          if not (e.model == "ensemble" and e.split == args.split)] + [ev]
+    report.models["ensemble"] = ModelEntry(
+        family="ensemble", variant="calibrated", members=wanted,
+        weights=dict(zip(wanted, final.weights)), temperature=final.temperature,
+        unsure_below=final.unsure_below, trained_on=final.info["trained_on"])
     save_bundle(out, {}, labels, FeatureConfig.from_dict(meta["feature_config"]), report,
                 keep=meta["models"], ensemble=final)
     print(f"ensemble: weights {', '.join(f'{m} {w:.2f}' for m, w in zip(wanted, final.weights))}, "
           f"temperature {final.temperature:.2f}, 'not sure' below "
           f"{final.unsure_below:.0%}; held-out track accuracy "
-          f"{ev['track_accuracy']:.1%}, ECE {nested['ece_before']:.3f} -> "
+          f"{ev.track_accuracy:.1%}, ECE {nested['ece_before']:.3f} -> "
           f"{nested['ece_after']:.3f}; bundle {out}")
     return 0

@@ -11,6 +11,7 @@ import numpy as np
 from genre_core.cli.common import eprint
 from genre_core.config import label_order
 from genre_core.errors import GenreError
+from genre_core.report import Evaluation, ModelEntry, Report
 
 
 def _filtered_parts(filenames: list[str], splits_dir) -> dict[str, list[int]]:
@@ -84,8 +85,8 @@ def train_table(args) -> int:
     from sklearn.model_selection import train_test_split
 
     from genre_core.config import FeatureConfig, TrainConfig
-    from genre_core.inference.bundle import DEFAULT_BUNDLE, read_bundle_meta, save_bundle
-    from genre_core.inference.kaggle_features import read_feature_table
+    from genre_core.features.kaggle import read_feature_table
+    from genre_core.inference.bundle import DEFAULT_BUNDLE, read_bundle_report, save_bundle
     from genre_core.models.table import TableModel
 
     table = read_feature_table(args.csv)
@@ -98,10 +99,10 @@ def train_table(args) -> int:
 
     recover_bundle(out)
     keep, labels = {}, label_order(table.labels)
-    old_report: dict = {}
+    report = Report(models={}, evaluations=[])
     feature_config = FeatureConfig()
     if (out / "bundle.json").exists():
-        meta, old_report = read_bundle_meta(out)
+        meta, report = read_bundle_report(out)
         if set(labels) - set(meta["labels"]):
             raise GenreError(f"{args.csv}: genres {sorted(set(labels) - set(meta['labels']))} "
                              f"are not in the bundle at {out}")
@@ -146,16 +147,14 @@ def train_table(args) -> int:
     # the shipped model: kept candidate refitted on train + valid rows
     final = TableModel(labels, "corrected", {"refit": True, **cand})
     final.fit(table.X[tr], y[tr], table.X[va], y[va], config)
-    report = dict(old_report) if old_report else {"evaluations": [], "models": {}}
-    report["evaluations"] = [e for e in report.get("evaluations", [])
-                             if e.get("model") != "features"] + evaluations
-    report.setdefault("models", {})["features"] = {
-        "family": "features", "variant": final.params.get("kept"), "feature": "kaggle",
-        "trained_on": f"{args.csv}: {len(tr) + len(va)} rows ({described}); kept candidate "
-                      "refitted on train + valid rows",
-        "candidates": model.params.get("candidates"), "history": history,
-        "train_seconds": round(fit_seconds, 2), "skipped_rows": table.skipped,
-        "table_rows": len(y)}
+    report.evaluations = [e for e in report.evaluations if e.model != "features"] + [
+        Evaluation.from_dict(e, f"evaluations[{i}]") for i, e in enumerate(evaluations)]
+    report.models["features"] = ModelEntry(
+        family="features", variant=final.params.get("kept"), feature="kaggle",
+        trained_on=f"{args.csv}: {len(tr) + len(va)} rows ({described}); kept candidate "
+                   "refitted on train + valid rows",
+        candidates=model.params.get("candidates"), history=history,
+        train_seconds=round(fit_seconds, 2), skipped_rows=table.skipped, table_rows=len(y))
     save_bundle(out, {"features": final}, labels, feature_config, report, keep=keep)
     print(f"features model ({final.params.get('kept')}): valid accuracy "
           f"{valid_eval['track_accuracy']:.1%}" +
@@ -168,8 +167,8 @@ def train_table(args) -> int:
 def evaluate_table(args) -> int:
     from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
+    from genre_core.features.kaggle import read_feature_table
     from genre_core.inference.bundle import load_bundle
-    from genre_core.inference.kaggle_features import read_feature_table
 
     bundle = load_bundle(args.bundle, names=["features"])
     if "features" not in bundle.models:

@@ -35,6 +35,7 @@ from genre_core.inference.bundle_files import (
 )
 from genre_core.models import model_class
 from genre_core.models.base import GenreModel
+from genre_core.report import Report, ReportLike, as_report
 
 if TYPE_CHECKING:
     from genre_core.inference.ensemble import Ensemble
@@ -49,7 +50,7 @@ class Bundle:
     labels: list[str]
     feature_config: FeatureConfig
     models: Mapping[str, GenreModel]      # a dict, or LazyModels (load_bundle(lazy=True))
-    report: dict = field(default_factory=dict)
+    report: Report = field(default_factory=Report)      # report.json, typed
     meta: dict = field(default_factory=dict)
     ensemble: Ensemble | None = None     # the calibrated combination of the models
 
@@ -68,12 +69,14 @@ def _write_json(path: Path, data) -> None:
 
 
 def save_bundle(folder: str | os.PathLike, models: dict[str, GenreModel], labels: list[str],
-                feature_config: FeatureConfig, report: dict, keep: dict | None = None,
+                feature_config: FeatureConfig, report: ReportLike, keep: dict | None = None,
                 ensemble: Ensemble | None = None) -> Path:
     """Write a bundle atomically. `keep` maps names of models already in the old bundle at
     `folder` to copy across unchanged (used when adding one model to an existing bundle).
-    The old bundle's ensemble is kept when none is given and none of its members changed."""
+    The old bundle's ensemble is kept when none is given and none of its members changed.
+    `report` (a Report, or report.json's object) is written as the current schema version."""
     folder = Path(folder)
+    report_json = as_report(report).stamped().to_dict()
     folder.parent.mkdir(parents=True, exist_ok=True)
     recover_bundle(folder)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-{os.getpid()}-",
@@ -98,8 +101,8 @@ def save_bundle(folder: str | os.PathLike, models: dict[str, GenreModel], labels
             order.index(kv[1]["family"]) if kv[1].get("family") in order else len(order),
             kv[0])))
         _save_ensemble(folder, tmp, ensemble, set(meta["models"]), set(models))
-        carry_map(folder, tmp, report)   # the map of music survives when the tracks are the same
-        _write_json(tmp / "report.json", report)
+        carry_map(folder, tmp, report_json)   # the map of music survives when the tracks are the same
+        _write_json(tmp / "report.json", report_json)
         _write_json(tmp / "bundle.json", meta)
         sync_tree(tmp)
         if folder.exists():
@@ -134,8 +137,21 @@ def _save_ensemble(old: Path, tmp: Path, ensemble, present: set[str], retrained:
 
 
 def read_bundle_meta(folder: str | os.PathLike) -> tuple[dict, dict]:
-    """(bundle.json, report.json) without loading any model: cheap, no TensorFlow."""
-    folder = Path(folder)
+    """(bundle.json, report.json) as JSON objects, without loading any model: cheap, no
+    TensorFlow. The report is checked by genre_core.report (a malformed one, or one a newer
+    Genre Studio wrote, is refused with a GenreError naming report.json); read_bundle_report
+    gives it typed."""
+    meta, report, _ = _read_meta_files(Path(folder))
+    return meta, report
+
+
+def read_bundle_report(folder: str | os.PathLike) -> tuple[dict, Report]:
+    """(bundle.json, the typed report) without loading any model (see read_bundle_meta)."""
+    meta, _, report = _read_meta_files(Path(folder))
+    return meta, report
+
+
+def _read_meta_files(folder: Path) -> tuple[dict, dict, Report]:
     if not folder.exists():
         recover_bundle(folder)
     meta_file = folder / "bundle.json"
@@ -157,9 +173,7 @@ def read_bundle_meta(folder: str | os.PathLike) -> tuple[dict, dict]:
         FeatureConfig.from_dict(meta.get("feature_config") or {})
     except (TypeError, ValueError) as e:
         raise GenreError(f"{folder}: bundle.json has an invalid feature_config ({e})") from None
-    if not isinstance(report, dict):
-        report = {}
-    return meta, report
+    return meta, report, Report.from_dict(report, source=str(folder / "report.json"))
 
 
 class LazyModels(Mapping):
@@ -204,7 +218,7 @@ def load_bundle(folder: str | os.PathLike | None = None, names: list[str] | None
         recover_bundle(folder)
     if not folder.exists():
         raise GenreError(f"{folder}: model bundle not found")
-    meta, report = read_bundle_meta(folder)
+    meta, report = read_bundle_report(folder)
     from genre_core.models import FAMILIES
 
     order = list(FAMILIES)

@@ -13,25 +13,27 @@ from genre_core.inference.ensemble import (
     reliability,
     verdict_figures,
 )
+from genre_core.report import ReportLike, as_report
 
 
-def out_of_fold(report: dict, meta: dict, split: str = "artist") -> dict[str, dict[str, np.ndarray]]:
+def out_of_fold(report: ReportLike, meta: dict, split: str = "artist"
+                ) -> dict[str, dict[str, np.ndarray]]:
     """{model name: {track id: track probabilities}} from the report's evaluations on `split`
     of each model in the bundle (the variant the bundle ships, with augmentation when it was
     trained with it); a track that split did not cover takes the model's 'held-out'
     prediction when `evaluate --into-report` kept one (a track and artist the model never
     heard: as out-of-fold as a fold's)."""
     labels = meta["labels"]
+    typed = as_report(report)
 
     def latest(name: str, entry: dict, split_name: str) -> dict[str, np.ndarray]:
-        want = entry.get("variant", "corrected")
-        augmented = bool(report.get("models", {}).get(name, {}).get("augmented"))
-        evs = [e for e in report.get("evaluations", [])
-               if e.get("model") == name and e.get("split") == split_name
-               and bool(e.get("augmented")) == augmented and e.get("per_track")]
-        evs = [e for e in evs if e.get("variant") == want] or evs
+        want = entry.get("variant", "corrected")      # bundle.json's entry
+        augmented = typed.shipped_augmented(name)
+        evs = [e for e in typed.evaluations_for(name, split_name)
+               if e.is_augmented == augmented and e.per_track]
+        evs = [e for e in evs if e.variant == want] or evs
         return ({r["track"]: np.array([r["probabilities"][g] for g in labels])
-                 for r in evs[-1]["per_track"]} if evs else {})
+                 for r in evs[-1].tracks} if evs else {})
 
     found: dict[str, dict[str, np.ndarray]] = {}
     for name, entry in meta["models"].items():

@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from genre_core.config import SEGMENT_KINDS, FeatureConfig, TrainConfig, label_order
+from genre_core import features
+from genre_core.config import FeatureConfig, TrainConfig, label_order
 from genre_core.errors import GenreError
+from genre_core.report import DataInfo, Evaluation, ModelEntry, NewerReportError, Report
 
 Log = Callable[[str], None]
 
@@ -91,11 +93,6 @@ def load_features(ds, kind: str, config, cache, jobs=None, timings=None,
     return feats
 
 
-def evaluation_key(ev: dict) -> tuple:
-    """What one evaluation measured: a newer one with the same key replaces it."""
-    return ev.get("model"), ev.get("variant"), ev.get("split"), ev.get("augmented", False)
-
-
 # ------------------------------------------------------------------ checks before any work
 
 def _bundle_musicnn_level(out: Path) -> tuple[str, dict] | None:
@@ -107,6 +104,8 @@ def _bundle_musicnn_level(out: Path) -> tuple[str, dict] | None:
         return None
     try:
         meta, _ = read_bundle_meta(out)
+    except NewerReportError:
+        raise                   # a newer Genre Studio's bundle is not overwritten
     except GenreError:
         return None
     return (FeatureConfig.from_dict(meta.get("feature_config", {})).musicnn_level,
@@ -244,7 +243,8 @@ def cross_validate_plan(plan: TrainPlan, m: _Material, log: Log = stderr_log,
     return evaluations
 
 
-def fit_finals(plan: TrainPlan, m: _Material, log: Log = stderr_log) -> tuple[dict, dict]:
+def fit_finals(plan: TrainPlan, m: _Material, log: Log = stderr_log
+               ) -> tuple[dict, dict[str, ModelEntry]]:
     """The bundle's models, each fitted on all tracks (a stratified share held out for early
     stopping): ({family: model}, {family: report entry})."""
     from genre_core.training.fitting import fit_model
@@ -254,10 +254,12 @@ def fit_finals(plan: TrainPlan, m: _Material, log: Log = stderr_log) -> tuple[di
     ids = sorted(m.genre_of)
     train_ids, valid_ids = carve_valid(ids, [m.genre_of[i] for i in ids],
                                        tc.validation_fraction, tc.seed)
-    models, entries = {}, {}
+    models: dict = {}
+    entries: dict[str, ModelEntry] = {}
     for family in plan.families:
         kind = m.kinds[family]
-        variant = plan.final_variant if kind in SEGMENT_KINDS else "corrected"
+        # the final variant (e.g. distilled) applies to the spectrogram networks only
+        variant = plan.final_variant if features.kind(kind).spectrogram else "corrected"
         # augment_only ships the augmented model (the runs without it were skipped)
         augment = m.augmenter_of.get(kind) if plan.augment_only else None
         model, history, secs = fit_model(family, variant, train_ids, valid_ids,
@@ -266,24 +268,26 @@ def fit_finals(plan: TrainPlan, m: _Material, log: Log = stderr_log) -> tuple[di
                                          teacher=m.teacher if variant == "distilled" else None)
         log(f"final {family}: {len(history.get('loss', []))} epochs, {secs:.1f} s")
         models[family] = model
-        entries[family] = {
-            "family": family, "variant": variant, "feature": kind,
-            "trained_on": f"all {len(ids)} tracks: {len(train_ids)} fit, {len(valid_ids)} "
-                          "held out for early stopping",
-            "history": history, "train_seconds": round(secs, 2), "augmented": augment is not None}
+        entries[family] = ModelEntry(
+            family=family, variant=variant, feature=kind,
+            trained_on=f"all {len(ids)} tracks: {len(train_ids)} fit, {len(valid_ids)} held out "
+                       "for early stopping",
+            history=history, train_seconds=round(secs, 2), augmented=augment is not None)
     return models, entries
 
 
-def keep_from_bundle(out: Path, retrained: set[str], labels: list[str], report: dict) -> dict:
+def keep_from_bundle(out: Path, retrained: set[str], labels: list[str], report: Report) -> dict:
     """The entries of the models in the bundle at `out` that this run does not retrain (their
     report entries and evaluations move into `report`); figures of retrained models measured
     on the same tracks by other runs stay unless this run measured the same thing again."""
-    from genre_core.inference.bundle import read_bundle_meta
+    from genre_core.inference.bundle import read_bundle_report
 
     if not (out / "bundle.json").exists():
         return {}
     try:
-        old_meta, old_report = read_bundle_meta(out)
+        old_meta, old_report = read_bundle_report(out)
+    except NewerReportError:
+        raise                   # a newer Genre Studio's bundle is not overwritten
     except GenreError:
         return {}
     if old_meta.get("labels") != labels:
@@ -292,16 +296,14 @@ def keep_from_bundle(out: Path, retrained: set[str], labels: list[str], report: 
     for name, entry in old_meta["models"].items():
         if name not in retrained:
             keep[name] = entry
-            report["models"][name] = old_report.get("models", {}).get(name, {})
-            report["evaluations"] += [e for e in old_report.get("evaluations", [])
-                                      if e.get("model") == name]
-    if old_report.get("data", {}).get("track_ids") == report["data"]["track_ids"]:
-        have = {evaluation_key(e) for e in report["evaluations"]}
+            report.models[name] = old_report.models.get(name) or ModelEntry()
+            report.evaluations += old_report.evaluations_for(name)
+    if old_report.data is not None and old_report.data.track_ids == report.track_ids:
+        have = {e.key for e in report.evaluations}
         # (a retrained model's 'held-out' predictions were its predecessor's: dropped)
-        report["evaluations"] += [e for e in old_report.get("evaluations", [])
-                                  if e.get("model") in retrained
-                                  and e.get("split") != "held-out"
-                                  and evaluation_key(e) not in have]
+        report.evaluations += [e for e in old_report.evaluations
+                               if e.model in retrained and e.split != "held-out"
+                               and e.key not in have]
     return keep
 
 
@@ -318,15 +320,14 @@ def train(plan: TrainPlan, log: Log = stderr_log, say: Log = print) -> Path:
     m = _material(plan, log)
     evaluations = cross_validate_plan(plan, m, log, say)
     ids = sorted(m.genre_of)
-    report: dict[str, Any] = {
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "command": plan.command,
-        "data": {"source": list(m.ds.roots), "n_tracks": len(ids), "genres": m.labels,
-                 "track_ids": ids, "skipped": m.ds.skipped,
-                 "views": {t: m.views[t] for t in ids}},
-        "train_config": plan.train_config.to_dict(), "timings": m.timings,
-        "environment": {"python": platform.python_version(), "machine": platform.machine()},
-        "models": {}, "evaluations": evaluations,
-    }
+    report = Report(
+        created=time.strftime("%Y-%m-%dT%H:%M:%S%z"), command=plan.command,
+        data=DataInfo(source=list(m.ds.roots), n_tracks=len(ids), genres=m.labels,
+                      track_ids=ids, skipped=m.ds.skipped, views={t: m.views[t] for t in ids}),
+        train_config=plan.train_config.to_dict(), timings=m.timings,
+        environment={"python": platform.python_version(), "machine": platform.machine()},
+        models={}, evaluations=[Evaluation.from_dict(e, f"evaluations[{i}]")
+                                for i, e in enumerate(evaluations)])
     recover_bundle(plan.out)    # a bundle an interrupted save left aside is kept, not dropped
     if plan.evaluations_json:
         from genre_core.atomic import write_text_atomic
@@ -336,34 +337,33 @@ def train(plan: TrainPlan, log: Log = stderr_log, say: Log = print) -> Path:
         merge_evaluations(plan.out, evaluations, m.labels, {t: m.views[t] for t in ids}, log)
         return plan.out
     models, entries = fit_finals(plan, m, log)
-    report["models"].update(entries)
+    report.models.update(entries)
     keep = keep_from_bundle(plan.out, set(models), m.labels, report)
     save_bundle(plan.out, models, m.labels, plan.feature_config, report, keep=keep)
     log(f"bundle written to {plan.out}")
     return plan.out
 
 
-def merge_evaluations(out: Path, evaluations: list[dict], labels: list[str],
+def merge_evaluations(out: Path, evaluations: list[dict] | list[Evaluation], labels: list[str],
                       views: dict[str, str] | None = None, log: Log = stderr_log) -> bool:
     """Add evaluation-only figures to an existing bundle's report (its models untouched);
     an evaluation of the same model, variant, split and augmentation is replaced. `views`:
     the evaluated tracks' views (GTZAN, realworld, ...), added to the report's data. False
     (figures printed only) when there is no bundle at `out` or its labels differ."""
-    from genre_core.inference.bundle import read_bundle_meta, save_bundle
+    from genre_core.inference.bundle import read_bundle_report, save_bundle
 
     if not (out / "bundle.json").exists():
         log(f"no bundle at {out}: figures printed only")
         return False
-    meta, report = read_bundle_meta(out)
+    meta, report = read_bundle_report(out)
     if meta["labels"] != labels:
         log(f"bundle at {out} has other labels: figures printed only")
         return False
-    new = {evaluation_key(e) for e in evaluations}
-    report["evaluations"] = [e for e in report.get("evaluations", [])
-                             if evaluation_key(e) not in new]
-    report["evaluations"] += evaluations
+    report.merge_evaluations(e if isinstance(e, Evaluation)
+                             else Evaluation.from_dict(e, f"evaluations[{i}]")
+                             for i, e in enumerate(evaluations))
     if views:
-        report.setdefault("data", {}).setdefault("views", {}).update(views)
+        report.add_views(views)
     save_bundle(out, {}, meta["labels"], FeatureConfig.from_dict(meta["feature_config"]),
                 report, keep=meta["models"])
     log(f"{len(evaluations)} evaluations added to the report of {out}")
@@ -383,7 +383,7 @@ def keep_held_out(out: Path, bundle, results: list[dict], ds, views: dict[str, s
     from genre_core.training.evaluation import evaluate_predictions, view_metrics
 
     artists = load_artist_index(None, ds.roots)
-    trained = set(bundle.report.get("data", {}).get("track_ids", []))
+    trained = set(bundle.report.track_ids)
     heard = set(load_artist_index(None).values()) | {artists[t] for t in trained if t in artists}
     fresh = {t.id for t in ds.tracks if t.id not in trained and artists.get(t.id) not in heard}
     kept = []
@@ -399,8 +399,7 @@ def keep_held_out(out: Path, bundle, results: list[dict], ds, views: dict[str, s
         held = evaluate_predictions(bundle.labels, truth, probs,
                                     [g for g in bundle.labels if g in set(truth.values())])
         held.update(model=ev["model"], variant=ev["variant"], split="held-out",
-                    augmented=bool(bundle.report.get("models", {}).get(ev["model"], {})
-                                   .get("augmented")),
+                    augmented=bundle.report.shipped_augmented(ev["model"]),
                     views=view_metrics(held["per_track"], views),
                     split_description=f"predictions for {len(rows)} tracks of "
                     f"{', '.join(ds.roots)} that no model trained on, by artists none heard")

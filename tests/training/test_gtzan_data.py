@@ -58,8 +58,8 @@ def test_shipped_bundle_loads_predicts_and_reports_honest_splits(gtzan):
         assert abs(sum(mp.probabilities.values()) - 1) < 1e-4
     # the shipped figures are by artist (the honest split), on every genre, and the
     # ensemble's answer comes first
-    artist = [e for e in p.bundle.report["evaluations"] if e["split"] == "artist"]
-    assert {e["model"] for e in artist} >= {"mlp", "cnn", "ensemble"}
+    artist = p.bundle.report.evaluations_for(split="artist")
+    assert {e.model for e in artist} >= {"mlp", "cnn", "ensemble"}
     for e in artist:
-        assert len(e["evaluated_genres"]) == 10 and e["n_tracks"] >= 200
+        assert len(e.evaluated_genres or []) == 10 and (e.n_tracks or 0) >= 200
     assert list(pred.models)[0] == "ensemble"
