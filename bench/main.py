@@ -18,7 +18,7 @@ from bench.common import SECTIONS, Material, eprint
 from bench.extraction import bench_extraction
 from bench.growth import bench_growth
 from bench.latency import bench_latency
-from bench.report import _get, evaluate_targets, format_table
+from bench.report import evaluate_targets, format_table, metric_at
 from bench.training import bench_training, build_quick_bundle
 
 
@@ -146,9 +146,9 @@ def run(args) -> int:
 
         if want("memory"):
             mem = {}
-            if isinstance(_get(results, ("cold", "peak_rss")), dict):
+            if isinstance(metric_at(results, ("cold", "peak_rss")), dict):
                 mem["predict_process_peak_rss"] = results["cold"]["peak_rss"]
-            if isinstance(_get(results, ("app", "server_peak_rss")), dict):
+            if isinstance(metric_at(results, ("app", "server_peak_rss")), dict):
                 mem["app_server_peak_rss"] = results["app"]["server_peak_rss"]
             else:
                 mem["app_server"] = "not measured (needs the app section)"

@@ -57,7 +57,7 @@ def keras_net(bundle, name: str):
 def naive_model_proba(model, segments: list[np.ndarray], net=None) -> np.ndarray:
     """model.predict once per segment, as the notebook does; (n_segments, n_labels)."""
     net = net if net is not None else model.net
-    rows = [net.predict(model._scale(s[None]), verbose=0)[0] for s in segments]
+    rows = [net.predict(model.scale(s[None]), verbose=0)[0] for s in segments]
     return np.asarray(rows, dtype=np.float32)
 
 

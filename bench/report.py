@@ -27,7 +27,7 @@ TARGETS = [
 ]
 
 
-def _get(results: dict, path: tuple):
+def metric_at(results: dict, path: tuple):
     cur = results
     for p in path:
         if not isinstance(cur, dict) or p not in cur:
@@ -39,7 +39,7 @@ def _get(results: dict, path: tuple):
 def evaluate_targets(results: dict) -> list[dict]:
     out = []
     for name, path, op, limit, unit in TARGETS:
-        v = _get(results, path)
+        v = metric_at(results, path)
         if isinstance(v, (int, float)):          # a single figure (the slowest session, ...)
             v = {"median": float(v)}
         if not isinstance(v, dict) or "median" not in v:

@@ -441,7 +441,7 @@ def batch_answer(data: bytes, name: str, predictor) -> dict:
     if not data:
         return vs.batch_row(name, error=f"{name}: the file is empty (0 bytes)")
     folder = state.bundle_path()
-    return _batch_answer(content_hash(data), name, folder, state._stamp(folder), data,
+    return _batch_answer(content_hash(data), name, folder, state.bundle_stamp(folder), data,
                          predictor)
 
 

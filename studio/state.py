@@ -163,7 +163,7 @@ def _allowed():
 
 # ---------------------------------------------------------------- bundle
 
-def _stamp(folder: str) -> str:
+def bundle_stamp(folder: str) -> str:
     """The bundle's file signature: changes whenever it is rewritten (bundle.json is renamed
     into place with the rest, so its inode, size and time change)."""
     try:
@@ -187,7 +187,7 @@ def bundle_meta(show_error: bool = True) -> tuple[dict, dict] | None:
     """(bundle.json, report.json) without loading TensorFlow, or None (error shown)."""
     folder = bundle_path()
     try:
-        return _read_meta(folder, _stamp(folder), _allowed())
+        return _read_meta(folder, bundle_stamp(folder), _allowed())
     except GenreError as e:
         if show_error:
             st.error(f"Model bundle unavailable: {md(e)}. Choose another *Model bundle* in "
@@ -231,7 +231,7 @@ def predictor(show_error: bool = True):
     try:
         if not Path(folder).exists():
             raise GenreError(f"{folder}: model bundle not found")
-        return _load_predictor(folder, _stamp(folder), _allowed())
+        return _load_predictor(folder, bundle_stamp(folder), _allowed())
     except GenreError as e:
         if show_error:
             st.error(f"Models could not be loaded: {md(e)}")
@@ -482,7 +482,7 @@ def _start_prefetch(digest: str, clip) -> None:
     folder = bundle_path()
     if not Path(folder).exists():
         return
-    key = (digest, folder, _stamp(folder))
+    key = (digest, folder, bundle_stamp(folder))
     loaded = _LOADED.get((folder, key[2]))    # loaded by the warm-up or an earlier page
     if loaded is None:
         return                                # Compare predicts it itself, as before
@@ -505,7 +505,7 @@ def _prefetched(digest: str, folder: str, stamp: str):
 def prefetch_done() -> bool:
     """Whether the chosen clip's background prediction has finished (without error)."""
     folder = bundle_path()
-    future = _prefetched(clip_digest() or "", folder, _stamp(folder))
+    future = _prefetched(clip_digest() or "", folder, bundle_stamp(folder))
     return future is not None and future.done() and future.exception() is None
 
 
@@ -513,7 +513,7 @@ def first_answers(timeout: float = 10.0):
     """The fast models' answers of the chosen clip's background prediction: waits until they
     exist (or the whole prediction is done, or `timeout`); None when there are none."""
     folder = bundle_path()
-    key = (clip_digest() or "", folder, _stamp(folder))
+    key = (clip_digest() or "", folder, bundle_stamp(folder))
     with _PREFETCH_LOCK:
         first, future = _FIRST.get(key), _PREFETCHED.get(key)
     if first is None or future is None:
@@ -529,7 +529,7 @@ def prefetch_under_way() -> bool:
     """Whether the chosen clip's background prediction has started and not failed (running or
     done): then the page waits for it instead of computing the fast models a second time."""
     folder = bundle_path()
-    future = _prefetched(clip_digest() or "", folder, _stamp(folder))
+    future = _prefetched(clip_digest() or "", folder, bundle_stamp(folder))
     return future is not None and not (future.done() and future.exception() is not None)
 
 
@@ -557,7 +557,7 @@ def clip_prediction(clip=None, fast_only: bool = False):
     try:
         waiting = contextlib.nullcontext() if fast_only else st.spinner("Asking every model…")
         with waiting:
-            result = _predict(clip_digest(), folder, _stamp(folder), fast_only, pred, clip)
+            result = _predict(clip_digest(), folder, bundle_stamp(folder), fast_only, pred, clip)
     except GenreError as e:
         st.error(f"Prediction failed: {md(e)}")
         return None
@@ -627,7 +627,7 @@ def analyse_track(track):
         return None
     folder = bundle_path()
     try:
-        return _analyse_track(signature, folder, _stamp(folder), pred, track)
+        return _analyse_track(signature, folder, bundle_stamp(folder), pred, track)
     except GenreError as e:
         st.error(md(e))
     except READ_ERRORS as e:

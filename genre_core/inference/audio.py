@@ -61,7 +61,7 @@ def _describe(source: AudioSource, name: str | None) -> str:
     return printable(label) if isinstance(label, (str, bytes)) else "uploaded audio"
 
 
-def _reason(error: Exception) -> str:
+def reason(error: Exception) -> str:
     """The decoder's message without what it says about the source (libsndfile starts with
     "Error opening <_io.BytesIO object at 0x...>: ", which names nothing a person knows)."""
     text = str(error).split("\n")[0]
@@ -213,7 +213,7 @@ def _decode(f, fallback_path: str | None, label: str, max_seconds: float | None)
             raise
         except Exception:
             raise AudioError(f"{label}: could not be decoded as audio "
-                             f"({_reason(first_error)})") from None
+                             f"({reason(first_error)})") from None
 
 
 def _mono(data: np.ndarray, warnings: list[str]) -> np.ndarray:

@@ -134,7 +134,7 @@ def _header_problem(opener) -> str | None:
     """Return why the file cannot be decoded, or None. Reads only the header."""
     import soundfile as sf
 
-    from genre_core.inference.audio import _reason
+    from genre_core.inference.audio import reason
 
     try:
         with opener() as f:
@@ -145,7 +145,7 @@ def _header_problem(opener) -> str | None:
     except AudioError as e:
         return str(e)
     except Exception as e:  # noqa: BLE001 - any decoder failure is a reportable file problem
-        return f"could not be decoded as audio ({_reason(e)})"
+        return f"could not be decoded as audio ({reason(e)})"
 
 
 def unsafe_member(name: str) -> bool:

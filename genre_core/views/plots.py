@@ -32,7 +32,7 @@ def model_colour(name: str) -> str:
     return MODEL_COLOURS.get(name) or SPARE_COLOURS[zlib.crc32(name.encode()) % len(SPARE_COLOURS)]
 
 
-def _style(fig: go.Figure, title: str | None = None, height: int = HEIGHT,
+def style(fig: go.Figure, title: str | None = None, height: int = HEIGHT,
            xaxis: str | None = None, yaxis: str | None = None) -> go.Figure:
     """Big fonts and a fixed height: figures are shown to a room, not read at a desk."""
     fig.update_layout(
@@ -87,7 +87,7 @@ def _heatmap(z, x, y, colorbar: str, title: str | None, xaxis: str, yaxis: str,
                       tickfont=dict(size=FONT_SIZE - 1)),
         hovertemplate=hover or f"{xaxis}: %{{x}}<br>{yaxis}: %{{y}}<br>{colorbar}: %{{z:.2f}}"
                                "<extra></extra>"))
-    return _style(fig, title, height, xaxis, yaxis)
+    return style(fig, title, height, xaxis, yaxis)
 
 
 # ---------------------------------------------------------------- the clip itself
@@ -124,7 +124,7 @@ def waveform(samples: np.ndarray, sample_rate: int, segment_seconds: float = 3.0
                                text=str(k + 1), showarrow=False, yanchor="bottom",
                                font=dict(size=FONT_SIZE - 2, color="#E45756"))
     fig.update_yaxes(range=[-1.05, 1.05])
-    return _style(fig, title, height, "time (s)", "amplitude")
+    return style(fig, title, height, "time (s)", "amplitude")
 
 
 def mfcc_heatmap(mfcc: np.ndarray, sample_rate: int, hop_length: int,
@@ -269,7 +269,7 @@ def probability_bars(probabilities: Mapping[str, Mapping[str, float]],
     fig.update_layout(barmode="group", legend=dict(orientation="h", y=1.02, yanchor="bottom",
                                                    x=1, xanchor="right"))
     fig.update_yaxes(range=[0, 1], tickformat=".0%")
-    return _legend_below_title(_style(fig, title, height, "genre", "probability"), title)
+    return _legend_below_title(style(fig, title, height, "genre", "probability"), title)
 
 
 def confusion_heatmap(matrix, labels: Sequence[str], normalise: bool = False,
@@ -306,7 +306,7 @@ def confusion_heatmap(matrix, labels: Sequence[str], normalise: bool = False,
         fig.update_layout(clickmode="event+select", dragmode=False)
     fig.update_xaxes(type="category", side="bottom", tickangle=-35)
     fig.update_yaxes(type="category", autorange="reversed")
-    fig = _style(fig, title, height, "predicted genre", "true genre")
+    fig = style(fig, title, height, "predicted genre", "true genre")
     fig.update_layout(margin=dict(l=20, r=10))
     return fig
 
@@ -325,7 +325,7 @@ def per_genre_bars(per_genre: Mapping[str, Mapping[str, float]], title: str | No
                                                    x=1, xanchor="right"))
     fig.update_yaxes(range=[0, 1])
     fig.update_xaxes(tickangle=-35)
-    return _legend_below_title(_style(fig, title, height, "genre", "score"), title)
+    return _legend_below_title(style(fig, title, height, "genre", "score"), title)
 
 
 def learning_curves(histories: Mapping[str, Mapping[str, Sequence[float]]],
@@ -354,7 +354,7 @@ def learning_curves(histories: Mapping[str, Mapping[str, Sequence[float]]],
     fig.update_yaxes(title_text="loss", row=1, col=1)
     fig.update_yaxes(title_text="accuracy", row=1, col=2, range=[0, 1])
     fig.update_annotations(font=dict(size=FONT_SIZE + 1))
-    return _style(fig, title, height)
+    return style(fig, title, height)
 
 
 def tag_bars(tags: dict[str, float], top: int = 10, height: int = 420,
@@ -401,4 +401,4 @@ def reliability_diagram(before: Sequence[Mapping], after: Sequence[Mapping],
             hovertemplate="confidence %{x:.2f}<br>accuracy %{y:.2f}<br>%{customdata} tracks"))
     fig.update_xaxes(title="confidence (top probability)", range=[0, 1])
     fig.update_yaxes(title="accuracy", range=[0, 1])
-    return _style(fig, "Reliability of the ensemble (held-out tracks)", height)
+    return style(fig, "Reliability of the ensemble (held-out tracks)", height)

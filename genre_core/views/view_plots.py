@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from genre_core.views.plots import FONT_SIZE, _style
+from genre_core.views.plots import FONT_SIZE, style
 
 # one colour per GTZAN genre, the same in the timeline, the map and the saliency captions
 # (Tableau 10, readable on a projector)
@@ -107,7 +107,7 @@ def music_map(music_map, highlight: Mapping[str, str] | None = None,
             hovertemplate=clip_label + "<extra></extra>"))
     fig.update_xaxes(showticklabels=False, zeroline=False, showgrid=False)
     fig.update_yaxes(showticklabels=False, zeroline=False, showgrid=False, scaleanchor="x")
-    fig = _style(fig, title, height, f"{m.method.upper()} 1", f"{m.method.upper()} 2")
+    fig = style(fig, title, height, f"{m.method.upper()} 1", f"{m.method.upper()} 2")
     fig.update_layout(legend=dict(itemsizing="constant"))
     return fig
 
@@ -147,7 +147,7 @@ def saliency_overlay(s, title: str | None = None, height: int = 430) -> go.Figur
         step = max(1, len(s.bins) // 8)
         fig.update_yaxes(tickmode="array", tickvals=y[::step],
                          ticktext=[str(b) for b in s.bins[::step]])
-    fig = _style(fig, title, height)
+    fig = style(fig, title, height)
     fig.update_xaxes(title_text="time (s)")
     fig.update_yaxes(title_text="MFCC coefficient" if s.feature == "mfcc" else "frequency (Hz)",
                      row=1, col=1)

@@ -39,7 +39,7 @@ def test_shipped_network_onnx_matches_keras(name):
     model = load_bundle(DEFAULT_BUNDLE, [name]).models[name]
     assert isinstance(model.net, OnnxNet), "the shipped bundle must be served by ONNX Runtime"
     units = extract(model.feature, _music())      # MFCC or log-mel segments
-    X = model._scale(units)
+    X = model.scale(units)
     reference = keras.saving.load_model(folder / "model.keras", compile=False)
     want = np.asarray(reference.predict_on_batch(X))
     got = model.predict_proba(units)
@@ -64,7 +64,7 @@ def test_a_long_file_runs_through_a_segment_network_a_minute_at_a_time():
         run(out, feed)
     got = model.predict_proba(units)
     assert seen == [20, 20, 5]
-    want = run(None, {model.net.input_name: model._scale(units)})[0]
+    want = run(None, {model.net.input_name: model.scale(units)})[0]
     np.testing.assert_allclose(got, want, atol=1e-5, rtol=0)
 
 
