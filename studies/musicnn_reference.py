@@ -33,7 +33,7 @@ which turns whole taggrams into NaN (blues.00000 and metal.00001 do). numpy 1.26
 (pip warns that ml-dtypes wants numpy>=2; the TF1 graph path used here works regardless).
 Only output values are written (rounded to 1e-6) plus a description of each input: a GTZAN
 file name (the audio itself is never copied), or the recipe of a synthesized clip
-(`synth_clip` below; tests/test_musicnn_port.py has the identical function).
+(`synth_clip` below; tests/models/test_musicnn_port.py has the identical function).
 The synthesized clip is written to a temporary float32 WAV at 16 kHz, so musicnn's
 `librosa.load(..., sr=16000)` reads back exactly the generated samples.
 """

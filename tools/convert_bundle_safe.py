@@ -4,7 +4,7 @@ loaded (skops for scikit-learn estimators, npz for arrays; see genre_core/safe_i
 Run it only on bundles you trust: it unpickles them once. It checks that every converted
 model gives the same probabilities as the pickled one on seeded random inputs, removes the
 .joblib files, and with --reference writes those inputs and probabilities to an npz that
-tests/test_safety.py compares the shipped bundle against.
+tests/inference/test_safety.py compares the shipped bundle against.
 
     python -m tools.convert_bundle_safe assets/models/default \
         --reference tests/data/safe_format_reference.npz

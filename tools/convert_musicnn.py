@@ -15,7 +15,7 @@ checkpoint folder itself. The networks are built by genre_core.features.musicnn.
 (musicnn_backbone.build_backbone / musicnn_vgg.build_vgg); every checkpoint variable (Adam slots
 and step counters aside) is assigned exactly once, with shapes checked, and each model is written
 to a temporary file then moved into place (os.replace).
-Check the results with `pytest tests/test_musicnn_port.py tests/test_musicnn_zoo.py`.
+Check the results with `pytest tests/models/test_musicnn_port.py tests/models/test_musicnn_zoo.py`.
 """
 from __future__ import annotations
 

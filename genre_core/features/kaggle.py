@@ -6,7 +6,7 @@ Parity: the Kaggle table was made with an older librosa (0.7/0.8 era) whose STFT
 signal with ``pad_mode="reflect"`` (librosa >= 0.10 pads with zeros) and whose
 ``effects.hpss`` inverted the STFT *without* ``length=`` and then zero-padded the result to
 the input length with ``util.fix_length``. Reproducing both details makes every column agree
-with the table to float32 rounding (see tests/test_kaggle_features.py); with librosa's current
+with the table to float32 rounding (see tests/inference/test_kaggle_features.py); with librosa's current
 defaults the HPSS means ("harmony_mean", "perceptr_mean") are off by up to a sign.
 
 Speed: one reflect-padded STFT (n_fft=2048, hop 512) feeds chroma, centroid, bandwidth,

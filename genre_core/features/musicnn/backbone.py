@@ -7,7 +7,7 @@ trained on MagnaTagATune; the vgg baselines are in musicnn_vgg, all four togethe
 musicnn_zoo). The architecture below is written from the paper and from musicnn 0.1.0's
 `models.build_musicnn` / the checkpoint's variable names and shapes; `tools/convert_musicnn.py`
 copies the TF1 checkpoints into it and writes `assets/musicnn/{msd,mtt}_musicnn.keras`;
-`tests/test_musicnn_port.py` and `tests/test_musicnn_zoo.py` check them against outputs of
+`tests/models/test_musicnn_port.py` and `tests/models/test_musicnn_zoo.py` check them against outputs of
 the original code (`tests/data/musicnn_reference*.json`).
 
 Pipeline: audio -> 16 kHz mono -> 96-band mel (n_fft 512, hop 256) -> log10(10000 x + 1)

@@ -3,7 +3,7 @@
 Same authors, package, licence and input as musicnn_backbone (16 kHz, 96-band log mel, 187-frame
 patches): a 5-layer VGG-like CNN written from musicnn 0.1.0's `models.vgg(x, ..., 128)` and the
 checkpoints' variable names/shapes. `tools/convert_musicnn.py` copies the TF1 checkpoints into it
-(`assets/musicnn/{msd,mtt}_vgg.keras`); `tests/test_musicnn_zoo.py` checks it against the
+(`assets/musicnn/{msd,mtt}_vgg.keras`); `tests/models/test_musicnn_zoo.py` checks it against the
 original code's outputs. Dropout layers of the original are omitted: they are inactive at
 inference. Outputs, in `OUTPUT_NAMES` order:
 
