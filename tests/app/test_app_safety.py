@@ -14,28 +14,21 @@ import soundfile as sf
 from studio.chosen_clip import ChosenClip
 from tests.app.apptest_helpers import texts
 from tests.helpers.audio import tone, wav_bytes
-from tests.helpers.bundles import _bundle_is_usable, build_tiny_bundle
-from tests.helpers.paths import ROOT, SHIPPED_BUNDLE
+from tests.helpers.bundles import build_tiny_bundle
+from tests.helpers.paths import ROOT
 
 pytestmark = pytest.mark.slow   # AppTest/browser/CLI subprocess: see pyproject.toml
 
 
-@pytest.fixture(scope="module")
-def served_bundle(tmp_path_factory) -> Path:
-    if os.environ.get("GENRE_TEST_TINY_BUNDLE") != "1" and _bundle_is_usable(SHIPPED_BUNDLE):
-        return SHIPPED_BUNDLE
-    return build_tiny_bundle(tmp_path_factory.mktemp("bundle") / "tiny")
-
-
 @pytest.fixture
-def app(monkeypatch, served_bundle):
+def app(monkeypatch, bundle_dir):
     """An AppTest factory under the operator's settings given as keyword arguments."""
     from streamlit.testing.v1 import AppTest
 
     def _make(data: list[Path] | None = None, local: bool = False, bundles: str | None = None,
               state: dict | None = None, page: str | None = None):
         monkeypatch.setenv("GENRE_STUDIO_DEBUG", "1")
-        monkeypatch.setenv("GENRE_BUNDLE", str(served_bundle))
+        monkeypatch.setenv("GENRE_BUNDLE", str(bundle_dir))
         for key, value in (("GENRE_DATA", os.pathsep.join(map(str, data or [])) or None),
                            ("GENRE_LOCAL_MODE", "1" if local else None),
                            ("GENRE_BUNDLES", bundles)):
@@ -80,7 +73,7 @@ def test_visitor_picks_datasets_by_name_and_types_no_path(app, tmp_path):
     assert str(tmp_path) not in texts(at.main.caption), "server paths are not shown"
 
 
-def test_a_typed_path_in_the_session_is_ignored(app, tmp_path, served_bundle):
+def test_a_typed_path_in_the_session_is_ignored(app, tmp_path, bundle_dir):
     """A crafted session value cannot point the server at its own files or bundles."""
     secret = make_root(tmp_path / "secret", ["pop.00001"], 400)
     at = app(data=[make_root(tmp_path / "ok", ["rock.00001"], 300)],
@@ -196,11 +189,11 @@ def _first_misclassified(bundle: Path) -> str:
     return table["track"].iloc[0]
 
 
-def test_four_sessions_see_only_their_own_results(app, tmp_path, served_bundle):
+def test_four_sessions_see_only_their_own_results(app, tmp_path, bundle_dir):
     """Four visitors, four datasets holding the same track id with different audio, four
     different clips: each sees the analysis of its own file and the features of its own
     clip, also after the others ran (caches keyed by content, not by id)."""
-    tid = _first_misclassified(served_bundle)
+    tid = _first_misclassified(bundle_dir)
     roots = [make_root(tmp_path / f"d{k}", [tid], 200.0 + 170 * k) for k in range(4)]
     sessions, seen = [], []
     for k in range(4):
