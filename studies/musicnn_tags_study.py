@@ -6,9 +6,11 @@ group per artist across both; every candidate is scored on each view (#23's two 
 - tags: the four networks' taggrams alone (200 columns), logistic regression, C .01 / .1;
 - tags, domain-balanced: as tags, each domain weighing half of the training set;
 - zero-shot: no training at all, each genre scored by the mean of the MSD/MTT tags that name
-  it (rock, punk, hard rock, ... -> rock); the knowledge of the 2019 networks alone.
+  it (rock, punk, hard rock, ... -> rock): the shipped `musicnn_tags` model
+  (genre_core/models/musicnn_tags.py), the knowledge of the 2019 networks alone.
 
-Run: python -m studies.musicnn_tags_study [GTZAN_ROOT] [REAL_ROOT]   (features from the cache)
+Run: python -m studies.musicnn_tags_study [GTZAN_ROOT] [REAL_ROOT] [NAME_PART]
+(features from the cache; NAME_PART runs only the candidates whose name holds it)
 """
 from __future__ import annotations
 
@@ -23,26 +25,9 @@ from genre_core.inference.dataset import dataset_views, load_artist_index
 from genre_core.training.pipeline import index_data, load_features
 from genre_core.training.splits import artist_groups
 
-# which MSD / MTT tags name each GTZAN genre (musicnn's tag vocabularies)
-ZERO_SHOT = {
-    "blues": ["blues"], "classical": ["classical", "classic", "violin", "strings", "piano",
-                                      "harpsichord", "opera", "cello"],
-    "country": ["country"], "disco": ["disco", "dance", "funk"],
-    "hiphop": ["Hip-Hop", "hip hop", "rap", "rnb"], "jazz": ["jazz"],
-    "metal": ["metal", "heavy metal", "hard rock", "heavy"], "pop": ["pop", "catchy"],
-    "reggae": ["reggae"], "rock": ["rock", "classic rock", "punk", "hard rock", "indie rock",
-                                   "alternative rock"],
-}
 
-
-def tag_names() -> list[str]:
-    """The name of each of the four taggrams' 200 columns, in select_columns order."""
-    from genre_core.features.musicnn.zoo import NETWORKS
-
-    return [f"{n.name}/{t}" for n in NETWORKS.values() for t in n.tags]
-
-
-def main(gtzan: str = "../shared/gtzan", real: str = "../shared/realworld") -> None:
+def main(gtzan: str = "../shared/gtzan", real: str = "../shared/realworld",
+         only: str = "") -> None:
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
@@ -76,18 +61,11 @@ def main(gtzan: str = "../shared/gtzan", real: str = "../shared/realworld") -> N
             return {i: lr.predict_proba(sc.transform(feats[ids[i]][:, cols])).mean(0) for i in te}
         return run
 
-    names = tag_names()
-
     def zero_shot(tr, te):
-        out = {}
-        for i in te:
-            tags = feats[ids[i]][:, tagc].mean(0)       # 200: four taggrams
-            score = np.zeros(len(labels))
-            for g, words in ZERO_SHOT.items():
-                cols = [k for k, n in enumerate(names) if n.split("/")[-1] in words]
-                score[labels.index(g)] = tags[cols].mean() if cols else 0.0
-            out[i] = score / score.sum()
-        return out
+        from genre_core.models.musicnn_tags import MusicnnTagsModel
+
+        model = MusicnnTagsModel(labels)             # nothing to fit
+        return {i: model.predict_proba(feats[ids[i]]).mean(0) for i in te}
 
     candidates = {"ships: all 1112 columns, C .001": head(allc, 0.001),
                   "tags (200), C .01": head(tagc, 0.01),
@@ -95,6 +73,8 @@ def main(gtzan: str = "../shared/gtzan", real: str = "../shared/realworld") -> N
                   "tags (200), C .01, domains weigh half each": head(tagc, 0.01, True),
                   "ships, domains weigh half each": head(allc, 0.001, True),
                   "zero-shot tag map (no training)": zero_shot}
+    if only:    # a part of the candidates' names: run just those
+        candidates = {k: v for k, v in candidates.items() if only in k}
     artist_list = sorted(set(groups.values()))
     print(f"{len(tracks)} tracks, {len(artist_list)} artists; leave-one-artist-out", flush=True)
     for name, run in candidates.items():

@@ -84,6 +84,9 @@ PLAIN_WORDS = {
                 "(\"guitar\", \"fast\", \"jazz\"...); a small classifier turns what they hear "
                 "into our ten genres.",
     "musicnn": "One of those networks alone, with its own small classifier.",
+    "musicnn_tags": "The same four networks' own words, with no training on our music at all: "
+                    "\"rock\", \"punk\" or \"hard rock\" count for rock, \"Hip-Hop\" for "
+                    "hip-hop, and so on.",
     "cnn": "The classic study's convolutional network: it looks at 3-second pictures of the "
            "sound's timbre (MFCCs) for patterns.",
     "cnn_mel": "The same network looking at a finer picture of the sound (a mel spectrogram).",

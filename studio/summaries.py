@@ -26,6 +26,7 @@ DISPLAY_NAMES = {"mlp": "MLP", "cnn": "CNN", "cnn_mel": "CNN on mel spectrogram"
                  "features": "Features table",
                  "musicnn": "musicnn",
                  "musicnn4": "musicnn x4 (MSD/MTT, musicnn/vgg)",
+                 "musicnn_tags": "musicnn's own tags (no training)",
                  "ensemble": "Genre Studio (calibrated ensemble)"}
 ENSEMBLE = "ensemble"
 APP_INTRO = (

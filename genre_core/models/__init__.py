@@ -12,6 +12,7 @@ FAMILIES: dict[str, str] = {
     "features": "genre_core.models.table:TableModel",
     "musicnn": "genre_core.models.musicnn:MusicnnTransferModel",
     "musicnn4": "genre_core.models.musicnn_multi:MusicnnMultiModel",
+    "musicnn_tags": "genre_core.models.musicnn_tags:MusicnnTagsModel",
 }
 
 

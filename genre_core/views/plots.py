@@ -19,8 +19,8 @@ PITCH_CLASSES = ["C", "C♯", "D", "D♯", "E", "F", "F♯", "G", "G♯", "A", "
 # Genre Studio's answer (the ensemble) in black, unlike any model
 MODEL_COLOURS = {"ensemble": "#1A1A1A", "mlp": "#636EFA", "cnn": "#EF553B", "cnn_mel": "#00CC96",
                  "lstm": "#AB63FA", "features": "#FFA15A", "musicnn4": "#19D3F3",
-                 "musicnn": "#FF6692"}
-SPARE_COLOURS = ["#B6E880", "#FF97FF", "#FECB52", "#8C564B"]
+                 "musicnn": "#FF6692", "musicnn_tags": "#B6E880"}
+SPARE_COLOURS = ["#FF97FF", "#FECB52", "#8C564B", "#7F7F7F"]
 # the fits of one model (final fit, each fold) on a learning-curve chart
 FIT_COLOURS = list(MODEL_COLOURS.values())[1:]
 
