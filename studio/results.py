@@ -110,8 +110,9 @@ def plain_rows(report: ReportLike, meta: Mapping | None = None) -> list[dict]:
         entry[column] = f"{row['right (share of tracks)']:.0%}"
     names = {display_name(m): m for m in report_models(meta, report)}
     order = sorted(by_model, key=lambda label: names.get(label) != ENSEMBLE)   # the answer first
-    return [{"model": label, "what it is": PLAIN_WORDS.get(names.get(label, ""), ""),
-             **{k: v for k, v in by_model[label].items() if k != "model"}} for label in order]
+    # the figures before the words, so a projector's width shows them without scrolling
+    return [{"model": label, **{k: v for k, v in by_model[label].items() if k != "model"},
+             "what it is": PLAIN_WORDS.get(names.get(label, ""), "")} for label in order]
 
 
 def not_sure_sentence(report: ReportLike, meta: Mapping | None = None) -> str | None:
