@@ -74,6 +74,7 @@ def default_bundle_path() -> str:
 
 
 _WARMING = False
+_WARM_DONE = threading.Event()     # set when the warm-up has finished (loaded or not)
 
 
 def warm_up() -> None:
@@ -104,6 +105,8 @@ def warm_up() -> None:
             _freeze_heap()
         except Exception:  # noqa: BLE001 - only a speed-up; the real load reports errors
             pass
+        finally:
+            _WARM_DONE.set()
 
     from streamlit.runtime.scriptrunner import add_script_run_ctx
 
@@ -455,7 +458,7 @@ class FirstAnswers:
     def put(self, prediction) -> None:
         self.prediction = prediction
         self.ready.set()
-_PREFETCH_KEEP = 8
+_PREFETCH_KEEP = 64       # finished answers kept (a Prediction holds its 30-s clip: ~3 MB)
 _PREFETCH_LOCK = threading.Lock()
 
 
@@ -483,18 +486,33 @@ def _start_prefetch(digest: str, clip) -> None:
     if not Path(folder).exists():
         return
     key = (digest, folder, bundle_stamp(folder))
-    loaded = _LOADED.get((folder, key[2]))    # loaded by the warm-up or an earlier page
-    if loaded is None:
-        return                                # Compare predicts it itself, as before
+    if (folder, key[2]) not in _LOADED and not _WARMING:
+        return                                # nothing loads it: Compare predicts itself
     with _PREFETCH_LOCK:
         if key in _PREFETCHED:
             return
         first = FirstAnswers()
-        _PREFETCHED[key] = _prefetch_pool().submit(loaded.predict_staged, clip, first.put)
+        _PREFETCHED[key] = _prefetch_pool().submit(_predict_when_loaded, (folder, key[2]),
+                                                   clip, first.put)
         _FIRST[key] = first
-        while len(_PREFETCHED) > _PREFETCH_KEEP:
-            _FIRST.pop(next(iter(_PREFETCHED)), None)
-            _PREFETCHED.pop(next(iter(_PREFETCHED)))
+        # the oldest finished answers go; one still being computed is never dropped (its
+        # page would compute it a second time beside it)
+        done = [k for k, f in _PREFETCHED.items() if f.done()]
+        for k in done[:max(0, len(_PREFETCHED) - _PREFETCH_KEEP)]:
+            _FIRST.pop(k, None)
+            _PREFETCHED.pop(k, None)
+
+
+def _predict_when_loaded(loaded_key: tuple, clip, on_first, wait_s: float = 60.0):
+    """The staged prediction with the bundle's Predictor, waiting for the warm-up to finish
+    loading it when a first upload comes before (no Streamlit call in this thread); a
+    GenreError when it never appears, and the page then predicts itself."""
+    deadline = time.monotonic() + wait_s
+    while (loaded := _LOADED.get(loaded_key)) is None:
+        if time.monotonic() > deadline or (_WARM_DONE.is_set() and loaded_key not in _LOADED):
+            raise GenreError("the models were not loaded in the background")
+        time.sleep(0.05)
+    return loaded.predict_staged(clip, on_first)
 
 
 def _prefetched(digest: str, folder: str, stamp: str):
@@ -535,13 +553,18 @@ def prefetch_under_way() -> bool:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _predict(digest: str, folder: str, stamp: str, fast_only: bool, _predictor, _clip):
-    future = None if fast_only else _prefetched(digest, folder, stamp)
+    if fast_only:
+        return _predictor.predict_clip(_clip, models=_predictor.fast_models())
+    future = _prefetched(digest, folder, stamp)
+    if future is None:   # every full prediction runs in the background pool: a class of 30
+        _start_prefetch(digest, _clip)       # asking at once computes two at a time, bounded
+        future = _prefetched(digest, folder, stamp)
     if future is not None:
         try:
             return future.result()       # started when the clip was chosen: done or nearly
         except GenreError:
             pass                         # computed again below, where its error is shown
-    return _predictor.predict_clip(_clip, models=_predictor.fast_models() if fast_only else None)
+    return _predictor.predict_clip(_clip)
 
 
 def clip_prediction(clip=None, fast_only: bool = False):
