@@ -12,7 +12,7 @@ from pathlib import Path
 from bench import common
 from bench.app import bench_app
 from bench.batch import bench_batch
-from bench.classroom import bench_class, bench_class_server
+from bench.classroom import bench_class
 from bench.cold import bench_cold
 from bench.common import SECTIONS, Material, eprint
 from bench.extraction import bench_extraction
@@ -136,13 +136,6 @@ def run(args) -> int:
                 results["class"] = {"skipped": f"failed: {type(e).__name__}: {str(e)[:300]}"}
             if "skipped" in results["class"]:
                 skipped["class"] = results["class"]["skipped"]
-            eprint(f"2 class, server side ({R['class_sessions']} test-client sessions)…")
-            try:
-                results["class_server"] = bench_class_server(bundle_path, data_root_ok,
-                                                             R["class_sessions"], tmp)
-            except Exception as e:  # noqa: BLE001 - report, keep the other sections
-                results["class_server"] = {"skipped": f"failed: {type(e).__name__}: "
-                                                      f"{str(e)[:300]}"}
 
         if want("memory"):
             mem = {}

@@ -34,19 +34,3 @@ def test_four_sessions_at_once_each_see_their_own_verdict(tmp_path):
     assert out["answered"] == out["correct"] == 4, out
     assert "errors" not in out, out["errors"]
     assert out["server_peak_rss_mib"] > 0
-
-
-def test_three_test_client_sessions_at_once_each_see_their_own_verdict(tmp_path):
-    """The server-side variant of the class (bench.class_sessions: Streamlit's test client,
-    one thread per session in a fresh process): each session shows its own clip's verdict."""
-    if not _bundle_is_usable(SHIPPED_BUNDLE):
-        pytest.skip("the shipped bundle (with its ensemble) is not usable here")
-    from bench.classroom import class_clips, run_class_server
-
-    data = DATA_ROOT if (DATA_ROOT / "Data" / "genres_original").is_dir() else None
-    clips = class_clips(data, 3, tmp_path)
-    out = run_class_server(SHIPPED_BUNDLE, clips, timeout_s=600)
-    assert "skipped" not in out, out
-    assert "errors" not in out, out["errors"]
-    assert out["answered"] == out["correct"] == 3, out
-    assert out["server_peak_rss_mib"] > 100
