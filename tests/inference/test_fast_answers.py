@@ -1,0 +1,57 @@
+"""The app's first answers: the fast models alone give the same numbers as the full run, and
+the staged background prediction hands them over first and ends as predict_clip does."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.helpers.audio import tone, wav_bytes
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_fast_models_answer_alone_and_as_in_the_full_prediction():
+    """The app shows the segment networks' answers (MFCC and log-mel) first: the same numbers
+    as the full run, with neither the slow inputs computed nor an ensemble that would lack
+    its members."""
+    from genre_core.inference.audio import load_audio
+    from genre_core.inference.bundle import DEFAULT_BUNDLE
+    from genre_core.inference.predict import Predictor
+
+    if not (DEFAULT_BUNDLE / "bundle.json").exists():
+        pytest.skip("no shipped bundle")
+    p = Predictor(DEFAULT_BUNDLE)
+    fast = p.fast_models()
+    assert fast and all(p.bundle.feature_of(n) in ("mfcc", "logmel") for n in fast)
+    assert "cnn_mel" in fast
+    assert "musicnn4" not in fast and "features" not in fast
+    clip = load_audio(wav_bytes(tone(9.0, freq=330)), p.config, name="t.wav")
+    quick, full = p.predict_clip(clip, models=fast), p.predict_clip(clip)
+    assert list(quick.models) == fast and "ensemble" in full.models
+    assert not any(k.startswith(("extract:kaggle", "extract:musicnn")) for k in quick.timings)
+    for n in fast:
+        np.testing.assert_allclose(quick.models[n].segment_probabilities,
+                                   full.models[n].segment_probabilities, atol=1e-6)
+
+
+def test_a_staged_prediction_hands_over_the_fast_answers_first_and_ends_the_same():
+    """The app's background prediction: every input computed once; the fast models' answers
+    are handed over before the slow inputs are done; the end result equals predict_clip's."""
+    from genre_core.inference.audio import load_audio
+    from genre_core.inference.bundle import DEFAULT_BUNDLE
+    from genre_core.inference.predict import Predictor
+
+    if not (DEFAULT_BUNDLE / "bundle.json").exists():
+        pytest.skip("no shipped bundle")
+    p = Predictor(DEFAULT_BUNDLE)
+    clip = load_audio(wav_bytes(tone(9.0, freq=330)), p.config, name="t.wav")
+    handed = []
+    staged = p.predict_staged(clip, handed.append)
+    full = p.predict_clip(clip)
+    (first,) = handed
+    assert list(first.models) == p.fast_models() and "ensemble" not in first.models
+    assert staged.verdict == full.verdict and list(staged.models) == list(full.models)
+    for n, mp in full.models.items():
+        np.testing.assert_allclose(staged.models[n].segment_probabilities,
+                                   mp.segment_probabilities, atol=1e-6)
+    assert {f"extract:{k}" for k in p.kinds} <= set(staged.timings)   # each input once
