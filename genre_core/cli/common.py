@@ -1,13 +1,11 @@
 """Helpers shared by the command-line parser (cli.parser) and the subcommands (cli.commands,
 table_commands, ensemble_command): the shared arguments, dataset paths, feature settings,
-reporting and timing. The subcommands import this module, never the parser."""
+and reporting. The subcommands import this module, never the parser."""
 from __future__ import annotations
 
 import argparse
 import os
 import sys
-import time
-from contextlib import contextmanager
 
 from genre_core.config import FeatureConfig
 from genre_core.errors import GenreError
@@ -15,17 +13,6 @@ from genre_core.errors import GenreError
 
 def eprint(*args) -> None:
     print(*args, file=sys.stderr, flush=True)
-
-
-@contextmanager
-def timed(label: str, store: dict | None = None, quiet: bool = False):
-    start = time.perf_counter()
-    yield
-    secs = time.perf_counter() - start
-    if store is not None:
-        store[label] = round(secs, 3)
-    if not quiet:
-        eprint(f"{label}: {secs:.1f} s")
 
 
 def add_feature_args(p: argparse.ArgumentParser) -> None:

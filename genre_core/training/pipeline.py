@@ -13,6 +13,7 @@ import platform
 import sys
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,19 +55,15 @@ class TrainPlan:
     command: str = ""                     # recorded in the report
 
 
+@contextmanager
 def timed_into(label: str, store: dict | None, log: Log):
-    """A context manager timing a step into `store[label]` and the log."""
-    from contextlib import contextmanager
-
-    @contextmanager
-    def _timed():
-        start = time.perf_counter()
-        yield
-        secs = time.perf_counter() - start
-        if store is not None:
-            store[label] = round(secs, 3)
-        log(f"{label}: {secs:.1f} s")
-    return _timed()
+    """Time the block into `store[label]` (seconds) and one log line."""
+    start = time.perf_counter()
+    yield
+    secs = time.perf_counter() - start
+    if store is not None:
+        store[label] = round(secs, 3)
+    log(f"{label}: {secs:.1f} s")
 
 
 def index_data(paths: list[str], log: Log = stderr_log):
