@@ -16,6 +16,7 @@ import streamlit as st
 
 from genre_core.errors import GenreError
 from genre_core.features import KINDS
+from genre_core.features.segments import segment_span
 from genre_core.views import view_plots
 from studio import state
 from studio import summaries as sup
@@ -284,7 +285,7 @@ def saliency_section(clip, digest: str, key: str, segment_hint: int | None = Non
         k = c2.slider("Segment", 1, n, min(n, (segment_hint or 0) + 1), key=f"{key}_segment") - 1
     s = _saliency(digest, model, k, state.bundle_path(), predictor, clip.samples,
                   clip.sample_rate)
-    start, end = KINDS["mfcc"].unit_span(k, config)      # every kind here cuts 3-s units
+    start, end = segment_span(k, config)       # saliency's inputs are all 3-s units
     chart(view_plots.saliency_overlay(
         s, title=f"{sup.display_name(model)}, segment {k + 1} ({start:g}–"
                  f"{end:g} s): what pushed it toward each genre"),
