@@ -160,22 +160,24 @@ def ood_notice(prediction, where=None):
 # ---------------------------------------------------------------- the playing timeline
 
 def prediction_filling_in(clip):
-    """Every model's prediction for the clip. While it is computed (the musicnn networks and
-    the table features take about a second), the fast models' answers are shown in its
-    place, so a first look never waits for the slowest model."""
+    """Every model's prediction for the clip. While it is computed, what exists is shown in
+    its place, so nobody waits in silence: the steps under way, the fast models' answers as
+    soon as they exist, then Genre Studio's verdict as soon as the ensemble's members have
+    answered (where the whole page will show it), then everything."""
     if state.prediction_ready() or state.prefetch_done():
         return state.clip_prediction(clip)
     slot = st.empty()
     with slot.container():
+        verdict = st.empty()        # where the page's verdict header will be
         steps = st.status("Listening to the clip…", expanded=True)
         steps.write(f"Decoded: {clip.loaded_seconds:.1f} s of audio, "
                     f"{sup.segment_count(clip, state.feature_config())} segment(s) of 3 s.")
         steps.write("MFCCs and mel spectrogram, then the fast networks…")
         answers = st.empty()
-    # the background prediction under way hands its fast models' answers over as soon as
-    # they exist (nothing computed twice); without one, the fast models are asked here
-    quick = (state.first_answers() if state.prefetch_under_way()
-             else state.clip_prediction(clip, fast_only=True))
+    # the background prediction under way hands its early answers over as soon as they exist
+    # (nothing computed twice); without one, the fast models are asked here
+    background = state.prefetch_under_way()
+    quick = state.first_answers() if background else state.clip_prediction(clip, fast_only=True)
     if quick is not None and quick.domain is not None and quick.domain.not_music:
         answers.subheader("Genre Studio says: not music it knows")  # no genre flashes first
     elif quick is not None and quick.models:
@@ -183,13 +185,20 @@ def prediction_filling_in(clip):
             f"{sup.display_name(n)} {state.md(mp.genre)} ({mp.probabilities[mp.genre]:.0%})"
             for n, mp in quick.models.items()))
     predictor = state.predictor(show_error=False)
-    rest = [n for n in (predictor.bundle.models if predictor else [])
-            if quick is None or n not in quick.models]
+    done = set(quick.models) if quick is not None else set()
     if quick is not None:
         steps.write("Done: " + ", ".join(sup.display_name(n) for n in quick.models) + ".")
-    if rest:
-        steps.write("Now " + ", ".join(sup.display_name(n) for n in rest)
-                    + ", then Genre Studio's calibrated answer…")
+    if predictor is not None:
+        for_verdict = [n for n in predictor.verdict_models() if n not in done]
+        rest = [n for n in predictor.bundle.models if n not in done and n not in for_verdict]
+        if for_verdict:
+            steps.write("Now " + ", ".join(sup.display_name(n) for n in for_verdict)
+                        + ", then Genre Studio's calibrated answer…")
+        early = state.verdict_answers() if background and rest else None
+        headline = sup.headline(early) if early is not None else None
+        if headline:
+            verdict.header(headline)
+            steps.write("Now " + ", ".join(sup.display_name(n) for n in rest) + "…")
     prediction = state.clip_prediction(clip)
     slot.empty()
     return prediction

@@ -78,41 +78,61 @@ _WARM_DONE = threading.Event()     # set when the warm-up has finished (loaded o
 
 
 def warm_up() -> None:
-    """Warm the prediction path in a background thread as soon as the app starts: librosa's
-    feature modules (1.5 s of imports), the musicnn networks' ONNX sessions (shared per
-    process), each feature kind's first call on 4 s of synthetic noise, and the bundle's
-    Predictor. The first upload then waits for none of it. TensorFlow is not imported here
-    (only the saliency page needs it): its 4 s of CPU slowed the first answer by as much."""
+    """Warm the prediction path in background threads as soon as the app starts: the bundle's
+    Predictor in one, and in the other librosa's feature modules (1.5 s of imports), the
+    musicnn networks' ONNX sessions (shared per process) and each feature kind's first call
+    on 4 s of synthetic noise. A first upload waits only for the Predictor (about a second);
+    its own features share the rest. TensorFlow is not imported here (only the saliency page
+    needs it): its 4 s of CPU slowed the first answer by as much."""
     global _WARMING
     if _WARMING:
         return
     _WARMING = True
     import threading
 
-    def _imports():
-        import time
+    def _load():
+        time.sleep(0.1)   # the page's own requests first
+        try:
+            predictor(show_error=False)     # the shared, cached Predictor of the bundle
+        except Exception:  # noqa: BLE001 - only a speed-up; the real load reports errors
+            pass
+        finally:
+            _WARM_DONE.set()
 
-        time.sleep(3)   # let the browser fetch the page's components first
+    def _first_calls():
+        time.sleep(0.1)
+        interrupted = False
         try:
             import numpy as np
 
             from genre_core.features import extract, serving_kinds
 
             noise = np.random.default_rng(0).uniform(-0.1, 0.1, 4 * 22050).astype(np.float32)
-            for kind in serving_kinds():    # each kind's first call (imports, sessions)
+            meta = bundle_meta(show_error=False)
+            kinds = ({m.get("feature") for m in meta[0].get("models", {}).values()}
+                     if meta else set(serving_kinds())) & set(serving_kinds())
+            for kind in sorted(kinds, key=lambda k: (k == "kaggle", k)):   # the table last
+                if _PREFETCHED:             # a real clip is being analysed: it warms the rest
+                    interrupted = True
+                    break
                 extract(kind, noise)
-            predictor(show_error=False)     # the shared, cached Predictor of the bundle
-            _freeze_heap()
-        except Exception:  # noqa: BLE001 - only a speed-up; the real load reports errors
+        except Exception:  # noqa: BLE001 - only a speed-up
             pass
-        finally:
-            _WARM_DONE.set()
+        _WARM_DONE.wait()
+        for loaded in list(_LOADED.values()):
+            # the models no first answer needs (a first clip's last stage starts them itself)
+            if not interrupted:
+                getattr(loaded.bundle.models, "start_deferred", lambda: None)()
+            with contextlib.suppress(GenreError):
+                loaded.wait_models()
+        _freeze_heap()
 
     from streamlit.runtime.scriptrunner import add_script_run_ctx
 
-    thread = threading.Thread(target=_imports, name="genre-warm-up", daemon=True)
-    add_script_run_ctx(thread)      # Streamlit's caches, read from this session's settings
-    thread.start()
+    for target, name in ((_load, "genre-warm-up"), (_first_calls, "genre-first-calls")):
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        add_script_run_ctx(thread)      # Streamlit's caches, read from this session's settings
+        thread.start()
 
 
 def init_state() -> None:
@@ -209,7 +229,11 @@ def _load_predictor(folder: str, stamp: str, allowed):
     from genre_core.inference.predict import Predictor
 
     check_allowed(Path(folder), allowed)
-    loaded = Predictor(folder)
+    # the models the verdict needs are waited for; the others (the table model: importing
+    # skops imports all of scikit-learn, 1.7 s) go on loading while a first clip is analysed,
+    # whose prediction waits for them only at its last stage
+    loaded = Predictor(folder, lazy=True, verdict_first=True)
+    loaded.wait_models(loaded.verdict_models())
     _LOADED[(folder, stamp)] = loaded      # for the background prediction (no Streamlit there)
     while len(_LOADED) > 2:                # as many as the cache keeps
         _LOADED.pop(next(iter(_LOADED)))
@@ -445,11 +469,11 @@ def clip_feature(kind: str, clip=None):
 # content, the bundle and its stamp (the same bytes give the same answer to anyone); two
 # threads for the two cores, the last few kept.
 _PREFETCHED: dict = {}
-_FIRST: dict = {}          # the same keys: the fast models' answers of a prefetch, once known
+_EARLY: dict = {}          # the same keys: a prefetch's early answers (EarlyAnswers)
 
 
-class FirstAnswers:
-    """The fast models' answers of a background prediction, handed over between threads."""
+class Handover:
+    """One early answer of a background prediction, handed over between threads."""
 
     def __init__(self) -> None:
         self.ready = threading.Event()
@@ -458,6 +482,16 @@ class FirstAnswers:
     def put(self, prediction) -> None:
         self.prediction = prediction
         self.ready.set()
+
+
+class EarlyAnswers:
+    """What a background prediction hands over before it ends: the fast models' answers
+    (`first`), then the ensemble members' answers with the calibrated verdict (`verdict`)."""
+
+    def __init__(self) -> None:
+        self.first, self.verdict = Handover(), Handover()
+
+
 _PREFETCH_KEEP = 64       # finished answers kept (a Prediction holds its 30-s clip: ~3 MB)
 _PREFETCH_LOCK = threading.Lock()
 
@@ -491,19 +525,19 @@ def _start_prefetch(digest: str, clip) -> None:
     with _PREFETCH_LOCK:
         if key in _PREFETCHED:
             return
-        first = FirstAnswers()
+        early = EarlyAnswers()
         _PREFETCHED[key] = _prefetch_pool().submit(_predict_when_loaded, (folder, key[2]),
-                                                   clip, first.put)
-        _FIRST[key] = first
+                                                   clip, early)
+        _EARLY[key] = early
         # the oldest finished answers go; one still being computed is never dropped (its
         # page would compute it a second time beside it)
         done = [k for k, f in _PREFETCHED.items() if f.done()]
         for k in done[:max(0, len(_PREFETCHED) - _PREFETCH_KEEP)]:
-            _FIRST.pop(k, None)
+            _EARLY.pop(k, None)
             _PREFETCHED.pop(k, None)
 
 
-def _predict_when_loaded(loaded_key: tuple, clip, on_first, wait_s: float = 60.0):
+def _predict_when_loaded(loaded_key: tuple, clip, early: EarlyAnswers, wait_s: float = 60.0):
     """The staged prediction with the bundle's Predictor, waiting for the warm-up to finish
     loading it when a first upload comes before (no Streamlit call in this thread); a
     GenreError when it never appears, and the page then predicts itself."""
@@ -512,7 +546,7 @@ def _predict_when_loaded(loaded_key: tuple, clip, on_first, wait_s: float = 60.0
         if time.monotonic() > deadline or (_WARM_DONE.is_set() and loaded_key not in _LOADED):
             raise GenreError("the models were not loaded in the background")
         time.sleep(0.05)
-    return loaded.predict_staged(clip, on_first)
+    return loaded.predict_staged(clip, early.first.put, early.verdict.put)
 
 
 def _prefetched(digest: str, folder: str, stamp: str):
@@ -530,17 +564,28 @@ def prefetch_done() -> bool:
 def first_answers(timeout: float = 10.0):
     """The fast models' answers of the chosen clip's background prediction: waits until they
     exist (or the whole prediction is done, or `timeout`); None when there are none."""
+    return _early_answer("first", timeout)
+
+
+def verdict_answers(timeout: float = 30.0):
+    """The ensemble members' answers with the calibrated verdict, from the chosen clip's
+    background prediction, before its other models are done: waits as `first_answers`."""
+    return _early_answer("verdict", timeout)
+
+
+def _early_answer(which: str, timeout: float):
     folder = bundle_path()
     key = (clip_digest() or "", folder, bundle_stamp(folder))
     with _PREFETCH_LOCK:
-        first, future = _FIRST.get(key), _PREFETCHED.get(key)
-    if first is None or future is None:
+        early, future = _EARLY.get(key), _PREFETCHED.get(key)
+    if early is None or future is None:
         return None
+    handover = getattr(early, which)
     deadline = time.monotonic() + timeout
-    while not first.ready.wait(0.05):
+    while not handover.ready.wait(0.05):
         if future.done() or time.monotonic() > deadline:
-            return first.prediction
-    return first.prediction
+            return handover.prediction
+    return handover.prediction
 
 
 def prefetch_under_way() -> bool:

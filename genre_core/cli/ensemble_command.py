@@ -15,7 +15,7 @@ def train_ensemble(args) -> int:
     from genre_core.config import FeatureConfig
     from genre_core.inference.bundle import DEFAULT_BUNDLE, read_bundle_report, save_bundle
     from genre_core.inference.dataset import load_artist_index
-    from genre_core.inference.ensemble import Ensemble, reliability
+    from genre_core.inference.ensemble import MIN_WEIGHT, Ensemble, reliability
     from genre_core.inference.track_views import track_view
     from genre_core.training.ensemble import cross_validate_ensemble, out_of_fold
     from genre_core.training.evaluation import evaluate_predictions, view_metrics
@@ -80,6 +80,8 @@ def train_ensemble(args) -> int:
                f"in 'A or B' {'-' if two is None else f'{two:.0%}'}; ECE {fig['ece']:.3f}")
 
     final = Ensemble.fit(labels, X, y, np.asarray(views, dtype=object))
+    left = [m for m in wanted if m not in final.members]
+    left_out = (f" ({', '.join(left)} left out: weight under {MIN_WEIGHT:.0%})" if left else "")
     final.info = {"trained_on": f"out-of-fold '{args.split}' predictions of {len(common)} "
                   f"tracks by {len(set(groups))} artists",
                   "track_accuracy": ev.track_accuracy, "macro_f1": ev.macro_f1,
@@ -88,12 +90,13 @@ def train_ensemble(args) -> int:
     report.evaluations = [e for e in report.evaluations
                           if not (e.model == "ensemble" and e.split == args.split)] + [ev]
     report.models["ensemble"] = ModelEntry(
-        family="ensemble", variant="calibrated", members=wanted,
-        weights=dict(zip(wanted, final.weights)), temperature=final.temperature,
+        family="ensemble", variant="calibrated", members=final.members,
+        weights=dict(zip(final.members, final.weights)), temperature=final.temperature,
         unsure_below=final.unsure_below, trained_on=final.info["trained_on"])
     save_bundle(out, {}, labels, FeatureConfig.from_dict(meta["feature_config"]), report,
                 keep=meta["models"], ensemble=final)
-    print(f"ensemble: weights {', '.join(f'{m} {w:.2f}' for m, w in zip(wanted, final.weights))}, "
+    print(f"ensemble: weights {', '.join(f'{m} {w:.2f}' for m, w in zip(final.members, final.weights))}"
+          f"{left_out}, "
           f"temperature {final.temperature:.2f}, 'not sure' below "
           f"{final.unsure_below:.0%}; held-out track accuracy "
           f"{ev.track_accuracy:.1%}, ECE {nested['ece_before']:.3f} -> "

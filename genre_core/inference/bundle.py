@@ -16,8 +16,9 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -179,39 +180,66 @@ def _read_meta_files(folder: Path) -> tuple[dict, dict, Report]:
 class LazyModels(Mapping):
     """name -> GenreModel, each loading in its own background thread from construction on;
     reading a model waits for it (and raises its GenreError). Names and order are known at
-    once, so a caller can start on audio and features while the models load."""
+    once, so a caller can start on audio and features while the models load. `deferred`
+    models start loading only when first read or when `start_deferred()` is called (what a
+    first answer does not need keeps its imports off the cores meanwhile)."""
 
-    def __init__(self, loaders: dict[str, Callable[[], GenreModel]]):
+    def __init__(self, loaders: dict[str, Callable[[], GenreModel]],
+                 deferred: Iterable[str] = ()):
         self._pool = ThreadPoolExecutor(max(1, len(loaders)), thread_name_prefix="load-model")
-        self._futures = {name: self._pool.submit(fn) for name, fn in loaders.items()}
-        self._pool.shutdown(wait=False)
+        self._lock = threading.Lock()
+        self._names = list(loaders)
+        self._pending = {n: fn for n, fn in loaders.items() if n in set(deferred)}
+        self._futures = {name: self._pool.submit(fn) for name, fn in loaders.items()
+                         if name not in self._pending}
+        if not self._pending:
+            self._pool.shutdown(wait=False)
+
+    def _future(self, name: str):
+        with self._lock:
+            if name in self._pending:
+                self._futures[name] = self._pool.submit(self._pending.pop(name))
+                if not self._pending:
+                    self._pool.shutdown(wait=False)
+            return self._futures[name]
+
+    def start_deferred(self) -> None:
+        """Start loading every deferred model now."""
+        for name in list(self._pending):
+            self._future(name)
 
     def __getitem__(self, name: str) -> GenreModel:
-        return self._futures[name].result()
+        if name not in self._names:
+            raise KeyError(name)
+        return self._future(name).result()
 
     def __iter__(self):
-        return iter(self._futures)
+        return iter(self._names)
 
     def __len__(self) -> int:
-        return len(self._futures)
+        return len(self._names)
 
     def ready(self, name: str) -> bool:
-        return self._futures[name].done()
+        with self._lock:
+            future = self._futures.get(name)
+        return future is not None and future.done()
 
     def wait(self) -> LazyModels:
         """Wait for every model; raise the first load error."""
-        for name in self._futures:
+        for name in self._names:
             self[name]
         return self
 
 
 def load_bundle(folder: str | os.PathLike | None = None, names: list[str] | None = None,
-                allowed=None, lazy: bool = False) -> Bundle:
+                allowed=None, lazy: bool = False, verdict_first: bool = False) -> Bundle:
     """Load every model of a bundle (or only `names`), concurrently (one thread each: the
     imports and file reads overlap). Raises GenreError for a missing or corrupt bundle, one
     outside the `allowed` roots, or one naming files outside itself; with `lazy=True` it
     returns at once and a model's load error is raised when that model is first read from
-    `bundle.models`."""
+    `bundle.models`; with `verdict_first=True` as well, only the models the calibrated verdict
+    needs (the ensemble's members and the fast models) start at once, the others when first
+    read or on `bundle.models.start_deferred()`."""
     folder = Path(folder) if folder else DEFAULT_BUNDLE
     check_allowed(folder, allowed)
     if not folder.exists():
@@ -245,10 +273,19 @@ def load_bundle(folder: str | os.PathLike | None = None, names: list[str] | None
                if not names or name in names}
     if not loaders:
         raise GenreError(f"{folder}: bundle holds none of the requested models")
-    models = LazyModels(loaders)
+    ensemble = _load_ensemble(folder, meta["labels"], set(loaders))
+    deferred: set[str] = set()
+    if lazy and verdict_first and ensemble is not None:
+        from genre_core.features.registry import KINDS
+
+        def fast(name: str) -> bool:
+            kind = KINDS.get(meta["models"][name].get("feature", ""))
+            return kind is None or kind.fast      # unknown: loaded at once, as before
+
+        deferred = {n for n in loaders if n not in ensemble.members and not fast(n)}
+    models = LazyModels(loaders, deferred)
     return Bundle(folder, meta["labels"], FeatureConfig.from_dict(meta["feature_config"]),
-                  models if lazy else dict(models.wait()), report, meta,
-                  _load_ensemble(folder, meta["labels"], set(models)))
+                  models if lazy else dict(models.wait()), report, meta, ensemble)
 
 
 def _load_ensemble(folder: Path, labels: list[str], loaded: set[str]):

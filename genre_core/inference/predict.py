@@ -137,9 +137,10 @@ class Predictor:
     """
 
     def __init__(self, bundle: Bundle | str | os.PathLike | None = None,
-                 models: list[str] | None = None, lazy: bool = False):
+                 models: list[str] | None = None, lazy: bool = False,
+                 verdict_first: bool = False):
         self.bundle = (bundle if isinstance(bundle, Bundle)
-                       else load_bundle(bundle, models, lazy=lazy))
+                       else load_bundle(bundle, models, lazy=lazy, verdict_first=verdict_first))
         self.config = self.bundle.feature_config
         self.labels = self.bundle.labels
         self.kinds = sorted({self.bundle.feature_of(n) for n in self.bundle.models})
@@ -154,9 +155,10 @@ class Predictor:
         except GenreError as e:
             self.music_map, self.map_problem = None, str(e)
 
-    def wait_models(self) -> None:
-        """Wait for models still loading (lazy); raise the first load error."""
-        for name in self.bundle.models:
+    def wait_models(self, names: list[str] | None = None) -> None:
+        """Wait for models still loading (lazy), all or `names`; raise the first load
+        error."""
+        for name in self.bundle.models if names is None else names:
             self.bundle.models[name]
 
     def fast_models(self) -> list[str]:
@@ -185,9 +187,11 @@ class Predictor:
             return {kind: f.result() for kind, f in futures.items()}
 
     def predict_clip(self, clip: Clip, features: dict[str, np.ndarray] | None = None,
-                     models: list[str] | None = None) -> Prediction:
+                     models: list[str] | None = None,
+                     whole_domain: bool | None = None) -> Prediction:
         """Every model's prediction, or only `models`' (the ensemble is added when all its
-        members are among them)."""
+        members are among them). The domain judgement is the whole one (with the distance to
+        the training music) for every model's prediction, or when `whole_domain` says so."""
         names = list(self.bundle.models) if models is None else [
             n for n in self.bundle.models if n in models]
         timings: dict[str, float] = {}
@@ -218,28 +222,46 @@ class Predictor:
         tags = tag_sets.get(MSD_VOCABULARY, {})
         clip_units = musicnn_units(features)
         t = time.perf_counter()
-        domain = self.domain(clip, clip_units, whole=models is None)
+        whole = models is None if whole_domain is None else whole_domain
+        domain = self.domain(clip, clip_units, whole=whole)
         timings["domain"] = time.perf_counter() - t
         return Prediction(clip, self.labels, out, timings, tags, tag_sets, clip_units, domain)
 
-    def predict_staged(self, clip: Clip, on_first=None) -> Prediction:
-        """Every model's prediction, as `predict_clip`; while the slow inputs (musicnn's
-        networks, the table features) are still computed, `on_first` receives the fast models'
-        answers as soon as their inputs exist. Every input is computed once, all in parallel."""
-        kinds = sorted({self.bundle.feature_of(n) for n in self.bundle.models})
-        fast = self.fast_models()
-        fast_kinds = sorted({self.bundle.feature_of(n) for n in fast})
+    def verdict_models(self) -> list[str]:
+        """The models the calibrated verdict needs: the fast ones and the ensemble's members
+        (every model when the bundle has no ensemble)."""
+        ens = self.bundle.ensemble
+        if ens is None:
+            return list(self.bundle.models)
+        needed = set(self.fast_models()) | set(ens.members)
+        return [n for n in self.bundle.models if n in needed]
+
+    def predict_staged(self, clip: Clip, on_first=None, on_verdict=None) -> Prediction:
+        """Every model's prediction, as `predict_clip`, with its inputs computed in three
+        stages so that what a person waits for comes first: the fast models' inputs
+        (milliseconds; `on_first` receives their answers), then the inputs the ensemble's
+        members need (`on_verdict` receives those models' answers with the calibrated verdict
+        and the domain judgement, the same as the whole prediction's), then the rest (e.g. the
+        table features of a model outside the ensemble). Each stage's inputs run in parallel;
+        the stages run one after the other, so the verdict's inputs have the cores to
+        themselves. Every input is computed once."""
+        stages = [(self.fast_models(), on_first, False), (self.verdict_models(), on_verdict, True),
+                  (list(self.bundle.models), None, True)]
         timings: dict[str, float] = {}
+        features: dict[str, np.ndarray] = {}
         t = time.perf_counter()
-        with ThreadPoolExecutor(max(1, len(kinds)), thread_name_prefix="features") as pool:
-            futures = {k: pool.submit(self.features, clip, timings, [k]) for k in kinds}
-            if on_first is not None and fast and len(fast_kinds) < len(kinds):
-                first = {k: futures[k].result()[k] for k in fast_kinds}
-                try:
-                    on_first(self.predict_clip(clip, features=first, models=fast))
-                except Exception:  # noqa: BLE001 - a first look only; the answer goes on
+        for names, hand_over, whole_domain in stages:
+            if hand_over is None:     # the last stage: models not loaded yet start now
+                getattr(self.bundle.models, "start_deferred", lambda: None)()
+            kinds = sorted({self.bundle.feature_of(n) for n in names} - set(features))
+            if kinds:
+                features.update(self.features(clip, timings, kinds))
+            if hand_over is not None and names and set(features) < set(self.kinds):
+                try:                    # an early look, while inputs are still to come
+                    hand_over(self.predict_clip(clip, features=dict(features), models=names,
+                                                whole_domain=whole_domain))
+                except Exception:  # noqa: BLE001 - an early look only; the answer goes on
                     pass
-            features = {k: f.result()[k] for k, f in futures.items()}
         timings["extract"] = time.perf_counter() - t
         prediction = self.predict_clip(clip, features=features)
         prediction.timings = {**timings, **prediction.timings}

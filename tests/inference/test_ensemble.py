@@ -37,10 +37,24 @@ def _members(n=400, seed=0, sharp=6.0):
 
 def test_weights_favour_the_informative_member():
     oof, y = _members()
-    ens = Ensemble.fit(LABELS, oof, y)
+    ens = Ensemble.fit(LABELS, oof, y, min_weight=0.0)
     w = dict(zip(ens.members, ens.weights))
     assert w["good"] > 0.8 > w["noise"]
     assert abs(sum(ens.weights) - 1) < 1e-9
+
+
+def test_a_member_with_a_negligible_weight_is_left_out():
+    """Below MIN_WEIGHT a member moves no verdict but its input would delay every verdict:
+    it is dropped and the others refitted."""
+    from genre_core.inference.ensemble import MIN_WEIGHT
+
+    oof, y = _members()
+    full = Ensemble.fit(LABELS, oof, y, min_weight=0.0)
+    assert dict(zip(full.members, full.weights))["noise"] < MIN_WEIGHT
+    pruned = Ensemble.fit(LABELS, oof, y)
+    assert pruned.members == ["good"] and pruned.weights == [1.0]
+    probs = pruned.predict_proba({"good": oof["good"][:5]})      # no 'noise' input needed
+    assert probs.shape == (5, 4)
 
 
 def test_temperature_scaling_fixes_overconfidence():
