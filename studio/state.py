@@ -196,8 +196,12 @@ def bundle_stamp(folder: str) -> str:
         return ""
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_resource(show_spinner=False, max_entries=4)
 def _read_meta(folder: str, stamp: str, allowed):
+    """One read-only copy per bundle file signature, shared by every session (the same files
+    give everyone the same figures): st.cache_data would unpickle the 3-MB report on every
+    call, 10 ms each, a dozen times a page (py-spy: the largest cost of a warm upload's
+    script runs). Callers never modify it."""
     from genre_core.inference.bundle import check_allowed, read_bundle_meta
 
     check_allowed(Path(folder), allowed)
