@@ -36,6 +36,7 @@ from typing import Any, TypedDict, TypeVar
 from genre_core.errors import GenreError
 
 SCHEMA_VERSION = 2
+SHIPPED = "shipped"   # preferred_evaluation: the variant the bundle ships
 VERSION_KEY = "schema_version"
 
 # how well a split says how a model does on unseen music, best first (see preferred_evaluation)
@@ -471,14 +472,18 @@ class Report(_Record):
                 if (model is None or ev.model == model) and (split is None or ev.split == split)
                 and (variant is None or ev.variant == variant)]
 
-    def preferred_evaluation(self, model: str, variant: str | None = "corrected",
+    def preferred_evaluation(self, model: str, variant: str | None = SHIPPED,
                              split: str | None = None) -> Evaluation | None:
         """The evaluation that best says how a model does on unseen music: the artist split
         (no artist in both train and test), then filtered, then k-fold; the `variant` (None:
-        any), trained as the shipped model was (with own-recording copies or without) first."""
+        any; SHIPPED: the one the bundle ships, e.g. the distilled CNN, else "corrected"),
+        trained as the shipped model was (with own-recording copies or without) first."""
         evs = self.evaluations_for(model, split)
         if not evs:
             return None
+        if variant == SHIPPED:
+            entry = self.models.get(model)
+            variant = entry.variant if entry is not None and entry.variant else "corrected"
         augmented = self.shipped_augmented(model)
         return min(evs, key=lambda ev: (split_rank(ev.split),
                                         0 if variant is None or ev.variant == variant else 1,

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from genre_core.report import Evaluation, ReportLike, ViewFigures, as_report, split_rank
+from genre_core.report import (
+    SHIPPED,
+    Evaluation,
+    ReportLike,
+    ViewFigures,
+    as_report,
+    split_rank,
+)
 from studio.summaries import ENSEMBLE, display_name, report_models
 
 VIEW_NAMES = {"GTZAN": "GTZAN (unseen artists)", "realworld": "real recordings (unseen artists)"}
@@ -38,8 +45,7 @@ def view_rows(report: ReportLike, meta: Mapping | None = None) -> list[dict]:
     report = as_report(report)
     rows = []
     for model in report_models(meta, report):
-        variant = "calibrated" if model == ENSEMBLE else "corrected"
-        best = report.preferred_evaluation(model, variant)
+        best = report.preferred_evaluation(model, "calibrated" if model == ENSEMBLE else SHIPPED)
         if best is None:
             continue
         views: dict[str, tuple[ViewFigures, Evaluation]] = {}

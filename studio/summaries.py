@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from genre_core.report import (
+    SHIPPED,
     Evaluation,
     Report,
     ReportLike,
@@ -163,7 +164,7 @@ def evaluations_for(report: ReportLike, model: str | None = None, split: str | N
     return as_report(report).evaluations_for(model, split, variant)
 
 
-def preferred_evaluation(report: ReportLike, model: str, variant: str | None = "corrected",
+def preferred_evaluation(report: ReportLike, model: str, variant: str | None = SHIPPED,
                          split: str | None = None) -> dict | None:
     """Report.preferred_evaluation as report.json's object, for the Streamlit glue
     (studio/sections.py), which still reads an evaluation as a dict; the pages and this

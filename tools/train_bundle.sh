@@ -4,7 +4,7 @@
 # 104 real commercial recordings (../shared/realworld: 86 artists, a MANIFEST.tsv naming them).
 # Each step's figures go into the bundle's report.json, per view (GTZAN, realworld); see
 # README "Results". Usage: bash tools/train_bundle.sh [DATA_ROOT] [REAL_ROOT] [OUT]
-# (about 2.5 h on 2 cores)
+# (about 3.2 h on 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${1:-../shared/gtzan}
@@ -61,9 +61,20 @@ python -m genre_core train "${BOTH[@]}" --models musicnn4 --variants corrected \
 #    (candidates measured and not shipped: studies/RESULTS.md, "musicnn_tags_study"; the
 #    musicnn_tags family is trained with --models musicnn_tags and joins the ensemble if
 #    it is in the bundle)
+#    then the seed's segment models on both, 10 artist folds over both (one group per artist
+#    across the two; about 40 min): each plain and distilled from musicnn4 (soft targets: half
+#    the label, half musicnn4's out-of-fold probabilities within the fold's training tracks);
+#    shipped: the distilled CNN (docs/results.md: better on both views), the MLP and the LSTM
+#    plain (distillation changed them by a track or less); final fits on all 308 clips
+python -m genre_core train "${BOTH[@]}" --models cnn,mlp,lstm --variants corrected,distilled \
+    --distill-from musicnn4 --split artist --artist-folds 10 --no-final --out "$TMP"
+python -m genre_core train "${BOTH[@]}" --models cnn --final-variant distilled \
+    --distill-from musicnn4 --split none --out "$TMP"
+python -m genre_core train "${BOTH[@]}" --models mlp,lstm --split none --out "$TMP"
 # 5. the calibrated ensemble over every model's out-of-fold track probabilities of both views:
-#    weights, temperature, and the "not sure" threshold (the lowest at which named verdicts
-#    are right 90 % of the time on GTZAN and on the real recordings)
+#    weights (a member under 5 % is left out and the rest refitted: the verdict then never
+#    waits for its input), temperature, and the "not sure" threshold (the lowest at which
+#    named verdicts are right 90 % of the time on GTZAN and on the real recordings)
 python -m genre_core train-ensemble --bundle "$TMP"
 # 6. the map of music over the training clips of both (musicnn embeddings + UMAP; no audio)
 python -m tools.build_map --bundle "$TMP" "${BOTH[@]}"
