@@ -271,3 +271,21 @@ def test_the_app_helpers_take_a_report_or_its_json_alike(shipped):
     assert sup.preferred_evaluation(shipped, "mlp") == _old_preferred_evaluation(shipped, "mlp")
     assert sup.misclassified_table(report, split="artist").equals(
         sup.misclassified_table(shipped, split="artist"))
+
+
+def test_a_models_figures_are_those_of_the_variant_the_bundle_ships():
+    """The shipped CNN is the distilled one: its figures (results table, model card,
+    confusion matrix) must be the distilled evaluation's, not the plain one's; a model with no
+    entry, or one asked for a variant explicitly, gets that variant (plain by default)."""
+    from genre_core.report import ModelEntry
+
+    report = Report()
+    report.merge_evaluations([
+        Evaluation(model="cnn", variant="corrected", split="artist", track_accuracy=0.38),
+        Evaluation(model="cnn", variant="distilled", split="artist", track_accuracy=0.47),
+        Evaluation(model="mlp", variant="corrected", split="artist", track_accuracy=0.35),
+        Evaluation(model="mlp", variant="distilled", split="artist", track_accuracy=0.34)])
+    report.models["cnn"] = ModelEntry(family="cnn", variant="distilled")
+    assert report.preferred_evaluation("cnn").track_accuracy == 0.47
+    assert report.preferred_evaluation("cnn", "corrected").track_accuracy == 0.38
+    assert report.preferred_evaluation("mlp").track_accuracy == 0.35      # no entry: plain
