@@ -1,7 +1,9 @@
 """Predictor: a bundle loaded once; every segment of a clip goes to each model in one batch."""
 from __future__ import annotations
 
+import functools
 import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -126,6 +128,24 @@ def clip_tag_sets(features: dict[str, np.ndarray]) -> dict[str, dict[str, float]
     return {}
 
 
+def _lower_priority() -> None:
+    """Initializer of the thread that computes what no verdict waits for: a higher nice value
+    for this thread alone (Linux), so pages, other clips' verdicts and saliency get the cores
+    first; elsewhere it runs as any thread."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError):
+        pass
+
+
+@functools.lru_cache(maxsize=1)
+def _after_the_verdict():
+    """One low-priority thread for the last stage of every staged prediction in the process:
+    several clips' table features wait their turn behind everyone's verdicts."""
+    return ThreadPoolExecutor(1, thread_name_prefix="genre-after-verdict",
+                              initializer=_lower_priority)
+
+
 class Predictor:
     """Load a bundle once, then predict any number of clips.
 
@@ -244,7 +264,8 @@ class Predictor:
         and the domain judgement, the same as the whole prediction's), then the rest (e.g. the
         table features of a model outside the ensemble). Each stage's inputs run in parallel;
         the stages run one after the other, so the verdict's inputs have the cores to
-        themselves. Every input is computed once."""
+        themselves; with `on_verdict`, the last stage runs in one low-priority thread shared by
+        the process (nobody waits for it then). Every input is computed once."""
         stages = [(self.fast_models(), on_first, False), (self.verdict_models(), on_verdict, True),
                   (list(self.bundle.models), None, True)]
         timings: dict[str, float] = {}
@@ -254,7 +275,11 @@ class Predictor:
             if hand_over is None:     # the last stage: models not loaded yet start now
                 getattr(self.bundle.models, "start_deferred", lambda: None)()
             kinds = sorted({self.bundle.feature_of(n) for n in names} - set(features))
-            if kinds:
+            if kinds and hand_over is None and on_verdict is not None:
+                # nobody waits for these once the verdict is out: at low priority
+                features.update(_after_the_verdict().submit(
+                    self.features, clip, timings, kinds).result())
+            elif kinds:
                 features.update(self.features(clip, timings, kinds))
             if hand_over is not None and names and set(features) < set(self.kinds):
                 try:                    # an early look, while inputs are still to come

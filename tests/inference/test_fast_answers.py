@@ -75,9 +75,21 @@ def test_the_verdict_is_handed_over_before_the_models_outside_the_ensemble():
                                  unsure_below=ens.unsure_below)
     assert "features" not in p.verdict_models() and "musicnn4" in p.verdict_models()
     clip = load_audio(wav_bytes(tone(9.0, freq=330)), p.config, name="t.wav")
-    firsts, verdicts = [], []
+    firsts, verdicts, threads = [], [], {}
+    features = p.features
+
+    def spy(clip, timings=None, kinds=None):
+        import threading
+
+        threads.update(dict.fromkeys(kinds or [], threading.current_thread().name))
+        return features(clip, timings, kinds)
+
+    p.features = spy
     staged = p.predict_staged(clip, firsts.append, verdicts.append)
     (early,) = verdicts
+    # what no verdict waits for runs in the process's one low-priority thread
+    assert threads["kaggle"].startswith("genre-after-verdict")
+    assert not threads["musicnn4"].startswith("genre-after-verdict")
     assert "ensemble" in early.models and "features" not in early.models
     assert "extract:kaggle" not in early.timings and "extract:kaggle" in staged.timings
     assert early.verdict == staged.verdict
