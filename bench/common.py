@@ -16,8 +16,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 
 
-SECTIONS = ("latency", "cold", "batch", "app", "class", "extraction", "training", "memory",
-            "growth")
+SECTIONS = ("latency", "cold", "batch", "app", "class", "class_headless", "extraction",
+            "training", "memory", "growth")
 
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

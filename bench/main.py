@@ -12,6 +12,7 @@ from pathlib import Path
 from bench import common
 from bench.app import bench_app
 from bench.batch import bench_batch
+from bench.class_headless import bench_class_headless
 from bench.classroom import bench_class
 from bench.cold import bench_cold
 from bench.common import SECTIONS, Material, eprint
@@ -136,6 +137,17 @@ def run(args) -> int:
                 results["class"] = {"skipped": f"failed: {type(e).__name__}: {str(e)[:300]}"}
             if "skipped" in results["class"]:
                 skipped["class"] = results["class"]["skipped"]
+
+        if want("class_headless"):
+            eprint(f"2 class, headless clients ({R['class_sessions']} sessions at once)…")
+            try:
+                results["class_headless"] = bench_class_headless(
+                    bundle_path, data_root_ok, R["class_sessions"], tmp)
+            except Exception as e:  # noqa: BLE001 - report, keep the other sections
+                results["class_headless"] = {
+                    "skipped": f"failed: {type(e).__name__}: {str(e)[:300]}"}
+            if "skipped" in results["class_headless"]:
+                skipped["class_headless"] = results["class_headless"]["skipped"]
 
         if want("memory"):
             mem = {}

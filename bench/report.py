@@ -20,6 +20,10 @@ TARGETS = [
      45.0, "s"),
     ("class of 30, browsers: server peak memory", ("class", "server_peak_rss_mib"), "<",
      3072.0, "MiB"),
+    ("class of 30, headless clients: slowest session's verdict",
+     ("class_headless", "slowest_session_s"), "<", 45.0, "s"),
+    ("class of 30, headless clients: server peak memory",
+     ("class_headless", "server_peak_rss_mib"), "<", 3072.0, "MiB"),
 
 ]
 
@@ -106,7 +110,7 @@ def table_rows(results: dict) -> list[tuple[str, str, dict | None, str]]:
     if isinstance(app.get("saliency_musicnn"), dict):
         rows.append(("2 app", "What the model heard (musicnn) shown", app["saliency_musicnn"],
                      "s"))
-    for section, how in (("class", "browsers"),):
+    for section, how in (("class", "browsers"), ("class_headless", "headless clients")):
         cls = results.get(section, {})
         if not isinstance(cls.get("upload_to_verdict"), dict):
             continue

@@ -141,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="bench/results.json")
     p.add_argument("--data", default=None)
     p.add_argument("--skip", default="", help="comma list of sections to skip: latency, cold, "
-                   "batch, app, extraction, training, memory, growth")
+                   "batch, app, class, class_headless, extraction, training, memory, growth")
     p.add_argument("--bundle", default=None, help="bundle folder (default: the shipped one; a "
                    "quick 2-epoch bundle is fitted when there is none)")
     return parser
