@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 from bench.app import streamlit_server
-from bench.classroom import expected_verdicts
-from bench.common import peak_rss_of, stats
+from bench.classroom import class_figures, expected_verdicts
+from bench.common import peak_rss_of
 
 HOW = ("headless clients speaking Streamlit's websocket protocol (one session each, the "
        "browser frontend's messages, no rendering), uploading at once")
@@ -173,24 +173,14 @@ def run_class_headless(bundle_path: Path, clips: list[Path], timeout_s: float = 
         if isinstance(result, BaseException):
             errors.append(f"{clip.name}: no verdict ({type(result).__name__}: "
                           f"{str(result)[:120]})")
-        elif result["verdict"].strip() != expected[clip.name]:
+            continue
+        times.append(result["seconds"])
+        if result["verdict"].strip() != expected[clip.name]:
             errors.append(f"{clip.name}: showed {result['verdict']!r}, its own verdict is "
                           f"{expected[clip.name]!r}")
-        else:
-            times.append(result["seconds"])
-    times.sort()
-    out: dict = {"sessions": len(clips), "answered": len(times), "correct": len(times),
-                 "how": HOW}
-    if times:
-        out["upload_to_verdict"] = stats(times)
-        out["p95_upload_to_verdict_s"] = times[min(len(times) - 1, int(0.95 * len(times)))]
-        out["slowest_session_s"] = times[-1]
-    if peak:
-        out["server_peak_rss_mib"] = peak / 2**20
+    out = class_figures(len(clips), times, errors, peak, HOW)
     if RETRIES:
         out["http_retries"] = list(RETRIES)
-    if errors:
-        out["errors"] = errors
     return out
 
 

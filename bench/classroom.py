@@ -117,11 +117,17 @@ def run_class(bundle_path: Path, clips: list[Path], timeout_s: float = 300.0) ->
             peak = peak_rss_of(srv["pid"])
         finally:
             browser.close()
-    times = sorted(done.values())
-    out: dict = {"sessions": len(clips), "answered": len(done),
-                 "correct": len(done) - sum(": showed" in e for e in errors),
-                 "how": "Playwright browser contexts in Debian chromium, one Streamlit session "
-                        "each, uploading at once"}
+    return class_figures(len(clips), list(done.values()), errors, peak,
+                         "Playwright browser contexts in Debian chromium, one Streamlit "
+                         "session each, uploading at once")
+
+
+def class_figures(sessions: int, times: list[float], errors: list[str], peak, how: str) -> dict:
+    """A class run's figures: `times` of the sessions that showed a verdict (right or wrong;
+    a wrong one has an error naming it, "...: showed ..."), the server's peak RSS in bytes."""
+    times = sorted(times)
+    out: dict = {"sessions": sessions, "answered": len(times),
+                 "correct": len(times) - sum(": showed" in e for e in errors), "how": how}
     if times:
         out["upload_to_verdict"] = stats(times)
         out["p95_upload_to_verdict_s"] = times[min(len(times) - 1, int(0.95 * len(times)))]

@@ -81,9 +81,10 @@ def warm_up() -> None:
     """Warm the prediction path in background threads as soon as the app starts: the bundle's
     Predictor in one, and in the other librosa's feature modules (1.5 s of imports), the
     musicnn networks' ONNX sessions (shared per process) and each feature kind's first call
-    on 4 s of synthetic noise. A first upload waits only for the Predictor (about a second);
-    its own features share the rest. TensorFlow is not imported here (only the saliency page
-    needs it): its 4 s of CPU slowed the first answer by as much."""
+    on 4 s of synthetic noise. A first upload waits only for the Predictor (about 0.3 s: the
+    models the verdict needs); its own features share the rest. TensorFlow is not imported
+    here (only the saliency page needs it): its 4 s of CPU slowed the first answer by as
+    much."""
     global _WARMING
     if _WARMING:
         return
