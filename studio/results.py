@@ -84,10 +84,8 @@ def verdict_rows(report: ReportLike) -> list[dict]:
 
 # what each model is, in a sentence a class can follow
 PLAIN_WORDS = {
-    "ensemble": "Genre Studio's answer: it combines the models below that help on music they "
-                "never heard, each weighted by how much it helps (a model that adds almost "
-                "nothing is left out; the model card's details name them), and says \"not "
-                "sure\" when its confidence is too low.",
+    "ensemble": "Genre Studio's answer: the models below that help, each weighted by how "
+                "much it helps, and \"not sure\" when its confidence is too low.",
     "musicnn4": "Four networks trained on hundreds of thousands of songs to describe music "
                 "(\"guitar\", \"fast\", \"jazz\"...); a small classifier turns what they hear "
                 "into our ten genres.",
