@@ -123,7 +123,7 @@ def warm_up() -> None:
         for loaded in list(_LOADED.values()):
             # the models no first answer needs (a first clip's last stage starts them itself)
             if not interrupted:
-                getattr(loaded.bundle.models, "start_deferred", lambda: None)()
+                loaded.bundle.start_deferred_loads()
             with contextlib.suppress(GenreError):
                 loaded.wait_models()
         _freeze_heap()

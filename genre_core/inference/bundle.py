@@ -64,6 +64,29 @@ class Bundle:
         entry = self.meta.get("models", {}).get(name, {})
         return entry["feature"] if "feature" in entry else self.models[name].feature
 
+    def verdict_models(self) -> list[str]:
+        """The models the calibrated verdict needs (see `verdict_models`)."""
+        return verdict_models(self.models, self.feature_of, self.ensemble)
+
+    def start_deferred_loads(self) -> None:
+        """Start loading the models load_bundle(verdict_first=True) held back (none else)."""
+        if isinstance(self.models, LazyModels):
+            self.models.start_deferred()
+
+
+def verdict_models(names: Iterable[str], feature_of: Callable[[str], str],
+                   ensemble: Ensemble | None) -> list[str]:
+    """The models, of `names` and in their order, that a calibrated verdict needs: the
+    ensemble's members and the fast models (inputs in milliseconds, shown first); every model
+    when there is no ensemble. A model whose feature kind is unknown counts as needed."""
+    from genre_core.features.registry import KINDS
+
+    def needed(name: str) -> bool:
+        kind = KINDS.get(feature_of(name))
+        return ensemble is None or name in ensemble.members or kind is None or kind.fast
+
+    return [n for n in names if needed(n)]
+
 
 def _write_json(path: Path, data) -> None:
     path.write_text(json.dumps(data, indent=1, default=float))
@@ -239,7 +262,7 @@ def load_bundle(folder: str | os.PathLike | None = None, names: list[str] | None
     returns at once and a model's load error is raised when that model is first read from
     `bundle.models`; with `verdict_first=True` as well, only the models the calibrated verdict
     needs (the ensemble's members and the fast models) start at once, the others when first
-    read or on `bundle.models.start_deferred()`."""
+    read or on `bundle.start_deferred_loads()`."""
     folder = Path(folder) if folder else DEFAULT_BUNDLE
     check_allowed(folder, allowed)
     if not folder.exists():
@@ -275,14 +298,9 @@ def load_bundle(folder: str | os.PathLike | None = None, names: list[str] | None
         raise GenreError(f"{folder}: bundle holds none of the requested models")
     ensemble = _load_ensemble(folder, meta["labels"], set(loaders))
     deferred: set[str] = set()
-    if lazy and verdict_first and ensemble is not None:
-        from genre_core.features.registry import KINDS
-
-        def fast(name: str) -> bool:
-            kind = KINDS.get(meta["models"][name].get("feature", ""))
-            return kind is None or kind.fast      # unknown: loaded at once, as before
-
-        deferred = {n for n in loaders if n not in ensemble.members and not fast(n)}
+    if lazy and verdict_first:         # what the verdict does not need waits until asked
+        feature = {n: meta["models"][n].get("feature", "") for n in loaders}
+        deferred = set(loaders) - set(verdict_models(loaders, feature.__getitem__, ensemble))
     models = LazyModels(loaders, deferred)
     return Bundle(folder, meta["labels"], FeatureConfig.from_dict(meta["feature_config"]),
                   models if lazy else dict(models.wait()), report, meta, ensemble)

@@ -207,11 +207,12 @@ class Predictor:
             return {kind: f.result() for kind, f in futures.items()}
 
     def predict_clip(self, clip: Clip, features: dict[str, np.ndarray] | None = None,
-                     models: list[str] | None = None,
-                     whole_domain: bool | None = None) -> Prediction:
+                     models: list[str] | None = None, whole_domain: bool | None = None,
+                     domain: DomainCheck | None = None) -> Prediction:
         """Every model's prediction, or only `models`' (the ensemble is added when all its
         members are among them). The domain judgement is the whole one (with the distance to
-        the training music) for every model's prediction, or when `whole_domain` says so."""
+        the training music) for every model's prediction, or when `whole_domain` says so;
+        `domain`: a whole one already made for this clip (the staged prediction's)."""
         names = list(self.bundle.models) if models is None else [
             n for n in self.bundle.models if n in models]
         timings: dict[str, float] = {}
@@ -241,20 +242,17 @@ class Predictor:
         tag_sets = clip_tag_sets(features)
         tags = tag_sets.get(MSD_VOCABULARY, {})
         clip_units = musicnn_units(features)
-        t = time.perf_counter()
-        whole = models is None if whole_domain is None else whole_domain
-        domain = self.domain(clip, clip_units, whole=whole)
-        timings["domain"] = time.perf_counter() - t
+        if domain is None:
+            t = time.perf_counter()
+            whole = models is None if whole_domain is None else whole_domain
+            domain = self.domain(clip, clip_units, whole=whole)
+            timings["domain"] = time.perf_counter() - t
         return Prediction(clip, self.labels, out, timings, tags, tag_sets, clip_units, domain)
 
     def verdict_models(self) -> list[str]:
         """The models the calibrated verdict needs: the fast ones and the ensemble's members
         (every model when the bundle has no ensemble)."""
-        ens = self.bundle.ensemble
-        if ens is None:
-            return list(self.bundle.models)
-        needed = set(self.fast_models()) | set(ens.members)
-        return [n for n in self.bundle.models if n in needed]
+        return self.bundle.verdict_models()
 
     def predict_staged(self, clip: Clip, on_first=None, on_verdict=None) -> Prediction:
         """Every model's prediction, as `predict_clip`, with its inputs computed in three
@@ -270,10 +268,11 @@ class Predictor:
                   (list(self.bundle.models), None, True)]
         timings: dict[str, float] = {}
         features: dict[str, np.ndarray] = {}
+        judged = None          # the verdict stage's domain judgement, reused at the end
         t = time.perf_counter()
         for names, hand_over, whole_domain in stages:
             if hand_over is None:     # the last stage: models not loaded yet start now
-                getattr(self.bundle.models, "start_deferred", lambda: None)()
+                self.bundle.start_deferred_loads()
             kinds = sorted({self.bundle.feature_of(n) for n in names} - set(features))
             if kinds and hand_over is None and on_verdict is not None:
                 # nobody waits for these once the verdict is out: at low priority
@@ -283,12 +282,15 @@ class Predictor:
                 features.update(self.features(clip, timings, kinds))
             if hand_over is not None and names and set(features) < set(self.kinds):
                 try:                    # an early look, while inputs are still to come
-                    hand_over(self.predict_clip(clip, features=dict(features), models=names,
-                                                whole_domain=whole_domain))
+                    early = self.predict_clip(clip, features=dict(features), models=names,
+                                              whole_domain=whole_domain)
+                    if whole_domain:
+                        judged, timings["domain"] = early.domain, early.timings["domain"]
+                    hand_over(early)
                 except Exception:  # noqa: BLE001 - an early look only; the answer goes on
                     pass
         timings["extract"] = time.perf_counter() - t
-        prediction = self.predict_clip(clip, features=features)
+        prediction = self.predict_clip(clip, features=features, domain=judged)
         prediction.timings = {**timings, **prediction.timings}
         return prediction
 

@@ -93,7 +93,9 @@ def test_the_verdict_is_handed_over_before_the_models_outside_the_ensemble():
     assert "ensemble" in early.models and "features" not in early.models
     assert "extract:kaggle" not in early.timings and "extract:kaggle" in staged.timings
     assert early.verdict == staged.verdict
-    assert early.domain == staged.domain
+    # the staged prediction reuses the early domain judgement: it is the whole prediction's
+    full = p.predict_clip(clip)
+    assert early.domain == staged.domain == full.domain and staged.verdict == full.verdict
     np.testing.assert_allclose(early.models["ensemble"].segment_probabilities,
                                staged.models["ensemble"].segment_probabilities, atol=1e-6)
 
