@@ -12,9 +12,9 @@ than integrated gradients or Grad-CAM:
 * its unit is the one a class can read: "hide these 0.3 s of these bands and the metal
   probability falls by 20 points" - positive = evidence *for* the genre, negative =
   evidence against it;
-* it costs one batch of forward passes: 0.1-0.35 s for the CNN (234 variants), 11-17 s for
-  musicnn (121 variants; measured on the shared 2-core development machine), fine for one
-  segment on demand.
+* it costs one batch of forward passes: 0.1-0.35 s for the CNN (234 variants), about 1.3 s
+  for the four-network musicnn model (24 variants through four ONNX networks; measured on
+  the shared 2-core development machine), fine for one segment on demand.
 
 Neutral values: for MFCC models the training mean of each coefficient (the "average frame",
 which standardises to 0); for musicnn's log-compressed mel, 0, i.e. silence in that
@@ -132,7 +132,7 @@ def _patch_units(feature: str, backbone=None):
     from genre_core.features.musicnn import zoo
 
     # the networks as prediction runs them (ONNX Runtime, no TensorFlow: 16 s -> a few s for
-    # musicnn4's 36 variants on two cores)
+    # musicnn4's 24 variants on two cores)
     if feature == "musicnn":
         net = backbone if backbone is not None else zoo.serving_network("MSD_musicnn")
         return lambda batch: np.concatenate(mb.run_batched(net, batch), axis=1)
@@ -144,20 +144,24 @@ def _patch_units(feature: str, backbone=None):
 
 
 def musicnn_saliency(model, samples: np.ndarray, sample_rate: int, index: int,
-                     window: tuple[int, int] = (32, 16), stride: tuple[int, int] | None = None,
-                     backbone=None) -> Saliency:
-    """A musicnn-family transfer model on segment `index`'s mel patch: rectangles of 32
-    frames (0.5 s) x 16 mel bands occluded with silence; each variant goes through the
-    backbone(s) and the genre classifier. Half-overlapping for one network (121 variants:
-    11-17 s on two busy CPU cores), side by side for the four-network model (36 variants
-    through four networks)."""
+                     window: tuple[int, int] | None = None,
+                     stride: tuple[int, int] | None = None, backbone=None) -> Saliency:
+    """A musicnn-family transfer model on segment `index`'s mel patch: rectangles of the
+    patch occluded with silence; each variant goes through the backbone(s) and the genre
+    classifier. One network: 32 frames (0.5 s) x 16 mel bands, half-overlapping (121
+    variants). The four-network model pays four networks per variant (about 50 ms on two
+    cores), so its rectangles sit side by side and are 47 frames (0.75 s) x 16 bands: 24
+    variants, the same six frequency strips as 0.5-s tiles at two thirds of the cost
+    (1.9 s -> 1.3 s of networks; the page's target is 3 s on a busy 2-core server)."""
     librosa_ready()
     import librosa
 
     from genre_core.features.musicnn import backbone as mb
 
+    one_network = model.feature == "musicnn"
+    window = window or ((32, 16) if one_network else (47, 16))
     if stride is None:
-        stride = (window[0] // 2, window[1] // 2) if model.feature == "musicnn" else window
+        stride = (window[0] // 2, window[1] // 2) if one_network else window
     units = _patch_units(model.feature, backbone)
     patch, start = musicnn_patch(samples, sample_rate, index)
 

@@ -167,9 +167,11 @@ def test_four_network_saliency_runs_on_a_mel_patch():
     class Fake:                      # a "classifier" on the four networks' first two tags
         feature = "musicnn4"
         labels = ["rock", "pop", "other"]
+        rows = 0
 
-        @staticmethod
-        def predict_proba(X):
+        @classmethod
+        def predict_proba(cls, X):
+            cls.rows += len(X)
             logits = np.stack([5 * X[:, 0], 5 * X[:, 1], np.zeros(len(X))], axis=1)
             e = np.exp(logits - logits.max(axis=1, keepdims=True))
             return e / e.sum(axis=1, keepdims=True)
@@ -180,3 +182,5 @@ def test_four_network_saliency_runs_on_a_mel_patch():
     assert abs(s.times[0] - 187 * 256 / 16000) < 1e-6          # segment 2 starts near 3 s
     assert set(s.genres) <= set(Fake.labels) and s.probabilities[0] >= s.probabilities[1]
     assert np.abs(s.maps).max() > 0                            # hiding sound changes the tags
+    # the clip itself + 4 x 6 side-by-side rectangles of 0.75 s x 16 bands covering the patch
+    assert Fake.rows == 1 + 24 and s.window == (47, 16)
