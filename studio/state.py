@@ -20,6 +20,7 @@ import streamlit as st
 from genre_core.config import FeatureConfig
 from genre_core.errors import GenreError
 from genre_core.inference.cache import content_hash
+from studio import background
 from studio.chosen_clip import ChosenClip
 
 DATA_KEY = "data_path"          # local mode: the typed path(s); else the chosen dataset name
@@ -89,7 +90,6 @@ def warm_up() -> None:
     if _WARMING:
         return
     _WARMING = True
-    import threading
 
     def _load():
         time.sleep(0.1)   # the page's own requests first
@@ -113,7 +113,7 @@ def warm_up() -> None:
             kinds = ({m.get("feature") for m in meta[0].get("models", {}).values()}
                      if meta else set(serving_kinds())) & set(serving_kinds())
             for kind in sorted(kinds, key=lambda k: (k == "kaggle", k)):   # the table last
-                if _PREFETCHED:             # a real clip is being analysed: it warms the rest
+                if background.any_started():    # a real clip is being analysed: it warms the rest
                     interrupted = True
                     break
                 extract(kind, noise)
@@ -469,43 +469,12 @@ def clip_feature(kind: str, clip=None):
                     clip.samples)
 
 
-# Every model's prediction started in the background as soon as a clip is chosen (after the
-# page that chose it is drawn), so Compare finds it done or under way. Keyed by the clip's
-# content, the bundle and its stamp (the same bytes give the same answer to anyone); two
-# threads for the two cores, the last few kept.
-_PREFETCHED: dict = {}
-_EARLY: dict = {}          # the same keys: a prefetch's early answers (EarlyAnswers)
+# Every model's prediction runs in the background (studio.background) as soon as a clip is
+# decoded; these wrappers key it by the session's clip and bundle.
 
-
-class Handover:
-    """One early answer of a background prediction, handed over between threads."""
-
-    def __init__(self) -> None:
-        self.ready = threading.Event()
-        self.prediction = None
-
-    def put(self, prediction) -> None:
-        self.prediction = prediction
-        self.ready.set()
-
-
-class EarlyAnswers:
-    """What a background prediction hands over before it ends: the fast models' answers
-    (`first`), then the ensemble members' answers with the calibrated verdict (`verdict`)."""
-
-    def __init__(self) -> None:
-        self.first, self.verdict = Handover(), Handover()
-
-
-_PREFETCH_KEEP = 64       # finished answers kept (a Prediction holds its 30-s clip: ~3 MB)
-_PREFETCH_LOCK = threading.Lock()
-
-
-@functools.lru_cache(maxsize=1)
-def _prefetch_pool():
-    from concurrent.futures import ThreadPoolExecutor
-
-    return ThreadPoolExecutor(max_workers=2, thread_name_prefix="genre-prefetch")
+def _prediction_key(digest: str | None = None) -> tuple:
+    folder = bundle_path()
+    return (digest or clip_digest() or "", folder, bundle_stamp(folder))
 
 
 def prefetch_prediction() -> None:
@@ -521,94 +490,47 @@ def prefetch_prediction() -> None:
 
 
 def _start_prefetch(digest: str, clip) -> None:
-    folder = bundle_path()
+    key = _prediction_key(digest)
+    folder, stamp = key[1], key[2]
     if not Path(folder).exists():
         return
-    key = (digest, folder, bundle_stamp(folder))
-    if (folder, key[2]) not in _LOADED and not _WARMING:
+    if (folder, stamp) not in _LOADED and not _WARMING:
         return                                # nothing loads it: Compare predicts itself
-    with _PREFETCH_LOCK:
-        if key in _PREFETCHED:
-            return
-        early = EarlyAnswers()
-        _PREFETCHED[key] = _prefetch_pool().submit(_predict_when_loaded, (folder, key[2]),
-                                                   clip, early)
-        _EARLY[key] = early
-        # the oldest finished answers go; one still being computed is never dropped (its
-        # page would compute it a second time beside it)
-        done = [k for k, f in _PREFETCHED.items() if f.done()]
-        for k in done[:max(0, len(_PREFETCHED) - _PREFETCH_KEEP)]:
-            _EARLY.pop(k, None)
-            _PREFETCHED.pop(k, None)
-
-
-def _predict_when_loaded(loaded_key: tuple, clip, early: EarlyAnswers, wait_s: float = 60.0):
-    """The staged prediction with the bundle's Predictor, waiting for the warm-up to finish
-    loading it when a first upload comes before (no Streamlit call in this thread); a
-    GenreError when it never appears, and the page then predicts itself."""
-    deadline = time.monotonic() + wait_s
-    while (loaded := _LOADED.get(loaded_key)) is None:
-        if time.monotonic() > deadline or (_WARM_DONE.is_set() and loaded_key not in _LOADED):
-            raise GenreError("the models were not loaded in the background")
-        time.sleep(0.05)
-    return loaded.predict_staged(clip, early.first.put, early.verdict.put)
-
-
-def _prefetched(digest: str, folder: str, stamp: str):
-    with _PREFETCH_LOCK:
-        return _PREFETCHED.get((digest, folder, stamp))
+    background.start(key, clip, loaded=lambda: _LOADED.get((folder, stamp)),
+                     given_up=lambda: _WARM_DONE.is_set() and (folder, stamp) not in _LOADED)
 
 
 def prefetch_done() -> bool:
     """Whether the chosen clip's background prediction has finished (without error)."""
-    folder = bundle_path()
-    future = _prefetched(clip_digest() or "", folder, bundle_stamp(folder))
-    return future is not None and future.done() and future.exception() is None
+    return background.succeeded(_prediction_key())
 
 
 def first_answers(timeout: float = 10.0):
     """The fast models' answers of the chosen clip's background prediction: waits until they
     exist (or the whole prediction is done, or `timeout`); None when there are none."""
-    return _early_answer("first", timeout)
+    return background.early_answer(_prediction_key(), "first", timeout)
 
 
 def verdict_answers(timeout: float = 30.0):
     """The ensemble members' answers with the calibrated verdict, from the chosen clip's
     background prediction, before its other models are done: waits as `first_answers`."""
-    return _early_answer("verdict", timeout)
-
-
-def _early_answer(which: str, timeout: float):
-    folder = bundle_path()
-    key = (clip_digest() or "", folder, bundle_stamp(folder))
-    with _PREFETCH_LOCK:
-        early, future = _EARLY.get(key), _PREFETCHED.get(key)
-    if early is None or future is None:
-        return None
-    handover = getattr(early, which)
-    deadline = time.monotonic() + timeout
-    while not handover.ready.wait(0.05):
-        if future.done() or time.monotonic() > deadline:
-            return handover.prediction
-    return handover.prediction
+    return background.early_answer(_prediction_key(), "verdict", timeout)
 
 
 def prefetch_under_way() -> bool:
     """Whether the chosen clip's background prediction has started and not failed (running or
     done): then the page waits for it instead of computing the fast models a second time."""
-    folder = bundle_path()
-    future = _prefetched(clip_digest() or "", folder, bundle_stamp(folder))
-    return future is not None and not (future.done() and future.exception() is not None)
+    return background.under_way(_prediction_key())
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _predict(digest: str, folder: str, stamp: str, fast_only: bool, _predictor, _clip):
     if fast_only:
         return _predictor.predict_clip(_clip, models=_predictor.fast_models())
-    future = _prefetched(digest, folder, stamp)
-    if future is None:   # every full prediction runs in the background pool: a class of 30
-        _start_prefetch(digest, _clip)       # asking at once computes two at a time, bounded
-        future = _prefetched(digest, folder, stamp)
+    key = (digest, folder, stamp)
+    if background.future(key) is None:   # every full prediction runs in the background pool:
+        _start_prefetch(digest, _clip)   # a class of 30 asking at once computes two at a time
+    future = background.future(key)
     if future is not None:
         try:
             return future.result()       # started when the clip was chosen: done or nearly

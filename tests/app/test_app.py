@@ -112,11 +112,11 @@ def test_features_page_shows_the_mel_cnns_input(make_app):
 def test_the_answer_is_under_way_before_compare_asks(make_app):
     """Once a clip is chosen, every model's prediction starts in the background (as soon as
     it is decoded, keyed by the clip's content); Compare then shows that prediction."""
-    from studio import state as app_state
+    from studio import background
 
     at = make_app("listen", clip=tone_wav(7.0, amplitude=0.3))
     digest = at.session_state["chosen_clip"].digest
-    futures = [f for key, f in app_state._PREFETCHED.items() if key[0] == digest]
+    futures = [f for key, f in background._FUTURES.items() if key[0] == digest]
     assert len(futures) == 1
     prediction = futures[0].result(timeout=180)
     at.switch_page("app_pages/compare.py").run()
