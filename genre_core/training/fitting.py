@@ -26,19 +26,34 @@ def stack(ids: list[str], features: dict[str, np.ndarray], genre_of: dict[str, s
 def soft_targets(ids: list[str], features, genre_of, labels, teacher: dict[str, np.ndarray],
                  weight: float = 0.5) -> np.ndarray:
     """Per unit: (1 - weight) x the one-hot label + weight x the teacher's probabilities for
-    its track (Hinton et al. 2015, "Distilling the Knowledge in a Neural Network")."""
+    that unit (Hinton et al. 2015, "Distilling the Knowledge in a Neural Network"). A
+    teacher entry is either one vector for the whole track or one row per teacher unit."""
     eye = np.eye(len(labels), dtype=np.float32)
-    rows = [np.repeat(((1 - weight) * eye[labels.index(genre_of[i])]
-                       + weight * teacher[i])[None], len(features[i]), axis=0) for i in ids]
+    rows = [(1 - weight) * eye[labels.index(genre_of[i])][None]
+            + weight * _aligned(teacher[i], len(features[i])) for i in ids]
     return np.concatenate(rows).astype(np.float32) if rows else np.zeros((0, len(labels)))
+
+
+def _aligned(teacher: np.ndarray, n_units: int) -> np.ndarray:
+    """(n_units, n_labels) teacher probabilities: a track's vector repeated, or the
+    teacher's own units (3-s patches) matched to the student's by position in the clip."""
+    teacher = np.asarray(teacher, dtype=np.float32)
+    if teacher.ndim == 1:
+        return np.repeat(teacher[None], n_units, axis=0)
+    index = np.minimum(np.arange(n_units) * len(teacher) // max(1, n_units), len(teacher) - 1)
+    return teacher[index]
 
 
 def teacher_probabilities(teacher_family: str, ids: list[str], teacher_features, genre_of,
                           labels, groups: dict[str, str], config: TrainConfig,
                           folds: int = 5) -> dict[str, np.ndarray]:
-    """Out-of-fold track probabilities of `ids` from the teacher family, folds grouped by
-    artist *within* these ids: a student fold's test tracks never shape its targets, and no
-    training track's target comes from a teacher that saw it."""
+    """Out-of-fold probabilities of `ids` from the teacher family, one row per teacher unit
+    (musicnn4: per 3-s patch, the same stretch of the clip as the student's 3-s segment),
+    folds grouped by artist *within* these ids: a student fold's test tracks never shape its
+    targets, and no training track's target comes from a teacher that saw it. Per segment,
+    not the track's mean: each segment learns what the teacher heard in it (10 artist folds
+    over both views, MLP: GTZAN 34.3 -> 37.7 %, real 34.6 -> 36.5 % against the track's
+    mean)."""
     from sklearn.model_selection import GroupKFold
 
     ids = list(ids)
@@ -47,8 +62,7 @@ def teacher_probabilities(teacher_family: str, ids: list[str], teacher_features,
     for a, b in GroupKFold(k).split(ids, groups=[groups[i] for i in ids]):
         model, _, _ = fit_model(teacher_family, "corrected", [ids[j] for j in a], [],
                                 teacher_features, genre_of, labels, config)
-        out.update({t: p.mean(axis=0) for t, p in
-                    predict_tracks(model, [ids[j] for j in b], teacher_features).items()})
+        out.update(predict_tracks(model, [ids[j] for j in b], teacher_features))
     return out
 
 
@@ -56,7 +70,8 @@ def fit_model(family: str, variant: str, train_ids, valid_ids, features, genre_o
               config: TrainConfig, progress=False, augment=None,
               teacher=None) -> tuple[GenreModel, dict, float]:
     """Fit one model; returns (model, history, seconds). `teacher(train_ids + valid_ids)`
-    gives track probabilities to distil (soft targets) into the model."""
+    gives the teacher's probabilities (per unit or per track) to distil (soft targets) into
+    the model."""
     Xtr, ytr = stack(train_ids, features, genre_of, labels)
     Xva, yva = stack(valid_ids, features, genre_of, labels)
     if teacher is not None:

@@ -176,17 +176,33 @@ def musicnn_saliency(model, samples: np.ndarray, sample_rate: int, index: int,
                     [int(round(f)) for f in freqs], window)
 
 
+def _span(values: np.ndarray, k: int, size: int) -> tuple[int, int]:
+    """First and last index of the stretch around k that one rectangle explains: the run of
+    equal values holding k when it is over half a rectangle wide (side-by-side rectangles
+    give each of their cells the same value; overlapping ones change it every stride, at
+    most half a rectangle), else `size` cells centred on k."""
+    lo = hi = k
+    same = np.isclose(values, values[k], rtol=1e-9, atol=1e-12)
+    while lo > 0 and same[lo - 1]:
+        lo -= 1
+    while hi < len(values) - 1 and same[hi + 1]:
+        hi += 1
+    if hi - lo + 1 > min(size, len(values)) // 2:
+        return lo, hi
+    return max(0, k - size // 2), min(len(values) - 1, k + size // 2)
+
+
 def summary(s: Saliency, k: int = 0) -> str:
     """One sentence: where the strongest evidence for genre k sits (time span and bins)."""
     m = s.maps[k]
     i, j = (int(v) for v in np.unravel_index(int(np.argmax(m)), m.shape))
-    h, w = s.window
-    t0 = float(s.times[max(0, i - h // 2)])
-    t1 = float(s.times[min(len(s.times) - 1, i + h // 2)])
-    what = (f"MFCC coefficients {max(0, j - w // 2)}–{min(m.shape[1] - 1, j + w // 2)}"
-            if s.feature == "mfcc" else
-            f"{s.bins[max(0, j - w // 2)]}–{s.bins[min(m.shape[1] - 1, j + w // 2)]} Hz")
     if m[i, j] <= 0:
         return f"No region pushes the model toward {s.genres[k]}."
+    h, w = s.window
+    r0, r1 = _span(m[:, j], i, h)
+    c0, c1 = _span(m[i, :], j, w)
+    t0, t1 = float(s.times[r0]), float(s.times[r1])
+    what = (f"MFCC coefficients {c0}–{c1}" if s.feature == "mfcc" else
+            f"{s.bins[c0]}–{s.bins[c1]} Hz")
     return (f"Strongest evidence for {s.genres[k]}: {t0:.1f}–{t1:.1f} s, {what} "
             f"(hiding it lowers {s.genres[k]} by {100 * m[i, j]:.0f} percentage point(s)).")

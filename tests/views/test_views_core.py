@@ -182,5 +182,10 @@ def test_four_network_saliency_runs_on_a_mel_patch():
     assert abs(s.times[0] - 187 * 256 / 16000) < 1e-6          # segment 2 starts near 3 s
     assert set(s.genres) <= set(Fake.labels) and s.probabilities[0] >= s.probabilities[1]
     assert np.abs(s.maps).max() > 0                            # hiding sound changes the tags
+    # the sentence names one whole rectangle: 0.75 s wide, starting on a rectangle's edge
+    text = saliency.summary(s, 0)
+    t0, t1 = (float(v) for v in text.split(": ")[1].split(" s,")[0].split("–"))
+    starts = [s.times[0] + p * 256 / 16000 for p in (0, 47, 94, 140)]
+    assert min(abs(t0 - a) for a in starts) < 0.06 and abs((t1 - t0) - 46 * 256 / 16000) < 0.06, text
     # the clip itself + 4 x 6 side-by-side rectangles of 0.75 s x 16 bands covering the patch
     assert Fake.rows == 1 + 24 and s.window == (47, 16)
