@@ -62,15 +62,15 @@ python -m genre_core train "${BOTH[@]}" --models musicnn4 --variants corrected \
 #    musicnn_tags family is trained with --models musicnn_tags and joins the ensemble if
 #    it is in the bundle)
 #    then the seed's segment models on both, 10 artist folds over both (one group per artist
-#    across the two; about 40 min): each plain and distilled from musicnn4 (soft targets: half
-#    the label, half musicnn4's out-of-fold probabilities within the fold's training tracks);
-#    shipped: the distilled CNN (docs/results.md: better on both views), the MLP and the LSTM
-#    plain (distillation changed them by a track or less); final fits on all 308 clips
+#    across the two; about 45 min): each plain and distilled from musicnn4 (soft targets: half
+#    the label, half musicnn4's out-of-fold probability for the same 3-s stretch of the clip,
+#    from teachers fitted within the fold's training tracks); shipped: the distilled CNN and
+#    MLP (docs/results.md), the LSTM plain (distilled: real -1.0); final fits on all 308 clips
 python -m genre_core train "${BOTH[@]}" --models cnn,mlp,lstm --variants corrected,distilled \
     --distill-from musicnn4 --split artist --artist-folds 10 --no-final --out "$TMP"
-python -m genre_core train "${BOTH[@]}" --models cnn --final-variant distilled \
+python -m genre_core train "${BOTH[@]}" --models cnn,mlp --final-variant distilled \
     --distill-from musicnn4 --split none --out "$TMP"
-python -m genre_core train "${BOTH[@]}" --models mlp,lstm --split none --out "$TMP"
+python -m genre_core train "${BOTH[@]}" --models lstm --split none --out "$TMP"
 #    (the mel CNN on both with its copies, --models cnn_mel --augment --augment-only
 #    --artist-folds 10, was measured and not kept: on the same 87 real clips 2 tracks fewer)
 # 5. the calibrated ensemble over every model's out-of-fold track probabilities of both views:

@@ -268,7 +268,9 @@ def test_the_app_helpers_take_a_report_or_its_json_alike(shipped):
                sup.data_summary, results.verdict_rows):
         assert fn(report) == fn(shipped)
     assert results.view_rows(report, meta) == results.view_rows(shipped, meta)
-    assert sup.preferred_evaluation(shipped, "mlp") == _old_preferred_evaluation(shipped, "mlp")
+    for model in ("mlp", "lstm"):       # one shipped distilled, one plain
+        assert sup.preferred_evaluation(shipped, model) == _old_preferred_evaluation(
+            shipped, model, shipped["models"][model].get("variant") or "corrected")
     assert sup.misclassified_table(report, split="artist").equals(
         sup.misclassified_table(shipped, split="artist"))
 
