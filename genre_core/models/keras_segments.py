@@ -31,8 +31,9 @@ class EpochProgress:
 
             def on_epoch_end(self, epoch, logs=None):
                 logs = logs or {}
-                self.bar.set_postfix(loss=f"{logs.get('loss', 0):.3f}",
-                                     val_acc=f"{logs.get('val_accuracy', float('nan')):.3f}")
+                # soft targets (distillation) name the metric categorical_accuracy
+                acc = logs.get("val_accuracy", logs.get("val_categorical_accuracy", float("nan")))
+                self.bar.set_postfix(loss=f"{logs.get('loss', 0):.3f}", val_acc=f"{acc:.3f}")
                 self.bar.update()
 
             def on_train_end(self, logs=None):
