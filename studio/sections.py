@@ -295,10 +295,12 @@ def saliency_section(clip, digest: str, key: str, segment_hint: int | None = Non
     s = _saliency(digest, model, k, state.bundle_path(), predictor, clip.samples,
                   clip.sample_rate)
     start, end = segment_span(k, config)       # saliency's inputs are all 3-s units
-    chart(view_plots.saliency_overlay(
-        s, title=f"{sup.display_name(model)}, segment {k + 1} ({start:g}–"
-                 f"{end:g} s): what pushed it toward each genre"),
-        key=f"{key}_chart", name=f"saliency-{model}-segment{k + 1}")
+    # the heading in the page, not in the figure: it wraps, and presentation mode enlarges it
+    # (a figure title that long ran under the chart's toolbar)
+    st.markdown(f"**{plain(sup.display_name(model))}, segment {k + 1} ({start:g}–{end:g} s): what "
+                "pushed it toward each genre**")
+    chart(view_plots.saliency_overlay(s), key=f"{key}_chart",
+          name=f"saliency-{model}-segment{k + 1}")
     st.markdown("- " + saliency.summary(s, 0) + "\n- " + saliency.summary(s, 1))
     st.caption("Occlusion: each small rectangle of the model's input (" +
                ("MFCCs" if s.feature == "mfcc" else "musicnn's mel spectrogram"
