@@ -316,6 +316,8 @@ class Evaluation(_Record):
     reliability_before: list[dict[str, float]] | None = _f("list")
     reliability_after: list[dict[str, float]] | None = _f("list")
     members: list[str] | None = _f("list")
+    teacher: str | None = _f("str")                  # a distilled model's teacher family
+    teacher_weight: float | None = _f("number")      # its share of the soft targets
     seconds: float | None = _f("number")
     fit_seconds: list[float] | None = _f("list")
     epochs: list[int] | None = _f("list")

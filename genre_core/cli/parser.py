@@ -13,6 +13,17 @@ from genre_core.errors import GenreError
 from genre_core.models import FAMILIES  # the registry only: no model module is imported
 
 
+def _share(text: str) -> float:
+    """A number from 0 to 1 (argparse reports anything else in one line)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number from 0 to 1")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m genre_core",
                                      description="Genre Studio: music genre classification on "
@@ -43,8 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--splits-dir", default=None, help="folder with {train,valid,test}_filtered.txt")
     p.add_argument("--distill-from", default=None, metavar="FAMILY",
                    help="teacher for the 'distilled' variant of the MFCC models (e.g. "
-                        "musicnn4): soft targets = half the label, half the teacher's "
-                        "out-of-fold probabilities")
+                        "musicnn4): soft targets mix the label and the teacher's "
+                        "out-of-fold probabilities for the same 3-s segment")
+    p.add_argument("--distill-weight", type=_share, default=0.5, metavar="W",
+                   help="the teacher's share of the soft targets, 0-1 (default 0.5)")
     p.add_argument("--final-variant", default="corrected", choices=["corrected", "distilled"],
                    help="variant of the MFCC models fitted for the bundle (default corrected)")
     p.add_argument("--augment", action="store_true",

@@ -78,7 +78,8 @@ def fit_model(family: str, variant: str, train_ids, valid_ids, features, genre_o
         if augment is not None:
             raise ValueError("distillation with augmentation is not supported")
         probs = teacher(list(train_ids) + list(valid_ids))
-        ytr = soft_targets(list(train_ids), features, genre_of, labels, probs)
+        ytr = soft_targets(list(train_ids), features, genre_of, labels, probs,
+                           weight=config.distill_weight)
         yva = np.eye(len(labels), dtype=np.float32)[yva]
     if augment is not None:   # training tracks only: test/valid units are never augmented
         n_before = len(Xtr)

@@ -234,6 +234,8 @@ def cross_validate_plan(plan: TrainPlan, m: _Material, log: Log = stderr_log,
                                         log=log,
                                         teacher=m.teacher if variant == "distilled" else None)
                     ev["seconds"] = round(time.perf_counter() - start, 1)
+                    if variant == "distilled":
+                        ev["teacher"], ev["teacher_weight"] = plan.distill_from, tc.distill_weight
                     ev["views"] = view_metrics(ev["per_track"], m.views)
                     evaluations.append(ev)
                     say(summary_line(ev) + (" +aug" if aug else ""))
@@ -268,7 +270,10 @@ def fit_finals(plan: TrainPlan, m: _Material, log: Log = stderr_log
         entries[family] = ModelEntry(
             family=family, variant=variant, feature=kind,
             trained_on=f"all {len(ids)} tracks: {len(train_ids)} fit, {len(valid_ids)} held out "
-                       "for early stopping",
+                       "for early stopping" + (
+                           f"; soft targets {tc.distill_weight:.0%} {plan.distill_from}'s "
+                           "out-of-fold probabilities per 3-s segment"
+                           if variant == "distilled" else ""),
             history=history, train_seconds=round(secs, 2), augmented=augment is not None)
     return models, entries
 

@@ -34,6 +34,21 @@ def test_soft_targets_follow_the_teachers_units_by_position():
     np.testing.assert_allclose(y[3:], 0.5 * eye[[2, 2, 2, 2]] + 0.5 * eye[[0, 0, 1, 1]])
 
 
+def test_the_teachers_share_is_a_training_setting():
+    """`train --distill-weight W` sets TrainConfig.distill_weight, and the soft targets give
+    the teacher that share; anything outside 0-1 is refused in one line."""
+    from genre_core.cli.parser import build_parser
+
+    args = build_parser().parse_args(["train", "--data", "x", "--distill-weight", "0.8"])
+    assert args.distill_weight == 0.8
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["train", "--data", "x", "--distill-weight", "1.5"])
+    features, genre_of = {"a": np.zeros((1, 4))}, {"a": "blues"}
+    y = soft_targets(["a"], features, genre_of, LABELS, {"a": np.array([0.0, 0.0, 1.0])},
+                     weight=TrainConfig(distill_weight=0.8).distill_weight)
+    np.testing.assert_allclose(y[0], [0.2, 0.0, 0.8])
+
+
 def test_teacher_probabilities_are_out_of_fold_by_artist():
     """Every track gets the probabilities of a teacher fitted without its artist: with a
     feature that carries the genre the teacher is right; with a feature that carries only
