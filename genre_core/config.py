@@ -74,8 +74,9 @@ class TrainConfig:
     dropout: float = 0.3
     l2: float = 1e-3
     validation_fraction: float = 0.2
-    # the teacher's share of a distilled model's soft targets (the label has the rest): 0.8
-    # beat 0.5 on both views for the CNN (docs/results.md)
+    # the teacher's share of a distilled model's soft targets (the label has the rest); the
+    # shipped CNN uses 0.8 (better than 0.5 and 1.0 on both views), the MLP 0.5
+    # (docs/results.md, tools/train_bundle.sh)
     distill_weight: float = 0.5
 
     def to_dict(self) -> dict:
