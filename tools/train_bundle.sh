@@ -62,14 +62,16 @@ python -m genre_core train "${BOTH[@]}" --models musicnn4 --variants corrected \
 #    musicnn_tags family is trained with --models musicnn_tags and joins the ensemble if
 #    it is in the bundle)
 #    then the seed's segment models on both, 10 artist folds over both (one group per artist
-#    across the two; about 45 min): each plain and distilled from musicnn4 (soft targets: half
-#    the label, half musicnn4's out-of-fold probability for the same 3-s stretch of the clip,
+#    across the two; about 45 min): each plain and distilled from musicnn4 (soft targets: the
+#    label mixed with musicnn4's out-of-fold probability for the same 3-s stretch of the clip,
 #    from teachers fitted within the fold's training tracks); shipped: the distilled CNN and
 #    MLP (docs/results.md), the LSTM plain (distilled: real -1.0); final fits on all 308 clips.
 #    The CNN's teacher takes 80 % of the target (0.5 and 1.0 were lower on both views), the
 #    MLP's 50 % (0.8: real -2.8)
-python -m genre_core train "${BOTH[@]}" --models cnn,mlp,lstm --variants corrected,distilled \
+python -m genre_core train "${BOTH[@]}" --models mlp,lstm --variants corrected,distilled \
     --distill-from musicnn4 --split artist --artist-folds 10 --no-final --out "$TMP"
+python -m genre_core train "${BOTH[@]}" --models cnn --variants corrected --split artist \
+    --artist-folds 10 --no-final --out "$TMP"
 python -m genre_core train "${BOTH[@]}" --models cnn --variants distilled --distill-from musicnn4 \
     --distill-weight 0.8 --split artist --artist-folds 10 --no-final --out "$TMP"
 python -m genre_core train "${BOTH[@]}" --models cnn --final-variant distilled \
