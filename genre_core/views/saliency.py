@@ -7,7 +7,7 @@ overlap and each cell gets the mean drop of the rectangles covering it. Why occl
 than integrated gradients or Grad-CAM:
 
 * it treats a model as a black box, so one method covers both the CNN (Keras) and the
-  musicnn transfer model, whose genre classifier is a scikit-learn logistic regression on
+  musicnn transfer model, whose genre classifier is a scikit-learn linear head (LDA) on
   the backbone's outputs (no gradient flows through it without re-writing it in TensorFlow);
 * its unit is the one a class can read: "hide these 0.3 s of these bands and the metal
   probability falls by 20 points" - positive = evidence *for* the genre, negative =

@@ -1,5 +1,6 @@
 """The transfer model over all four musicnn networks: column choice, a fit that
-separates genres, exact round trip through a pickle-free .npz, and refusal of a bad file."""
+separates genres with either head, the same probabilities as scikit-learn's, exact round trip
+through a pickle-free .npz, a bundle from before the head choice, and refusal of a bad file."""
 from __future__ import annotations
 
 import numpy as np
@@ -31,9 +32,10 @@ def test_columns_follow_the_chosen_blocks():
                                "blocks": ["taggram", "embedding"]})) == N_COLUMNS
 
 
-def test_fit_separates_genres_and_round_trips(tmp_path):
+@pytest.mark.parametrize("head", ["lda", "logreg"])
+def test_fit_separates_genres_and_round_trips(tmp_path, head):
     X, y = _clips()
-    model = MusicnnMultiModel(LABELS, "corrected", {"C": 0.1})
+    model = MusicnnMultiModel(LABELS, "corrected", {"C": 0.1, "head": head})
     model.fit(X[:45], y[:45], None, None, TrainConfig())
     p = model.predict_proba(X[45:])
     assert p.shape == (15, 3) and np.allclose(p.sum(1), 1, atol=1e-5)
@@ -49,12 +51,47 @@ def test_matches_scikit_learn(tmp_path):
     from sklearn.preprocessing import StandardScaler
 
     X, y = _clips(seed=3)
-    model = MusicnnMultiModel(LABELS, "corrected", {"C": 0.03, "class_weight": None})
+    model = MusicnnMultiModel(LABELS, "corrected",
+                              {"C": 0.03, "class_weight": None, "head": "logreg"})
     model.fit(X, y, None, None, TrainConfig())
     cols = chosen_columns(model.params)
     ref = make_pipeline(StandardScaler(), LogisticRegression(C=0.03, max_iter=5000,
                                                              random_state=42)).fit(X[:, cols], y)
     np.testing.assert_allclose(model.predict_proba(X), ref.predict_proba(X[:, cols]), atol=1e-5)
+
+
+@pytest.mark.parametrize("labels", [LABELS, LABELS[:2]])
+def test_lda_head_matches_scikit_learn(labels):
+    """The shipped head: shrunk LDA with equal priors, applied from its stored arrays."""
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = _clips(seed=5)
+    keep = y < len(labels)
+    X, y = X[keep], y[keep]
+    model = MusicnnMultiModel(labels, "corrected")
+    assert model.params["head"] == "lda"
+    model.fit(X, y, None, None, TrainConfig())
+    cols = chosen_columns(model.params)
+    k = len(labels)
+    ref = make_pipeline(StandardScaler(), LinearDiscriminantAnalysis(
+        solver="lsqr", shrinkage="auto", priors=np.full(k, 1 / k))).fit(X[:, cols], y)
+    np.testing.assert_allclose(model.predict_proba(X), ref.predict_proba(X[:, cols]), atol=1e-5)
+
+
+def test_bundle_from_before_the_head_choice_loads_as_logistic_regression(tmp_path):
+    """Bundles written before params had "head" hold a logistic regression's arrays."""
+    X, y = _clips()
+    model = MusicnnMultiModel(LABELS, "corrected", {"C": 0.1, "head": "logreg"})
+    model.fit(X, y, None, None, TrainConfig())
+    model.save(tmp_path)
+    old_params = {k: v for k, v in model.params.items() if k != "head"}
+    back = MusicnnMultiModel.load(tmp_path, LABELS, "corrected", old_params)
+    assert back.params["head"] == "logreg"
+    np.testing.assert_allclose(back.predict_proba(X), model.predict_proba(X), atol=1e-6)
+    with pytest.raises(GenreError, match="head 'svm'"):
+        MusicnnMultiModel(LABELS, "corrected", {"head": "svm"})
 
 
 def test_mismatched_file_is_refused(tmp_path):
