@@ -67,6 +67,30 @@ def test_temperature_scaling_fixes_overconfidence():
     assert expected_calibration_error(after_probs, y) < before / 2
 
 
+def test_a_few_confidently_wrong_tracks_do_not_decide_the_temperature():
+    """A well-calibrated member plus 3 % of tracks it gets wrong at 0.99999: the log-loss
+    would soften every answer to pay for those few (T well above 1); the Brier score, which
+    fits T, leaves the calibrated member nearly as it is and keeps its ECE low."""
+    rng = np.random.default_rng(7)
+    n, k = 600, len(LABELS)
+    y = rng.integers(0, k, n)
+    conf = rng.uniform(0.4, 0.95, n)                 # calibrated: right with probability conf
+    right = rng.random(n) < conf
+    pred = np.where(right, y, (y + rng.integers(1, k, n)) % k)
+    probs = np.full((n, k), 0.0)
+    probs[np.arange(n), pred] = conf
+    rest = (1 - conf) / (k - 1)
+    probs += np.where(probs == 0, rest[:, None], 0.0)
+    wild = rng.choice(np.flatnonzero(~right), 18, replace=False)
+    probs[wild] = 1e-6 / (k - 1)
+    probs[wild, pred[wild]] = 1 - 1e-6
+    z = np.log(probs)
+    t = fit_temperature(z, y)
+    assert 0.8 < t < 1.3
+    calibrated = np.exp(z / t) / np.exp(z / t).sum(1, keepdims=True)
+    assert expected_calibration_error(calibrated, y) < 0.06
+
+
 def test_nested_evaluation_scores_held_out_groups_and_calibrates():
     oof, y = _members(n=300, seed=1)
     groups = [f"artist{i % 30}" for i in range(len(y))]
@@ -106,7 +130,7 @@ def test_headline_asserts_no_genre_for_what_is_not_music():
 
 def test_save_load_roundtrip_is_json(tmp_path):
     oof, y = _members(n=100)
-    ens = Ensemble.fit(LABELS, oof, y)
+    ens = Ensemble.fit(LABELS, oof, y, min_weight=0.0)     # keep both members
     ens.save(tmp_path)
     data = json.loads((tmp_path / "ensemble.json").read_text())
     assert data["members"] == ["good", "noise"]
