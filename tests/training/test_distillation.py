@@ -77,6 +77,31 @@ def test_teacher_probabilities_are_out_of_fold_by_artist():
     assert np.mean([LABELS[int(blind[t].mean(0).argmax())] == genre_of[t] for t in ids]) < 0.6
 
 
+def test_musicnn4_teaches_with_its_logistic_regression_head(monkeypatch):
+    """The shipped musicnn4 head is LDA; as a teacher it fits the softer logistic regression
+    (TEACHER_PARAMS), whose probabilities taught the CNN more."""
+    from genre_core.models.musicnn_multi import MusicnnMultiModel
+    from genre_core.training import fitting
+
+    heads = []
+    real_fit = MusicnnMultiModel.fit
+
+    def spy(self, *args, **kwargs):
+        heads.append(self.params["head"])
+        return real_fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(MusicnnMultiModel, "fit", spy)
+    rng = np.random.default_rng(1)
+    ids = [f"t{i}" for i in range(30)]
+    genre_of = {t: LABELS[i % 3] for i, t in enumerate(ids)}
+    groups = {t: f"artist{i % 6}" for i, t in enumerate(ids)}
+    feats = {t: rng.normal(size=(3, N_COLUMNS)).astype(np.float32) for t in ids}
+    fitting.teacher_probabilities("musicnn4", ids, feats, genre_of, LABELS, groups,
+                                  TrainConfig(), folds=3)
+    assert heads == ["logreg"] * 3
+    assert MusicnnMultiModel(LABELS).params["head"] == "lda"      # the shipped default
+
+
 @pytest.mark.slow
 def test_saved_keras_model_has_no_optimizer_state(tmp_path):
     """Bundles ship weights only: Adam's two moment copies would triple the file."""
