@@ -51,8 +51,8 @@ def test_matches_scikit_learn(tmp_path):
     from sklearn.preprocessing import StandardScaler
 
     X, y = _clips(seed=3)
-    model = MusicnnMultiModel(LABELS, "corrected",
-                              {"C": 0.03, "class_weight": None, "head": "logreg"})
+    model = MusicnnMultiModel(LABELS, "corrected", {"C": 0.03, "class_weight": None,
+                                                    "head": "logreg", "temperature": 1.0})
     model.fit(X, y, None, None, TrainConfig())
     cols = chosen_columns(model.params)
     ref = make_pipeline(StandardScaler(), LogisticRegression(C=0.03, max_iter=5000,
@@ -70,7 +70,7 @@ def test_lda_head_matches_scikit_learn(labels):
     X, y = _clips(seed=5)
     keep = y < len(labels)
     X, y = X[keep], y[keep]
-    model = MusicnnMultiModel(labels, "corrected")
+    model = MusicnnMultiModel(labels, "corrected", {"temperature": 1.0})
     assert model.params["head"] == "lda"
     model.fit(X, y, None, None, TrainConfig())
     cols = chosen_columns(model.params)
@@ -80,15 +80,36 @@ def test_lda_head_matches_scikit_learn(labels):
     np.testing.assert_allclose(model.predict_proba(X), ref.predict_proba(X[:, cols]), atol=1e-5)
 
 
+def test_patch_temperature_softens_the_same_ranking():
+    """The shipped default divides the patch logits by PATCH_TEMPERATURE: p ~ p_1 ** (1 / T),
+    the same top genre per patch, less sure."""
+    from genre_core.models.musicnn_multi import PATCH_TEMPERATURE
+
+    X, y = _clips(n=300, seed=6)
+    X[:, :] += np.random.default_rng(7).normal(scale=8.0, size=X.shape)   # classes overlap
+    sharp = MusicnnMultiModel(LABELS, "corrected", {"temperature": 1.0})
+    sharp.fit(X, y, None, None, TrainConfig())
+    soft = MusicnnMultiModel(LABELS, "corrected")
+    soft.fit(X, y, None, None, TrainConfig())
+    assert soft.params["temperature"] == PATCH_TEMPERATURE > 1
+    p1, pt = sharp.predict_proba(X), soft.predict_proba(X)
+    expected = p1.astype(np.float64) ** (1 / PATCH_TEMPERATURE)
+    np.testing.assert_allclose(pt, expected / expected.sum(1, keepdims=True), atol=1e-5)
+    assert (pt.argmax(1) == p1.argmax(1)).all() and pt.max(1).mean() < p1.max(1).mean()
+    with pytest.raises(GenreError, match="temperature"):
+        MusicnnMultiModel(LABELS, "corrected", {"temperature": 0})
+
+
 def test_bundle_from_before_the_head_choice_loads_as_logistic_regression(tmp_path):
     """Bundles written before params had "head" hold a logistic regression's arrays."""
     X, y = _clips()
-    model = MusicnnMultiModel(LABELS, "corrected", {"C": 0.1, "head": "logreg"})
+    model = MusicnnMultiModel(LABELS, "corrected", {"C": 0.1, "head": "logreg",
+                                                    "temperature": 1.0})
     model.fit(X, y, None, None, TrainConfig())
     model.save(tmp_path)
-    old_params = {k: v for k, v in model.params.items() if k != "head"}
+    old_params = {k: v for k, v in model.params.items() if k not in ("head", "temperature")}
     back = MusicnnMultiModel.load(tmp_path, LABELS, "corrected", old_params)
-    assert back.params["head"] == "logreg"
+    assert back.params["head"] == "logreg" and back.params["temperature"] == 1.0
     np.testing.assert_allclose(back.predict_proba(X), model.predict_proba(X), atol=1e-6)
     with pytest.raises(GenreError, match="head 'svm'"):
         MusicnnMultiModel(LABELS, "corrected", {"head": "svm"})

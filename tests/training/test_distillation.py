@@ -87,7 +87,7 @@ def test_musicnn4_teaches_with_its_logistic_regression_head(monkeypatch):
     real_fit = MusicnnMultiModel.fit
 
     def spy(self, *args, **kwargs):
-        heads.append(self.params["head"])
+        heads.append((self.params["head"], self.params["temperature"]))
         return real_fit(self, *args, **kwargs)
 
     monkeypatch.setattr(MusicnnMultiModel, "fit", spy)
@@ -98,7 +98,7 @@ def test_musicnn4_teaches_with_its_logistic_regression_head(monkeypatch):
     feats = {t: rng.normal(size=(3, N_COLUMNS)).astype(np.float32) for t in ids}
     fitting.teacher_probabilities("musicnn4", ids, feats, genre_of, LABELS, groups,
                                   TrainConfig(), folds=3)
-    assert heads == ["logreg"] * 3
+    assert heads == [("logreg", 1.0)] * 3
     assert MusicnnMultiModel(LABELS).params["head"] == "lda"      # the shipped default
 
 
