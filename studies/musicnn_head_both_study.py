@@ -6,11 +6,14 @@ the shipped model class (genre_core.models.musicnn_multi) with each `head`:
 - logreg: the standardised patches, logistic regression, C .001, genres balanced (shipped
   until 2026-12-07);
 - lda: linear discriminant analysis, Ledoit-Wolf shrinkage, equal genre priors;
-- logreg+lda: the mean of both heads' track probabilities (printed when both ran).
+- logreg+lda: the mean of both heads' track probabilities (printed when both ran);
+- temperatures: the LDA head's held-out patch probabilities with the patch logits divided by
+  1 ... 8 (p ** (1 / T), renormalised: the same as softmax(logits / T)): patch and track
+  accuracy and ECE per view, the figures PATCH_TEMPERATURE was chosen from.
 A track is the mean of its patches; scored per view (track / balanced accuracy, macro F1
 over the genres the view has, as the report counts them).
 
-Run: python -m studies.musicnn_head_both_study [GTZAN_ROOT] [REAL_ROOT] [HEAD ...]
+Run: python -m studies.musicnn_head_both_study [GTZAN_ROOT] [REAL_ROOT] [HEAD | temperatures ...]
 (features from the cache, as the shipped bundle hears them)
 """
 from __future__ import annotations
@@ -23,6 +26,7 @@ import numpy as np
 from genre_core.config import FeatureConfig, TrainConfig
 from genre_core.inference.cache import FeatureCache
 from genre_core.inference.dataset import dataset_views, load_artist_index
+from genre_core.inference.ensemble import expected_calibration_error
 from genre_core.models.musicnn_multi import HEADS, MusicnnMultiModel
 from genre_core.training.pipeline import index_data, load_features
 from genre_core.training.splits import artist_groups
@@ -46,19 +50,42 @@ def main(gtzan: str = "../shared/gtzan", real: str = "../shared/realworld",
     print(f"{len(ids)} tracks, {len(set(g))} artists; leave-one-artist-out", flush=True)
     found: dict[str, np.ndarray] = {}
 
-    def held_out(head: str) -> np.ndarray:
-        if head == "logreg+lda":
-            return (found["logreg"] + found["lda"]) / 2
-        probs = np.zeros((len(ids), len(labels)))
+    def held_out_patches(head: str, temperature: float = 1.0) -> list[np.ndarray]:
+        patches: list[np.ndarray] = [np.zeros(0)] * len(ids)
         for artist in sorted(set(g)):
             tr, te = np.flatnonzero(g != artist), np.flatnonzero(g == artist)
-            model = MusicnnMultiModel(labels, "corrected", {"head": head})
+            model = MusicnnMultiModel(labels, "corrected",
+                                      {"head": head, "temperature": temperature})
             model.fit(np.concatenate([feats[ids[k]] for k in tr]),
                       np.concatenate([[y[k]] * len(feats[ids[k]]) for k in tr]),
                       None, None, TrainConfig())
             for k in te:
-                probs[k] = model.predict_proba(feats[ids[k]]).mean(0)
-        return probs
+                patches[k] = model.predict_proba(feats[ids[k]]).astype(np.float64)
+        return patches
+
+    def held_out(head: str) -> np.ndarray:
+        if head == "logreg+lda":
+            return (found["logreg"] + found["lda"]) / 2
+        return np.array([p.mean(0) for p in held_out_patches(head)])
+
+    if "temperatures" in heads:
+        t0 = time.time()
+        patches = held_out_patches("lda")
+        for t in (1, 1.5, 2, 3, 4, 6, 8):
+            soft = [p ** (1 / t) / (p ** (1 / t)).sum(1, keepdims=True) for p in patches]
+            line = [f"lda, patch logits / {t:<4}"]
+            for v in ("GTZAN", "realworld"):
+                ks = np.flatnonzero(view == v)
+                seg = np.concatenate([soft[k] for k in ks])
+                seg_y = np.concatenate([[y[k]] * len(soft[k]) for k in ks])
+                trk = np.array([soft[k].mean(0) for k in ks])
+                line.append(f"{v} patch acc {(seg.argmax(1) == seg_y).mean():.3f} "
+                            f"ECE {expected_calibration_error(seg, seg_y):.3f} track acc "
+                            f"{(trk.argmax(1) == y[ks]).mean():.3f} "
+                            f"ECE {expected_calibration_error(trk, y[ks]):.3f}")
+            print("  ".join(line), flush=True)
+        print(f"({time.time() - t0:.0f} s)", flush=True)
+        return
 
     heads = tuple(heads or HEADS)
     if "lda" in heads and "logreg" in heads:
