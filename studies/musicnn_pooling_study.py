@@ -6,7 +6,9 @@ Issue #23 lists "several excerpts pooled" among the candidates; the shared clips
 excerpts, so what can be measured here is pooling inside one: more patches of the same audio
 (patches starting 1.5 s later, between the shipped non-overlapping ones), a geometric instead
 of an arithmetic mean, a head on whole-track statistics. The other candidates are the inputs
-(per-network heads, embeddings only, the zero-shot tag map mixed in) and the domains (real
+(per-network heads, embeddings only, the zero-shot tag map mixed in, the musicnn networks'
+mid-level mean_pool / max_pool beside the shipped columns or alone, as
+studies/musicnn_midlevel_study.py measured them on GTZAN with the earlier head) and the domains (real
 clips counted twice, GTZAN's training features moved to the real recordings' mean, or back).
 
 Each candidate is a plain sklearn pipeline, StandardScaler + LinearDiscriminantAnalysis
@@ -19,7 +21,9 @@ leave-one-artist-out. Scored per view: track accuracy / balanced accuracy.
 
 Run: python -m studies.musicnn_pooling_study [--gtzan ROOT] [--real ROOT] [--loao]
      [--offsets FILE.npz] [CANDIDATE ...]
-(the offset candidates extract the later patches once, about 3 min on 2 cores, into FILE.npz)
+     [--mid FILE.npz]
+(the offset candidates extract the later patches once, about 3 min on 2 cores, into FILE.npz;
+the pool candidates the musicnn networks' mid-level pools, about 3 min, into --mid's file)
 """
 from __future__ import annotations
 
@@ -34,8 +38,11 @@ CANDIDATES = ("shipped", "geometric mean", "patch + track mean", "track LDA on m
               "track LDA on mean+std", "per-network heads", "embeddings only",
               "real clips twice", "0.85 LDA + 0.15 zero-shot tags", "GTZAN moved to real",
               "real moved to GTZAN", "train on both offsets", "predict on both offsets",
-              "both offsets")
+              "both offsets", "+ max_pool", "+ mean_pool", "+ mean and max pool",
+              "mean and max pool alone")
 OFFSET_SECONDS = 1.5
+MEAN_POOL = np.r_[0:753, 1506:2259]      # columns of mid_level's arrays
+MAX_POOL = np.r_[753:1506, 2259:3012]
 
 
 def later_patches(tracks, config, path: Path) -> dict[str, np.ndarray]:
@@ -61,7 +68,7 @@ def later_patches(tracks, config, path: Path) -> dict[str, np.ndarray]:
 class Data:
     """The 308 tracks' musicnn4 patches (the shipped columns), genres, views and artists."""
 
-    def __init__(self, gtzan: str, real: str, offsets: Path | None):
+    def __init__(self, gtzan: str, real: str, offsets: Path | None, mid: Path | None):
         from genre_core.config import FeatureConfig
         from genre_core.features.musicnn.zoo import column_layout
         from genre_core.inference.cache import FeatureCache
@@ -90,6 +97,10 @@ class Data:
         if offsets is not None:
             later = later_patches(tracks, config, offsets)
             self.H = [later[i][:, cols].astype(np.float64) for i in self.ids]
+        self.M: list[np.ndarray] = []
+        if mid is not None:
+            pools = mid_level(tracks, config, mid)
+            self.M = [pools[i].astype(np.float64) for i in self.ids]
         layout = column_layout()
         nets = ("MSD_musicnn", "MTT_musicnn", "MSD_vgg", "MTT_vgg")
         self.per_net = [np.r_[layout[f"{n}/taggram"], layout[f"{n}/embedding"]] for n in nets]
@@ -190,6 +201,13 @@ RUN = {
                                                           test=lambda k: d.F[k]),
     "predict on both offsets": lambda d, tr, te: patch_head(d, tr, te, test=_both(d)),
     "both offsets": lambda d, tr, te: patch_head(d, tr, te, feat=_both(d)),
+    "+ max_pool": lambda d, tr, te: patch_head(
+        d, tr, te, feat=lambda k: np.hstack([d.F[k], d.M[k][:, MAX_POOL]])),
+    "+ mean_pool": lambda d, tr, te: patch_head(
+        d, tr, te, feat=lambda k: np.hstack([d.F[k], d.M[k][:, MEAN_POOL]])),
+    "+ mean and max pool": lambda d, tr, te: patch_head(
+        d, tr, te, feat=lambda k: np.hstack([d.F[k], d.M[k]])),
+    "mean and max pool alone": lambda d, tr, te: patch_head(d, tr, te, feat=lambda k: d.M[k]),
 }
 assert tuple(RUN) == CANDIDATES
 
@@ -220,12 +238,38 @@ def score(d: Data, name: str, loao: bool) -> str:
     return "  ".join(line) + f"  seeds {' '.join(per_seed)}"
 
 
+def mid_level(tracks, config, path: Path) -> dict[str, np.ndarray]:
+    """{track id: the MSD and MTT musicnn networks' mean_pool and max_pool per patch
+    (4 x 753 columns: MSD mean, MSD max, MTT mean, MTT max)}, cached in `path`."""
+    from genre_core.features.musicnn import backbone as mb
+    from genre_core.features.musicnn.units import musicnn_input
+    from genre_core.features.musicnn.zoo import load_network
+    from genre_core.inference.audio import load_audio
+
+    if not path.exists():
+        nets = [load_network("MSD_musicnn"), load_network("MTT_musicnn")]
+        out = {}
+        for t in tracks:
+            with t.open() as f:
+                clip = load_audio(f, config, name=t.display())
+            x = mb.log_mel_patches(musicnn_input(clip.samples, config), config.sample_rate)
+            blocks = []
+            for net in nets:
+                outputs = net.predict(x, verbose=0, batch_size=16)
+                blocks += [outputs[2], outputs[3]]     # OUTPUT_NAMES: mean_pool, max_pool
+            out[t.id.replace("/", "|")] = np.concatenate(blocks, 1).astype(np.float32)
+        np.savez(path, **out)
+    with np.load(path) as f:
+        return {k.replace("|", "/"): f[k] for k in f.files}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--gtzan", default="../shared/gtzan")
     ap.add_argument("--real", default="../shared/realworld")
     ap.add_argument("--loao", action="store_true", help="leave-one-artist-out, not 10 folds x 3")
     ap.add_argument("--offsets", default="/tmp/musicnn4_later_patches.npz", type=Path)
+    ap.add_argument("--mid", default="/tmp/musicnn_mid_level.npz", type=Path)
     ap.add_argument("candidates", nargs="*", metavar="CANDIDATE",
                     help=f"any of: {', '.join(CANDIDATES)} (default: all)")
     args = ap.parse_args()
@@ -237,7 +281,8 @@ def main() -> None:
     warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true")
     wanted = args.candidates or list(CANDIDATES)
     d = Data(args.gtzan, args.real,
-             args.offsets if any("offsets" in c for c in wanted) else None)
+             args.offsets if any("offsets" in c for c in wanted) else None,
+             args.mid if any("pool" in c for c in wanted) else None)
     print(f"{len(d.ids)} tracks, {len(set(d.g))} artists; "
           + ("leave-one-artist-out" if args.loao else "10 artist folds, group order seeds 1-3"),
           flush=True)
