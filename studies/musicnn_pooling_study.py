@@ -34,6 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
+from genre_core.atomic import atomic_write
+
 CANDIDATES = ("shipped", "geometric mean", "patch + track mean", "track LDA on mean",
               "track LDA on mean+std", "per-network heads", "embeddings only",
               "real clips twice", "0.85 LDA + 0.15 zero-shot tags", "GTZAN moved to real",
@@ -60,7 +62,7 @@ def later_patches(tracks, config, path: Path) -> dict[str, np.ndarray]:
             y = musicnn_input(clip.samples, config)
             out[t.id.replace("/", "|")] = extract_all(
                 y[int(OFFSET_SECONDS * config.sample_rate):], config.sample_rate)
-        np.savez(path, **out)
+        atomic_write(path, lambda f, out=out: np.savez(f, **out))   # a stopped run leaves none
     with np.load(path) as f:
         return {k.replace("|", "/"): f[k] for k in f.files}
 
@@ -258,7 +260,7 @@ def mid_level(tracks, config, path: Path) -> dict[str, np.ndarray]:
                 outputs = net.predict(x, verbose=0, batch_size=16)
                 blocks += [outputs[2], outputs[3]]     # OUTPUT_NAMES: mean_pool, max_pool
             out[t.id.replace("/", "|")] = np.concatenate(blocks, 1).astype(np.float32)
-        np.savez(path, **out)
+        atomic_write(path, lambda f, out=out: np.savez(f, **out))   # a stopped run leaves none
     with np.load(path) as f:
         return {k.replace("|", "/"): f[k] for k in f.files}
 
