@@ -33,6 +33,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from scipy.special import softmax
 
 from genre_core.atomic import atomic_write
 
@@ -47,11 +48,10 @@ MEAN_POOL = np.r_[0:753, 1506:2259]      # columns of mid_level's arrays
 MAX_POOL = np.r_[753:1506, 2259:3012]
 
 
-def later_patches(tracks, config, path: Path) -> dict[str, np.ndarray]:
-    """{track id: musicnn4 features of the patches starting OFFSET_SECONDS later}, cached in
-    `path` (an npz keyed by track id with '/' as '|')."""
+def per_track_cache(tracks, config, path: Path, compute) -> dict[str, np.ndarray]:
+    """{track id: compute(the audio musicnn hears)}, computed once into `path` (an npz keyed
+    by track id with '/' as '|'; written atomically, so a stopped run leaves none)."""
     from genre_core.features.musicnn.units import musicnn_input
-    from genre_core.features.musicnn.zoo import extract_all
     from genre_core.inference.audio import load_audio
 
     if not path.exists():
@@ -59,12 +59,19 @@ def later_patches(tracks, config, path: Path) -> dict[str, np.ndarray]:
         for t in tracks:
             with t.open() as f:
                 clip = load_audio(f, config, name=t.display())
-            y = musicnn_input(clip.samples, config)
-            out[t.id.replace("/", "|")] = extract_all(
-                y[int(OFFSET_SECONDS * config.sample_rate):], config.sample_rate)
-        atomic_write(path, lambda f, out=out: np.savez(f, **out))   # a stopped run leaves none
+            out[t.id.replace("/", "|")] = compute(musicnn_input(clip.samples, config))
+        atomic_write(path, lambda f: np.savez(f, **out))
     with np.load(path) as f:
         return {k.replace("|", "/"): f[k] for k in f.files}
+
+
+def later_patches(tracks, config, path: Path) -> dict[str, np.ndarray]:
+    """{track id: musicnn4 features of the patches starting OFFSET_SECONDS later}."""
+    from genre_core.features.musicnn.zoo import extract_all
+
+    skip = int(OFFSET_SECONDS * config.sample_rate)
+    return per_track_cache(tracks, config, path,
+                           lambda y: extract_all(y[skip:], config.sample_rate))
 
 
 class Data:
@@ -111,12 +118,6 @@ class Data:
         self.shared_genres = sorted(set(self.y[self.view == "realworld"]))
 
 
-def _softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max(1, keepdims=True)
-    p = np.exp(z)
-    return p / p.sum(1, keepdims=True)
-
-
 def _lda(k: int):
     from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
@@ -131,16 +132,16 @@ def patch_head(d: Data, tr, te, feat=None, test=None, pool="mean", extra=()) -> 
     from genre_core.models.musicnn_multi import PATCH_TEMPERATURE
 
     feat = feat or (lambda k: d.F[k])
-    X = np.concatenate([feat(k) for k in tr] + [x for x, _ in extra])
-    Y = np.concatenate([[d.y[k]] * len(feat(k)) for k in tr] + [[c] * len(x) for x, c in extra])
+    parts = [(feat(k), d.y[k]) for k in tr] + list(extra)
+    X = np.concatenate([x for x, _ in parts])
+    Y = np.concatenate([[c] * len(x) for x, c in parts])
     scaler = StandardScaler().fit(X)
     head = _lda(len(d.labels)).fit(scaler.transform(X), Y)
     out = {}
     for k in te:
-        p = _softmax(head.decision_function(scaler.transform((test or feat)(k)))
-                     / PATCH_TEMPERATURE)
-        out[k] = (_softmax(np.log(p).mean(0, keepdims=True))[0] if pool == "geometric"
-                  else p.mean(0))
+        p = softmax(head.decision_function(scaler.transform((test or feat)(k)))
+                    / PATCH_TEMPERATURE, axis=1)
+        out[k] = softmax(np.log(p).mean(0)) if pool == "geometric" else p.mean(0)
     return out
 
 
@@ -242,27 +243,18 @@ def score(d: Data, name: str, loao: bool) -> str:
 
 def mid_level(tracks, config, path: Path) -> dict[str, np.ndarray]:
     """{track id: the MSD and MTT musicnn networks' mean_pool and max_pool per patch
-    (4 x 753 columns: MSD mean, MSD max, MTT mean, MTT max)}, cached in `path`."""
+    (4 x 753 columns: MSD mean, MSD max, MTT mean, MTT max)}."""
     from genre_core.features.musicnn import backbone as mb
-    from genre_core.features.musicnn.units import musicnn_input
     from genre_core.features.musicnn.zoo import load_network
-    from genre_core.inference.audio import load_audio
 
-    if not path.exists():
-        nets = [load_network("MSD_musicnn"), load_network("MTT_musicnn")]
-        out = {}
-        for t in tracks:
-            with t.open() as f:
-                clip = load_audio(f, config, name=t.display())
-            x = mb.log_mel_patches(musicnn_input(clip.samples, config), config.sample_rate)
-            blocks = []
-            for net in nets:
-                outputs = net.predict(x, verbose=0, batch_size=16)
-                blocks += [outputs[2], outputs[3]]     # OUTPUT_NAMES: mean_pool, max_pool
-            out[t.id.replace("/", "|")] = np.concatenate(blocks, 1).astype(np.float32)
-        atomic_write(path, lambda f, out=out: np.savez(f, **out))   # a stopped run leaves none
-    with np.load(path) as f:
-        return {k.replace("|", "/"): f[k] for k in f.files}
+    nets = [load_network("MSD_musicnn"), load_network("MTT_musicnn")]
+
+    def pools(y: np.ndarray) -> np.ndarray:
+        x = mb.log_mel_patches(y, config.sample_rate)
+        outputs = [net.predict(x, verbose=0, batch_size=16) for net in nets]
+        # OUTPUT_NAMES: taggram, penultimate, mean_pool, max_pool
+        return np.concatenate([b for o in outputs for b in (o[2], o[3])], 1).astype(np.float32)
+    return per_track_cache(tracks, config, path, pools)
 
 
 def main() -> None:
