@@ -23,30 +23,18 @@ import time
 
 import numpy as np
 
-from genre_core.config import FeatureConfig, TrainConfig
-from genre_core.inference.cache import FeatureCache
-from genre_core.inference.dataset import dataset_views, load_artist_index
+from genre_core.config import TrainConfig
 from genre_core.inference.ensemble import expected_calibration_error
 from genre_core.models.musicnn_multi import HEADS, MusicnnMultiModel
-from genre_core.training.pipeline import index_data, load_features
-from genre_core.training.splits import artist_groups
+from studies.both_views import load_both_views
 
 
 def main(gtzan: str = "../shared/gtzan", real: str = "../shared/realworld",
          *heads: str) -> None:
     from sklearn.metrics import balanced_accuracy_score, f1_score
 
-    roots = [gtzan, f"{gtzan}/extra", real]
-    ds = index_data(roots)
-    feats = load_features(ds, "musicnn4", FeatureConfig(musicnn_level="rms"), FeatureCache())
-    views = dataset_views(ds)
-    tracks = [t for t in ds.tracks if t.id in feats]
-    groups = artist_groups(tracks, load_artist_index(None, roots))
-    labels = sorted({t.genre for t in tracks})
-    ids = [t.id for t in tracks]
-    y = np.array([labels.index(t.genre) for t in tracks])
-    view = np.array([views[i] for i in ids])
-    g = np.array([groups[i] for i in ids])
+    d = load_both_views(gtzan, real)
+    feats, labels, ids, y, view, g = d.feats, d.labels, d.ids, d.y, d.view, d.g
     print(f"{len(ids)} tracks, {len(set(g))} artists; leave-one-artist-out", flush=True)
     found: dict[str, np.ndarray] = {}
 

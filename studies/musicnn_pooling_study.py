@@ -78,30 +78,18 @@ class Data:
     """The 308 tracks' musicnn4 patches (the shipped columns), genres, views and artists."""
 
     def __init__(self, gtzan: str, real: str, offsets: Path | None, mid: Path | None):
-        from genre_core.config import FeatureConfig
         from genre_core.features.musicnn.zoo import column_layout
-        from genre_core.inference.cache import FeatureCache
-        from genre_core.inference.dataset import dataset_views, load_artist_index
         from genre_core.models.musicnn_multi import DEFAULTS, chosen_columns
         from genre_core.models.musicnn_tags import MusicnnTagsModel
-        from genre_core.training.pipeline import index_data, load_features
-        from genre_core.training.splits import artist_groups
+        from studies.both_views import load_both_views
 
-        roots = [gtzan, f"{gtzan}/extra", real]
-        config = FeatureConfig(musicnn_level="rms")
-        ds = index_data(roots)
-        feats = load_features(ds, "musicnn4", config, FeatureCache())
-        views = dataset_views(ds)
-        tracks = [t for t in ds.tracks if t.id in feats]
-        groups = artist_groups(tracks, load_artist_index(None, roots))
-        self.labels = sorted({t.genre for t in tracks})
-        self.ids = [t.id for t in tracks]
+        both = load_both_views(gtzan, real)
+        tracks, feats, config = both.tracks, both.feats, both.config
+        self.labels, self.ids = both.labels, both.ids
+        self.y, self.view, self.g = both.y, both.view, both.g
         cols = chosen_columns(DEFAULTS)
         self.F = [feats[i][:, cols].astype(np.float64) for i in self.ids]
         self.raw = [feats[i] for i in self.ids]
-        self.y = np.array([self.labels.index(t.genre) for t in tracks])
-        self.view = np.array([views[i] for i in self.ids])
-        self.g = np.array([groups[i] for i in self.ids])
         self.H: list[np.ndarray] = []
         if offsets is not None:
             later = later_patches(tracks, config, offsets)
