@@ -318,6 +318,7 @@ class Evaluation(_Record):
     members: list[str] | None = _f("list")
     teacher: str | None = _f("str")                  # a distilled model's teacher family
     teacher_weight: float | None = _f("number")      # its share of the soft targets
+    networks: int | None = _f("int")                 # networks averaged (seeds), when several
     seconds: float | None = _f("number")
     fit_seconds: list[float] | None = _f("list")
     epochs: list[int] | None = _f("list")

@@ -58,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "out-of-fold probabilities for the same 3-s segment")
     p.add_argument("--distill-weight", type=_share, default=0.5, metavar="W",
                    help="the teacher's share of the soft targets, 0-1 (default 0.5)")
+    p.add_argument("--networks", type=int, default=1, metavar="N",
+                   help="segment models (MLP, CNN, LSTM, mel CNN): average N networks, each "
+                        "trained from its own seed (seed, seed + 1, ...) (default 1)")
     p.add_argument("--final-variant", default="corrected", choices=["corrected", "distilled"],
                    help="variant of the MFCC models fitted for the bundle (default corrected)")
     p.add_argument("--augment", action="store_true",

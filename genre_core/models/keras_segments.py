@@ -6,6 +6,7 @@ runs on ONNX Runtime and never imports TensorFlow; see genre_core.serving)."""
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -75,18 +76,33 @@ class KerasSegmentModel(GenreModel):
         return ((X - self.mean) / self.std).astype(np.float32)
 
     def fit(self, X_train, y_train, X_valid, y_valid, config: TrainConfig, progress=False):
-        import keras
-
-        keras.utils.set_random_seed(config.seed)
+        """Fit `config.networks` networks, one seed each (seed, seed + 1, ...); several are
+        kept as one network that averages their probabilities. Returns the first network's
+        history (the learning curves of one run)."""
         axes = tuple(range(X_train.ndim - 1))
         self.mean = X_train.mean(axis=axes).astype(np.float32)
         self.std = (X_train.std(axis=axes) + 1e-6).astype(np.float32)
-        self.net = self.build_network(X_train.shape[1:], len(self.labels), config)
+        runs = [self._fit_network(X_train, y_train, X_valid, y_valid,
+                                  replace(config, seed=config.seed + i), progress)
+                for i in range(config.networks)]
+        nets = [net for net, _ in runs]
+        self.net = nets[0] if len(nets) == 1 else averaged(nets, nets[0].name)
+        if len(nets) > 1:
+            self.params["networks"] = len(nets)
+        return runs[0][1]
+
+    def _fit_network(self, X_train, y_train, X_valid, y_valid, config: TrainConfig,
+                     progress: bool):
+        """One network from `config.seed`, with its history."""
+        import keras
+
+        keras.utils.set_random_seed(config.seed)
+        net = self.build_network(X_train.shape[1:], len(self.labels), config)
         soft = np.ndim(y_train) == 2   # rows of target probabilities (distillation)
-        self.net.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
-                         loss="categorical_crossentropy" if soft
-                         else "sparse_categorical_crossentropy",
-                         metrics=["categorical_accuracy" if soft else "accuracy"])
+        net.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
+                    loss="categorical_crossentropy" if soft
+                    else "sparse_categorical_crossentropy",
+                    metrics=["categorical_accuracy" if soft else "accuracy"])
         callbacks = []
         has_valid = X_valid is not None and len(X_valid) > 0
         epochs = config.epochs if self.corrected else min(config.epochs, self.default_epochs_plain)
@@ -98,13 +114,13 @@ class KerasSegmentModel(GenreModel):
                 start_from_epoch=min(config.warmup_epochs, epochs // 2)))
         if progress:
             callbacks.append(EpochProgress.make(epochs, f"{self.family} ({self.variant})"))
-        history = self.net.fit(
+        history = net.fit(
             self.scale(X_train), y_train,
             validation_data=(self.scale(X_valid), y_valid) if has_valid else None,
             epochs=epochs, batch_size=config.batch_size, shuffle=True, verbose=0,
             callbacks=callbacks)
-        return {k.replace("categorical_accuracy", "accuracy"): [float(v) for v in vals]
-                for k, vals in history.history.items()}
+        return net, {k.replace("categorical_accuracy", "accuracy"): [float(v) for v in vals]
+                     for k, vals in history.history.items()}
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         if len(X) == 0:
@@ -151,3 +167,15 @@ def regularizer(model: KerasSegmentModel, config: TrainConfig):
     import keras
 
     return keras.regularizers.l2(config.l2) if model.corrected else None
+
+
+def averaged(nets: list, name: str):
+    """One keras.Model whose output is the mean of `nets`' outputs (one input, shared): it
+    saves, exports to ONNX and serves as a single network. Each net is wrapped under its own
+    name, as a functional model's layer names must be unique."""
+    import keras
+
+    inputs = keras.Input(shape=nets[0].input_shape[1:])
+    outputs = [keras.Model(net.input, net.output, name=f"{name}_net{i}")(inputs)
+               for i, net in enumerate(nets)]
+    return keras.Model(inputs, keras.layers.Average()(outputs), name=name)

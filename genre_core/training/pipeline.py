@@ -236,6 +236,8 @@ def cross_validate_plan(plan: TrainPlan, m: _Material, log: Log = stderr_log,
                     ev["seconds"] = round(time.perf_counter() - start, 1)
                     if variant == "distilled":
                         ev["teacher"], ev["teacher_weight"] = plan.distill_from, tc.distill_weight
+                    if tc.networks > 1 and features.kind(m.kinds[family]).spectrogram:
+                        ev["networks"] = tc.networks
                     ev["views"] = view_metrics(ev["per_track"], m.views)
                     evaluations.append(ev)
                     say(summary_line(ev) + (" +aug" if aug else ""))
@@ -273,7 +275,9 @@ def fit_finals(plan: TrainPlan, m: _Material, log: Log = stderr_log
                        "for early stopping" + (
                            f"; soft targets {tc.distill_weight:.0%} {plan.distill_from}'s "
                            "out-of-fold probabilities per 3-s segment"
-                           if variant == "distilled" else ""),
+                           if variant == "distilled" else "")
+                       + (f"; the mean of {tc.networks} networks (seeds {tc.seed}-"
+                          f"{tc.seed + tc.networks - 1})" if model.params.get("networks") else ""),
             history=history, train_seconds=round(secs, 2), augmented=augment is not None)
     return models, entries
 
