@@ -55,3 +55,21 @@ def test_a_plan_trains_evaluates_and_writes_a_bundle(tmp_path, write_audio):
     assert sorted(e["variant"] for e in report2["evaluations"]) == ["corrected", "plain"]
     if before is not None:
         assert (out / "mlp").stat().st_mtime_ns == before
+
+
+def test_a_plan_with_several_networks_records_them(tmp_path, write_audio):
+    """`networks=2`: the evaluation and the bundle's entry say the model averages two
+    networks (seeds 5 and 6), and the bundle predicts with the one saved model."""
+    data = _tone_root(tmp_path / "tones", write_audio)
+    out = tmp_path / "bundle"
+    plan = TrainPlan(data=[str(data)], families=["mlp"], out=out, splits=["kfold"], folds=2,
+                     train_config=TrainConfig(epochs=2, seed=5, networks=2),
+                     cache=FeatureCache(tmp_path / "cache"), jobs=1)
+    train(plan, log=lambda _: None, say=lambda _: None)
+    meta, report = read_bundle_meta(out)
+    (ev,) = report["evaluations"]
+    assert ev["networks"] == 2
+    assert meta["models"]["mlp"]["params"] == {"networks": 2}
+    assert "the mean of 2 networks (seeds 5-6)" in report["models"]["mlp"]["trained_on"]
+    answer = Predictor(out).predict(wav_bytes(tone(6.0, freq=150)), name="low.wav")
+    assert len(answer.models["mlp"].probabilities) == 2
