@@ -24,6 +24,13 @@ def _share(text: str) -> float:
     return value
 
 
+def _count(text: str) -> int:
+    """A whole number of 1 or more (argparse reports anything else in one line)."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m genre_core",
                                      description="Genre Studio: music genre classification on "
@@ -58,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "out-of-fold probabilities for the same 3-s segment")
     p.add_argument("--distill-weight", type=_share, default=0.5, metavar="W",
                    help="the teacher's share of the soft targets, 0-1 (default 0.5)")
-    p.add_argument("--networks", type=int, default=1, metavar="N",
+    p.add_argument("--networks", type=_count, default=1, metavar="N",
                    help="segment models (MLP, CNN, LSTM, mel CNN): average N networks, each "
                         "trained from its own seed (seed, seed + 1, ...) (default 1)")
     p.add_argument("--final-variant", default="corrected", choices=["corrected", "distilled"],

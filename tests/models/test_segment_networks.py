@@ -62,3 +62,6 @@ def test_train_networks_reaches_the_training_config():
     args = build_parser().parse_args(["train", "--data", "x", "--networks", "3"])
     assert args.networks == 3
     assert build_parser().parse_args(["train", "--data", "x"]).networks == 1
+    for bad in ("0", "-2", "two"):
+        with pytest.raises(SystemExit):
+            build_parser().parse_args(["train", "--data", "x", "--networks", bad])
