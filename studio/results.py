@@ -118,7 +118,19 @@ def plain_rows(report: ReportLike, meta: Mapping | None = None) -> list[dict]:
     order = sorted(by_model, key=lambda label: names.get(label) != ENSEMBLE)   # the answer first
     # the figures before the words, so a projector's width shows them without scrolling
     return [{"model": label, **{k: v for k, v in by_model[label].items() if k != "model"},
-             "what it is": PLAIN_WORDS.get(names.get(label, ""), "")} for label in order]
+             "what it is": plain_words(names.get(label, ""), meta)} for label in order]
+
+
+def plain_words(model: str, meta: Mapping | None = None) -> str:
+    """What the model is, in a sentence or two; a model that averages several networks
+    (bundle.json's params "networks") says so."""
+    words = PLAIN_WORDS.get(model, "")
+    entry = ((meta or {}).get("models") or {}).get(model) or {}
+    networks = (entry.get("params") or {}).get("networks")
+    if isinstance(networks, int) and networks > 1:
+        words += (f" {networks} copies of it, each trained from its own random start, answer "
+                  "together (their probabilities averaged).")
+    return words
 
 
 def not_sure_sentence(report: ReportLike, meta: Mapping | None = None) -> str | None:

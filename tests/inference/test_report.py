@@ -291,3 +291,16 @@ def test_a_models_figures_are_those_of_the_variant_the_bundle_ships():
     assert report.preferred_evaluation("cnn").track_accuracy == 0.47
     assert report.preferred_evaluation("cnn", "corrected").track_accuracy == 0.38
     assert report.preferred_evaluation("mlp").track_accuracy == 0.35      # no entry: plain
+
+
+def test_the_model_cards_words_say_when_a_model_averages_networks():
+    """The shipped CNN averages three networks (bundle.json's params): its plain words say
+    so; the same family without the param, and the MLP, do not."""
+    from studio.results import plain_words
+
+    meta = json.loads((DEFAULT_BUNDLE / "bundle.json").read_text())
+    assert meta["models"]["cnn"]["params"]["networks"] == 3
+    assert "3 copies of it" in plain_words("cnn", meta)
+    single = {"models": {"cnn": {"family": "cnn", "params": {}}}}
+    assert plain_words("cnn", single) == plain_words("cnn") and "copies" not in plain_words("cnn")
+    assert "copies" not in plain_words("mlp", meta)
