@@ -235,9 +235,10 @@ def mid_level(tracks, config, path: Path) -> dict[str, np.ndarray]:
     from genre_core.features.musicnn import backbone as mb
     from genre_core.features.musicnn.zoo import load_network
 
-    nets = [load_network("MSD_musicnn"), load_network("MTT_musicnn")]
+    nets: list = []     # loaded at the first track computed: not when the cache is there
 
     def pools(y: np.ndarray) -> np.ndarray:
+        nets[:] = nets or [load_network("MSD_musicnn"), load_network("MTT_musicnn")]
         x = mb.log_mel_patches(y, config.sample_rate)
         outputs = [net.predict(x, verbose=0, batch_size=16) for net in nets]
         # OUTPUT_NAMES: taggram, penultimate, mean_pool, max_pool
