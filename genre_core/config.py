@@ -83,6 +83,9 @@ class TrainConfig:
     # of theirs. One CNN's accuracy moved by up to 4.8 points with its seed alone (10 artist
     # folds over both views); the shipped CNN averages 3 (docs/results.md)
     networks: int = 1
+    # segment models: also train on the 3-s units straddling each two consecutive segments of
+    # a training track (genre_core.training.straddling), about twice the units per epoch
+    straddling: bool = False
 
     def __post_init__(self) -> None:
         if self.networks < 1:

@@ -319,6 +319,7 @@ class Evaluation(_Record):
     teacher: str | None = _f("str")                  # a distilled model's teacher family
     teacher_weight: float | None = _f("number")      # its share of the soft targets
     networks: int | None = _f("int")                 # networks averaged (seeds), when several
+    straddling: bool | None = _f("bool")             # trained on straddling segments too
     seconds: float | None = _f("number")
     fit_seconds: list[float] | None = _f("list")
     epochs: list[int] | None = _f("list")

@@ -152,6 +152,7 @@ def evaluations_block(report: Report, meta: Mapping | None) -> str:
         rows.append([display_name(ev.model), ev.split, ev.n_folds or "",
                      ("" if ev.variant is None else ev.variant)
                      + (f", mean of {ev.networks} networks" if ev.networks else ""),
+                     + (", straddling segments too" if ev.straddling else ""),
                      "yes" if ev.augmented else "no", "" if ev.n_tracks is None else ev.n_tracks,
                      _pct(ev.segment_accuracy), _pct(ev.track_accuracy), _num(ev.macro_f1),
                      "" if ev.seconds is None else f"{ev.seconds:.0f} s", ev.computed_on or ""])

@@ -43,7 +43,7 @@ def train(args) -> int:
         out=Path(args.out) if args.out else DEFAULT_BUNDLE, variants=_names(args.variants),
         splits=_names(args.split), feature_config=feature_config(args),
         train_config=TrainConfig(seed=args.seed, distill_weight=args.distill_weight,
-                                 networks=args.networks,
+                                 networks=args.networks, straddling=args.straddling,
                                  **({"epochs": args.epochs} if args.epochs else {})),
         folds=args.folds, artist_folds=args.artist_folds, artists_file=args.artists,
         splits_dir=args.splits_dir, augment=args.augment, augment_only=args.augment_only,

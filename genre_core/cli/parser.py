@@ -68,6 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--networks", type=_count, default=1, metavar="N",
                    help="segment models (MLP, CNN, LSTM, mel CNN): average N networks, each "
                         "trained from its own seed (seed, seed + 1, ...) (default 1)")
+    p.add_argument("--straddling", action="store_true",
+                   help="segment models: also train on the 3-s units straddling each two "
+                        "consecutive segments of a training track (second half of one, first "
+                        "half of the next): about twice the training units")
     p.add_argument("--final-variant", default="corrected", choices=["corrected", "distilled"],
                    help="variant of the MFCC models fitted for the bundle (default corrected)")
     p.add_argument("--augment", action="store_true",

@@ -11,6 +11,7 @@ from genre_core.models import model_class
 from genre_core.models.base import GenreModel
 from genre_core.training.evaluation import evaluate_predictions
 from genre_core.training.splits import Split
+from genre_core.training.straddling import with_straddling
 
 
 def stack(ids: list[str], features: dict[str, np.ndarray], genre_of: dict[str, str],
@@ -91,20 +92,30 @@ def fit_model(family: str, variant: str, train_ids, valid_ids, features, genre_o
         ytr = soft_targets(list(train_ids), features, genre_of, labels, probs,
                            weight=config.distill_weight)
         yva = np.eye(len(labels), dtype=np.float32)[yva]
+    if config.straddling and Xtr.ndim == 3:   # spectrogram blocks: training tracks only
+        if augment is not None:
+            raise ValueError("straddling segments with augmentation is not supported")
+        n_before = len(Xtr)
+        Xtr, ytr = with_straddling(list(train_ids), features, Xtr, ytr)
+        config = same_steps(config, len(Xtr) / max(1, n_before))
     if augment is not None:   # training tracks only: test/valid units are never augmented
         n_before = len(Xtr)
         Xtr, ytr = augment(list(train_ids), Xtr, ytr,
                            {i: labels.index(genre_of[i]) for i in train_ids}, config.seed)
-        # same number of optimiser steps as without augmentation: fewer, larger epochs
-        scale = len(Xtr) / max(1, n_before)
-        config = replace(config, epochs=max(10, round(config.epochs / scale)),
-                         patience=max(4, round(config.patience / scale)),
-                         warmup_epochs=round(config.warmup_epochs / scale))
+        config = same_steps(config, len(Xtr) / max(1, n_before))
     model = model_class(family)(labels, variant, params)
     start = time.perf_counter()
     history = model.fit(Xtr, ytr, Xva if len(valid_ids) else None,
                         yva if len(valid_ids) else None, config, progress=progress)
     return model, history, time.perf_counter() - start
+
+
+def same_steps(config: TrainConfig, scale: float) -> TrainConfig:
+    """The config for `scale` x as many training units: the same number of optimiser steps
+    as without them (fewer, larger epochs; patience and warm-up shrunk alike)."""
+    return replace(config, epochs=max(10, round(config.epochs / scale)),
+                   patience=max(4, round(config.patience / scale)),
+                   warmup_epochs=round(config.warmup_epochs / scale))
 
 
 def predict_tracks(model: GenreModel, ids: list[str],

@@ -238,6 +238,8 @@ def cross_validate_plan(plan: TrainPlan, m: _Material, log: Log = stderr_log,
                         ev["teacher"], ev["teacher_weight"] = plan.distill_from, tc.distill_weight
                     if tc.networks > 1 and features.kind(m.kinds[family]).spectrogram:
                         ev["networks"] = tc.networks
+                    if tc.straddling and features.kind(m.kinds[family]).spectrogram:
+                        ev["straddling"] = True
                     ev["views"] = view_metrics(ev["per_track"], m.views)
                     evaluations.append(ev)
                     say(summary_line(ev) + (" +aug" if aug else ""))
@@ -277,7 +279,9 @@ def fit_finals(plan: TrainPlan, m: _Material, log: Log = stderr_log
                            "out-of-fold probabilities per 3-s segment"
                            if variant == "distilled" else "")
                        + (f"; the mean of {tc.networks} networks (seeds {tc.seed}-"
-                          f"{tc.seed + tc.networks - 1})" if model.params.get("networks") else ""),
+                          f"{tc.seed + tc.networks - 1})" if model.params.get("networks") else "")
+                       + ("; also the 3-s units straddling each two segments"
+                          if tc.straddling and features.kind(kind).spectrogram else ""),
             history=history, train_seconds=round(secs, 2), augmented=augment is not None)
     return models, entries
 
