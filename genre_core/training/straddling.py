@@ -8,7 +8,8 @@ block the extractor gives for audio cut at that offset: its second half starts 4
 (19 ms) early, as 3 s is not a whole number of 512-sample hops; on a GTZAN rock clip the
 units correlate 0.997 with the MFCCs so extracted, 0.992 for the log-mel bands. Its target is
 its track's label, or for soft targets (distillation) the mean of the two segments' targets,
-as it holds half of each. each. Training tracks only: validation and test units stay as extracted."""
+as it holds half of each. Training tracks only: validation and test units stay as
+extracted."""
 from __future__ import annotations
 
 import numpy as np
