@@ -84,7 +84,9 @@ class TrainConfig:
     # folds over both views); the shipped CNN averages 3 (docs/results.md)
     networks: int = 1
     # segment models: also train on the 3-s units straddling each two consecutive segments of
-    # a training track (genre_core.training.straddling), about twice the units per epoch
+    # a training track (genre_core.training.straddling), about twice the units per epoch. The
+    # shipped CNN does (10 artist folds over both views: GTZAN 51.0 -> 59.8 %, real 47.1 ->
+    # 46.2 %; docs/results.md)
     straddling: bool = False
 
     def __post_init__(self) -> None:

@@ -151,7 +151,7 @@ def evaluations_block(report: Report, meta: Mapping | None) -> str:
     for ev in report.evaluations:
         rows.append([display_name(ev.model), ev.split, ev.n_folds or "",
                      ("" if ev.variant is None else ev.variant)
-                     + (f", mean of {ev.networks} networks" if ev.networks else ""),
+                     + (f", mean of {ev.networks} networks" if ev.networks else "")
                      + (", straddling segments too" if ev.straddling else ""),
                      "yes" if ev.augmented else "no", "" if ev.n_tracks is None else ev.n_tracks,
                      _pct(ev.segment_accuracy), _pct(ev.track_accuracy), _num(ev.macro_f1),
