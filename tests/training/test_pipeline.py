@@ -73,3 +73,19 @@ def test_a_plan_with_several_networks_records_them(tmp_path, write_audio):
     assert "the mean of 2 networks (seeds 5-6)" in report["models"]["mlp"]["trained_on"]
     answer = Predictor(out).predict(wav_bytes(tone(6.0, freq=150)), name="low.wav")
     assert len(answer.models["mlp"].probabilities) == 2
+
+
+def test_a_plan_with_straddling_segments_records_them(tmp_path, write_audio):
+    """`straddling=True`: the evaluation and the bundle's entry say the segment model also
+    trained on the straddling units; a plan without it says nothing of them."""
+    data = _tone_root(tmp_path / "tones", write_audio)
+    for straddling in (True, False):
+        out = tmp_path / f"bundle_{straddling}"
+        plan = TrainPlan(data=[str(data)], families=["mlp"], out=out, splits=["kfold"],
+                         folds=2, train_config=TrainConfig(epochs=2, straddling=straddling),
+                         cache=FeatureCache(tmp_path / "cache"), jobs=1)
+        train(plan, log=lambda _: None, say=lambda _: None)
+        _, report = read_bundle_meta(out)
+        (ev,) = report["evaluations"]
+        assert ev.get("straddling") is (True if straddling else None)
+        assert ("straddling" in report["models"]["mlp"]["trained_on"]) is straddling
