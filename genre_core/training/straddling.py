@@ -40,12 +40,7 @@ def with_straddling(ids: list[str], features: dict[str, np.ndarray], X: np.ndarr
                     y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The stacked units X (and targets y) of the tracks `ids`, in stack order, with every
     track's straddling units and their targets appended."""
-    lengths = [len(features[i]) for i in ids]
-    bounds = np.cumsum([0] + lengths)
-    extra_X = [straddling_units(X[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
-    extra_y = [straddling_targets(y[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
-    extra_X = [e for e in extra_X if len(e)]
-    extra_y = [e for e in extra_y if len(e)]
-    if not extra_X:
-        return X, y
-    return np.concatenate([X, *extra_X]), np.concatenate([y, *extra_y])
+    bounds = np.cumsum([0] + [len(features[i]) for i in ids])
+    spans = list(zip(bounds[:-1], bounds[1:]))      # a one-segment track adds nothing
+    return (np.concatenate([X, *(straddling_units(X[a:b]) for a, b in spans)]),
+            np.concatenate([y, *(straddling_targets(y[a:b]) for a, b in spans)]))
