@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from genre_core.inference.audio import clock
 from genre_core.report import (
     SHIPPED,
     Evaluation,
@@ -132,12 +133,6 @@ def clip_facts(clip) -> dict[str, str]:
              "channels": {1: "1 (mono)", 2: "2 (stereo)"}.get(clip.channels, str(clip.channels)),
              "analysed": f"{clip.loaded_seconds:.1f} s"}
     return facts
-
-
-def clock(seconds: float) -> str:
-    """m:ss, as a player shows a position."""
-    m, s = divmod(int(round(seconds)), 60)
-    return f"{m}:{s:02d}"
 
 
 def excerpt_note(clip) -> str:

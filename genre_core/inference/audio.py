@@ -52,6 +52,12 @@ MAX_FILE_BYTES = int(float(os.environ.get("GENRE_MAX_FILE_MB", 1024)) * 2**20)
 CHUNK = 1 << 20
 
 
+def clock(seconds: float) -> str:
+    """m:ss, as a player shows a position."""
+    m, s = divmod(int(round(seconds)), 60)
+    return f"{m}:{s:02d}"
+
+
 def _describe(source: AudioSource, name: str | None) -> str:
     if name:
         return printable(name)

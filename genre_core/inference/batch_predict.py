@@ -13,7 +13,7 @@ from pathlib import Path
 from genre_core.config import FeatureConfig
 from genre_core.errors import GenreError, printable
 from genre_core.features.librosa_kernels import librosa_ready
-from genre_core.inference.audio import AUDIO_EXTENSIONS
+from genre_core.inference.audio import AUDIO_EXTENSIONS, clock
 from genre_core.inference.worker_pool import make_pool, pool_context, usable_cores
 
 
@@ -50,7 +50,7 @@ class FileResult:
         if "verdict" in self.prediction:
             parts = [f"Genre Studio says: {self.prediction['verdict']} | "
                      + (parts[0] if parts else "")] + parts[1:]
-        notes = self.prediction.get("warnings", []) + [
+        notes = heard_part(self.prediction) + self.prediction.get("warnings", []) + [
             f"out of domain: {m}" for m in self.prediction.get("out_of_domain", [])]
         return f"{self.file}: " + ", ".join(parts) + (f"  [{'; '.join(notes)}]" if notes else "")
 
@@ -62,6 +62,15 @@ class FileResult:
             row += [m["genre"], round(m["probabilities"][m["genre"]], 5)] if m else ["", ""]
         return row + [" ".join((self.prediction or {}).get("out_of_domain", [])),
                       self.error or ""]
+
+
+def heard_part(prediction: dict) -> list[str]:
+    """["heard 1:15-1:45 of 3:00"] when only part of a long file was analysed, else []."""
+    start, heard = prediction.get("analysed_from", 0.0), prediction.get("analysed_seconds")
+    duration = prediction.get("duration")
+    if heard is None or duration is None or heard >= duration - 0.5:
+        return []
+    return [f"heard {clock(start)}-{clock(start + heard)} of {clock(duration)}"]
 
 
 def csv_header(models: list[str]) -> list[str]:
