@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping, Sequence
 
+from genre_core.inference.audio import heard_span
+
 # models whose lane colours the timeline's waveform regions, best first
 REGION_PREFERENCE = ("ensemble", "musicnn", "cnn")
 
@@ -86,6 +88,8 @@ def batch_row(name: str, prediction=None, error: str | None = None,
         row["warning"] = "; ".join(domain.messages()) if domain.out_of_domain else ""
     row["error"] = ""
     row["duration (s)"] = round(prediction.clip.duration, 1)
+    clip = prediction.clip
+    row["heard"] = heard_span(clip.duration, clip.offset, clip.loaded_seconds) or "all of it"
     row.update(per_model)
     return row
 

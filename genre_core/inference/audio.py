@@ -58,6 +58,14 @@ def clock(seconds: float) -> str:
     return f"{m}:{s:02d}"
 
 
+def heard_span(duration: float, start: float, heard: float) -> str | None:
+    """"1:15-1:45 of 3:00" when only part of a file was analysed (a long file's middle 30 s),
+    None when all of it was."""
+    if heard >= duration - 0.5:
+        return None
+    return f"{clock(start)}-{clock(start + heard)} of {clock(duration)}"
+
+
 def _describe(source: AudioSource, name: str | None) -> str:
     if name:
         return printable(name)

@@ -13,7 +13,7 @@ from pathlib import Path
 from genre_core.config import FeatureConfig
 from genre_core.errors import GenreError, printable
 from genre_core.features.librosa_kernels import librosa_ready
-from genre_core.inference.audio import AUDIO_EXTENSIONS, clock
+from genre_core.inference.audio import AUDIO_EXTENSIONS, heard_span
 from genre_core.inference.worker_pool import make_pool, pool_context, usable_cores
 
 
@@ -66,11 +66,11 @@ class FileResult:
 
 def heard_part(prediction: dict) -> list[str]:
     """["heard 1:15-1:45 of 3:00"] when only part of a long file was analysed, else []."""
-    start, heard = prediction.get("analysed_from", 0.0), prediction.get("analysed_seconds")
-    duration = prediction.get("duration")
-    if heard is None or duration is None or heard >= duration - 0.5:
+    if "analysed_seconds" not in prediction or "duration" not in prediction:
         return []
-    return [f"heard {clock(start)}-{clock(start + heard)} of {clock(duration)}"]
+    span = heard_span(prediction["duration"], prediction.get("analysed_from", 0.0),
+                      prediction["analysed_seconds"])
+    return [f"heard {span}"] if span else []
 
 
 def csv_header(models: list[str]) -> list[str]:

@@ -122,6 +122,15 @@ def test_prediction_csv_and_batch_row():
     bad = vs.batch_row("bad.wav", error="bad.wav: not audio")
     assert bad == {"file": "bad.wav", "error": "bad.wav: not audio"}
     assert "Genre Studio says" not in row                          # no ensemble, no verdict
+    assert row["heard"] == "all of it" and row["duration (s)"] == 9.0
+
+
+def test_batch_row_of_a_long_file_says_which_part_was_heard():
+    from dataclasses import replace
+
+    pred = fake_prediction()
+    pred.clip = replace(pred.clip, duration=180.2, truncated=True, offset=75.1)
+    assert vs.batch_row("song.mp3", pred)["heard"] == "1:15-1:24 of 3:00"   # 9 s heard here
 
 
 def test_batch_row_gives_the_verdict_and_no_genre_for_what_is_not_music():
