@@ -65,14 +65,17 @@ def to_csv(rows: list[dict]) -> bytes:
 def batch_row(name: str, prediction=None, error: str | None = None,
               names: Mapping[str, str] | None = None) -> dict:
     """One row of the batch table: file, Genre Studio's answer (the prediction's verdict:
-    "not music it knows" when its domain judgement says so), each model's genre and
-    confidence, agreement, out-of-domain note; or the file's one-line error."""
+    "not music it knows" when its domain judgement says so), the part of the file heard (a
+    long file's middle 30 s), each model's genre and confidence, agreement, out-of-domain
+    note; or the file's one-line error."""
     row = {"file": name}
     if prediction is None:
         row["error"] = error or "could not be analysed"
         return row
     if prediction.verdict is not None:
         row["Genre Studio says"] = prediction.verdict
+    clip = prediction.clip     # which part of the file the answer is about
+    row["heard"] = heard_span(clip.duration, clip.offset, clip.loaded_seconds) or "all of it"
     domain = prediction.domain
     per_model = {}
     for key, mp in prediction.models.items():
@@ -88,8 +91,6 @@ def batch_row(name: str, prediction=None, error: str | None = None,
         row["warning"] = "; ".join(domain.messages()) if domain.out_of_domain else ""
     row["error"] = ""
     row["duration (s)"] = round(prediction.clip.duration, 1)
-    clip = prediction.clip
-    row["heard"] = heard_span(clip.duration, clip.offset, clip.loaded_seconds) or "all of it"
     row.update(per_model)
     return row
 
