@@ -90,7 +90,7 @@ def batch_row(name: str, prediction=None, error: str | None = None,
     if domain is not None:
         row["warning"] = "; ".join(domain.messages()) if domain.out_of_domain else ""
     row["error"] = ""
-    row["duration (s)"] = round(prediction.clip.duration, 1)
+    row["duration (s)"] = round(clip.duration, 1)
     row.update(per_model)
     return row
 
