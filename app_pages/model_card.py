@@ -59,7 +59,9 @@ with st.expander("For developers: every evaluation, learning curves, data and pa
         st.caption(f"Calibration: {calibration['n_tracks']} held-out tracks "
                    f"({calibration['split_description']}); ECE "
                    f"{calibration['ece_before']:.3f} before and {calibration['ece_after']:.3f} "
-                   f"after temperature scaling (T = {calibration['temperature']:.2f}); weights: "
+                   f"after calibration (temperature T = {calibration['temperature']:.2f}, then "
+                   f"{calibration['floor']:.1%} of an even spread over the genres mixed in, so no "
+                   f"answer reads over {calibration['max_answer']:.0%}); weights: "
                    + ", ".join(f"{sup.display_name(m)} {w:.2f}"
                                for m, w in calibration["weights"].items()) + ".")
     st.markdown("**Learning curves**")

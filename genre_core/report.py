@@ -274,6 +274,7 @@ class ModelEntry(_Record):
     members: list[str] | None = _f("list")            # the ensemble's
     weights: dict[str, float] | None = _f("dict")     # the ensemble's, per member
     temperature: float | None = _f("number")
+    floor: float | None = _f("number")                # the ensemble's share of uniform after T
     unsure_below: float | None = _f("number")         # the verdict's "not sure" threshold
     trained_on: str | None = _f("str")
     candidates: dict[str, float] | None = _f("dict")  # the table model's, valid accuracy each

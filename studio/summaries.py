@@ -66,8 +66,8 @@ def headline(prediction) -> str | None:
 
 
 def calibration_summary(report: ReportLike) -> dict | None:
-    """The ensemble's held-out figures: accuracy, ECE before/after temperature scaling,
-    reliability bins, member weights; None when the bundle has no ensemble."""
+    """The ensemble's held-out figures: accuracy, ECE before/after calibration (temperature
+    and floor), reliability bins, member weights; None when the bundle has no ensemble."""
     report = as_report(report)
     ev = report.preferred_evaluation(ENSEMBLE, "calibrated")
     info = report.models.get(ENSEMBLE)
@@ -79,7 +79,10 @@ def calibration_summary(report: ReportLike) -> dict | None:
             "ece_before": ev.ece_before, "ece_after": ev.ece_after,
             "reliability_before": ev.reliability_before or [],
             "reliability_after": ev.reliability_after or [],
-            "weights": info.weights or {}, "temperature": info.temperature}
+            "weights": info.weights or {}, "temperature": info.temperature,
+            "floor": info.floor or 0.0,
+            # the highest probability an answer can read: (1 - floor) + floor / n_genres
+            "max_answer": 1 - (info.floor or 0.0) * (1 - 1 / max(len(report.genres), 1))}
 
 
 def agreement_sentence(prediction) -> str:

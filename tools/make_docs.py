@@ -138,10 +138,12 @@ def ensemble_block(report: Report, meta: Mapping | None) -> str:
     weights = sorted(summary["weights"].items(), key=lambda kv: -kv[1])
     table = markdown_table(["member", "weight"],
                            [[display_name(m), f"{w:.3f}"] for m, w in weights])
-    return (f"{table}\n\nTemperature {_num(summary['temperature'], 2)}; over all "
+    return (f"{table}\n\nTemperature {_num(summary['temperature'], 2)}, then a floor of "
+            f"{_num(summary['floor'])} (that share of an even spread over the genres mixed in: "
+            f"no answer above {_pct(summary['max_answer'])}); over all "
             f"{summary['n_tracks']} held-out tracks of both views ({summary['split']} split): "
             f"right {_pct(summary['track_accuracy'])}, macro F1 {_num(summary['macro_f1'])}, "
-            f"ECE {_num(summary['ece_before'])} before temperature scaling, "
+            f"ECE {_num(summary['ece_before'])} before calibration, "
             f"{_num(summary['ece_after'])} after.")
 
 

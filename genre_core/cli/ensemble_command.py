@@ -92,12 +92,13 @@ def train_ensemble(args) -> int:
     report.models["ensemble"] = ModelEntry(
         family="ensemble", variant="calibrated", members=final.members,
         weights=dict(zip(final.members, final.weights)), temperature=final.temperature,
-        unsure_below=final.unsure_below, trained_on=final.info["trained_on"])
+        floor=final.floor, unsure_below=final.unsure_below, trained_on=final.info["trained_on"])
     save_bundle(out, {}, labels, FeatureConfig.from_dict(meta["feature_config"]), report,
                 keep=meta["models"], ensemble=final)
     print(f"ensemble: weights {', '.join(f'{m} {w:.2f}' for m, w in zip(final.members, final.weights))}"
           f"{left_out}, "
-          f"temperature {final.temperature:.2f}, 'not sure' below "
+          f"temperature {final.temperature:.2f}, floor {final.floor:.3f} (answers up to "
+          f"{1 - final.floor * (1 - 1 / len(labels)):.0%}), 'not sure' below "
           f"{final.unsure_below:.0%}; held-out track accuracy "
           f"{ev.track_accuracy:.1%}, ECE {nested['ece_before']:.3f} -> "
           f"{nested['ece_after']:.3f}; bundle {out}")

@@ -14,8 +14,11 @@ from genre_core.errors import GenreError
 from genre_core.inference.ensemble import (
     Ensemble,
     expected_calibration_error,
+    fit_floor,
     fit_temperature,
+    negative_log_likelihood,
     verdict,
+    with_floor,
 )
 from genre_core.training.ensemble import cross_validate_ensemble
 
@@ -89,6 +92,82 @@ def test_a_few_confidently_wrong_tracks_do_not_decide_the_temperature():
     assert 0.8 < t < 1.3
     calibrated = np.exp(z / t) / np.exp(z / t).sum(1, keepdims=True)
     assert expected_calibration_error(calibrated, y) < 0.06
+
+
+def _saturated(n=500, right_share=0.9, seed=3):
+    """A member whose every answer reads 1 - 1e-6 (as musicnn4's LDA head's often do) but is
+    right only `right_share` of the time, plus its labels."""
+    rng = np.random.default_rng(seed)
+    k = len(LABELS)
+    y = rng.integers(0, k, n)
+    pred = np.where(rng.random(n) < right_share, y, (y + rng.integers(1, k, n)) % k)
+    probs = np.full((n, k), 1e-6 / (k - 1))
+    probs[np.arange(n), pred] = 1 - 1e-6
+    return probs, y
+
+
+def test_the_floor_caps_saturated_answers_and_keeps_every_ranking():
+    """Answers that all read ~100 % but are right 9 times in 10: the fitted floor brings
+    them down to about 90 %, and no genre changes place."""
+    probs, y = _saturated()
+    floor = fit_floor(probs, y)
+    floored = with_floor(probs, floor)
+    k = len(LABELS)
+    assert floored.max() <= 1 - floor * (1 - 1 / k) + 1e-12
+    assert abs(floored.max(1).mean() - (probs.argmax(1) == y).mean()) < 0.03
+    assert (np.argsort(floored, 1) == np.argsort(probs, 1)).all()
+    assert expected_calibration_error(floored, y) < expected_calibration_error(probs, y) / 3
+
+
+def _calibrated(n=800, seed=11):
+    """A member right with probability equal to its top probability (0.4-0.95)."""
+    rng = np.random.default_rng(seed)
+    k = len(LABELS)
+    y = rng.integers(0, k, n)
+    conf = rng.uniform(0.4, 0.95, n)
+    pred = np.where(rng.random(n) < conf, y, (y + rng.integers(1, k, n)) % k)
+    probs = np.tile(((1 - conf) / (k - 1))[:, None], (1, k))
+    probs[np.arange(n), pred] = conf
+    return probs, y
+
+
+def test_a_calibrated_member_is_left_almost_without_floor():
+    probs, y = _calibrated()
+    assert fit_floor(probs, y) < 0.03
+
+
+def test_the_fitted_ensemble_applies_its_floor_after_the_temperature(tmp_path):
+    """Mostly calibrated answers plus a share that saturate (musicnn4's case): the temperature
+    stays near 1 for the many and the floor caps the few."""
+    calibrated, y1 = _calibrated()
+    saturated, y2 = _saturated(n=300)
+    probs, y = np.concatenate([calibrated, saturated]), np.concatenate([y1, y2])
+    ens = Ensemble.fit(LABELS, {"m": probs}, y)
+    assert 0.8 < ens.temperature < 1.2 and ens.floor > 0.04
+    out = ens.predict_proba({"m": probs})
+    raw = ens.predict_proba({"m": probs}, calibrated=False)
+    assert out.max() <= 1 - ens.floor * (1 - 1 / len(LABELS)) + 1e-9 < raw.max()
+    assert (out.argmax(1) == raw.argmax(1)).all()
+    sat = slice(len(y1), None)              # the saturated answers: right 9 times in 10
+    right = (raw[sat].argmax(1) == y2).mean()
+    assert abs(out[sat].max(1).mean() - right) < abs(raw[sat].max(1).mean() - right) / 2
+    assert negative_log_likelihood(out, y) < negative_log_likelihood(raw, y)
+    ens.save(tmp_path)
+    assert Ensemble.load(tmp_path).floor == pytest.approx(ens.floor)
+
+
+def test_an_ensemble_file_without_a_floor_loads_with_none_and_a_wrong_one_is_refused(tmp_path):
+    oof, y = _members(n=100)
+    ens = Ensemble.fit(LABELS, oof, y)
+    ens.save(tmp_path)
+    data = json.loads((tmp_path / "ensemble.json").read_text())
+    del data["floor"]                               # a file written before the floor
+    (tmp_path / "ensemble.json").write_text(json.dumps(data))
+    assert Ensemble.load(tmp_path).floor == 0.0
+    data["floor"] = 0.9
+    (tmp_path / "ensemble.json").write_text(json.dumps(data))
+    with pytest.raises(GenreError, match="inconsistent"):
+        Ensemble.load(tmp_path)
 
 
 def test_nested_evaluation_scores_held_out_groups_and_calibrates():
