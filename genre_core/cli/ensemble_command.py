@@ -56,8 +56,9 @@ def train_ensemble(args) -> int:
     kind = (f"{args.folds} folds grouped by artist" if args.folds
             else f"leave-one-artist-out ({len(set(groups))} artists)")
     figures.update(model="ensemble", variant="calibrated", split=args.split,
-                   split_description=f"nested: weights and temperature fitted on the other "
-                   f"artists' out-of-fold predictions ({kind}); members' out-of-fold predictions "
+                   split_description=f"nested: weights, temperature, floor and threshold "
+                   f"fitted on the other artists' out-of-fold predictions ({kind}); members' "
+                   "out-of-fold predictions "
                    f"from their own '{args.split}' cross-validation", learning_curves=[],
                    augmented=False, ece_before=nested["ece_before"],
                    ece_after=nested["ece_after"], nll_before=nested["nll_before"],
