@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from genre_core.inference.audio import clock
+from genre_core.inference.ensemble import highest_answer
 from genre_core.report import (
     SHIPPED,
     Evaluation,
@@ -81,8 +82,7 @@ def calibration_summary(report: ReportLike) -> dict | None:
             "reliability_after": ev.reliability_after or [],
             "weights": info.weights or {}, "temperature": info.temperature,
             "floor": info.floor or 0.0,
-            # the highest probability an answer can read: (1 - floor) + floor / n_genres
-            "max_answer": 1 - (info.floor or 0.0) * (1 - 1 / max(len(report.genres), 1))}
+            "max_answer": highest_answer(info.floor or 0.0, len(report.genres))}
 
 
 def agreement_sentence(prediction) -> str:

@@ -15,7 +15,7 @@ def train_ensemble(args) -> int:
     from genre_core.config import FeatureConfig
     from genre_core.inference.bundle import DEFAULT_BUNDLE, read_bundle_report, save_bundle
     from genre_core.inference.dataset import load_artist_index
-    from genre_core.inference.ensemble import MIN_WEIGHT, Ensemble, reliability
+    from genre_core.inference.ensemble import MIN_WEIGHT, Ensemble, highest_answer, reliability
     from genre_core.inference.track_views import track_view
     from genre_core.training.ensemble import cross_validate_ensemble, out_of_fold
     from genre_core.training.evaluation import evaluate_predictions, view_metrics
@@ -99,7 +99,7 @@ def train_ensemble(args) -> int:
     print(f"ensemble: weights {', '.join(f'{m} {w:.2f}' for m, w in zip(final.members, final.weights))}"
           f"{left_out}, "
           f"temperature {final.temperature:.2f}, floor {final.floor:.3f} (answers up to "
-          f"{1 - final.floor * (1 - 1 / len(labels)):.0%}), 'not sure' below "
+          f"{highest_answer(final.floor, len(labels)):.0%}), 'not sure' below "
           f"{final.unsure_below:.0%}; held-out track accuracy "
           f"{ev.track_accuracy:.1%}, ECE {nested['ece_before']:.3f} -> "
           f"{nested['ece_after']:.3f}; bundle {out}")

@@ -155,8 +155,13 @@ def fit_temperature(logits_like: np.ndarray, y: np.ndarray) -> float:
 
 
 def with_floor(probs: np.ndarray, floor: float) -> np.ndarray:
-    """(1 - floor) probs + floor / n_genres: the same ranking, no answer above 1 - floor (1 - 1/n)."""
+    """(1 - floor) probs + floor / n_genres: the same ranking, no answer above highest_answer."""
     return (1.0 - floor) * probs + floor / probs.shape[-1]
+
+
+def highest_answer(floor: float, n_genres: int) -> float:
+    """The highest probability a floored answer can read: (1 - floor) + floor / n_genres."""
+    return 1.0 - floor * (1.0 - 1.0 / max(n_genres, 1))
 
 
 def fit_floor(probs: np.ndarray, y: np.ndarray) -> float:

@@ -16,6 +16,7 @@ from genre_core.inference.ensemble import (
     expected_calibration_error,
     fit_floor,
     fit_temperature,
+    highest_answer,
     negative_log_likelihood,
     verdict,
     with_floor,
@@ -113,7 +114,7 @@ def test_the_floor_caps_saturated_answers_and_keeps_every_ranking():
     floor = fit_floor(probs, y)
     floored = with_floor(probs, floor)
     k = len(LABELS)
-    assert floored.max() <= 1 - floor * (1 - 1 / k) + 1e-12
+    assert floored.max() <= highest_answer(floor, k) + 1e-12
     assert abs(floored.max(1).mean() - (probs.argmax(1) == y).mean()) < 0.03
     assert (np.argsort(floored, 1) == np.argsort(probs, 1)).all()
     assert expected_calibration_error(floored, y) < expected_calibration_error(probs, y) / 3
@@ -146,7 +147,7 @@ def test_the_fitted_ensemble_applies_its_floor_after_the_temperature(tmp_path):
     assert 0.8 < ens.temperature < 1.2 and ens.floor > 0.04
     out = ens.predict_proba({"m": probs})
     raw = ens.predict_proba({"m": probs}, calibrated=False)
-    assert out.max() <= 1 - ens.floor * (1 - 1 / len(LABELS)) + 1e-9 < raw.max()
+    assert out.max() <= highest_answer(ens.floor, len(LABELS)) + 1e-9 < raw.max()
     assert (out.argmax(1) == raw.argmax(1)).all()
     sat = slice(len(y1), None)              # the saturated answers: right 9 times in 10
     right = (raw[sat].argmax(1) == y2).mean()
