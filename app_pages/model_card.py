@@ -35,9 +35,11 @@ calibration = sup.calibration_summary(report)
 if calibration:
     st.subheader("Does its confidence mean what it says?")
     st.caption("Each dot is a group of held-out songs with about the same confidence: on the "
-               "diagonal, an answer given with 80 % confidence is right 8 times in 10.")
+               "diagonal, an answer given with 80 % confidence is right 8 times in 10. One line "
+               "per test: a dot below the diagonal is an answer surer than it should be.")
     sections.chart(plots.reliability_diagram(calibration["reliability_before"],
-                                             calibration["reliability_after"]),
+                                             calibration["reliability_after"],
+                                             results.named_views(calibration["reliability_views"])),
                    width="stretch", key="card_reliability")
 
 with st.expander("For developers: every evaluation, learning curves, data and parameters"):

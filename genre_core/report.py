@@ -316,6 +316,7 @@ class Evaluation(_Record):
     nll_after: float | None = _f("number")
     reliability_before: list[dict[str, float]] | None = _f("list")
     reliability_after: list[dict[str, float]] | None = _f("list")
+    reliability_views: dict[str, list] | None = _f("dict")   # the ensemble's, after, per view
     members: list[str] | None = _f("list")
     teacher: str | None = _f("str")                  # a distilled model's teacher family
     teacher_weight: float | None = _f("number")      # its share of the soft targets

@@ -4,6 +4,7 @@ Streamlit here)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from genre_core.report import (
     SHIPPED,
@@ -16,6 +17,11 @@ from genre_core.report import (
 from studio.summaries import ENSEMBLE, display_name, report_models
 
 VIEW_NAMES = {"GTZAN": "GTZAN (unseen artists)", "realworld": "real recordings (unseen artists)"}
+
+
+def named_views(per_view: Mapping[str, Any]) -> dict[str, Any]:
+    """{view: x} keyed by the names a reader sees ("real recordings (unseen artists)")."""
+    return {VIEW_NAMES.get(view, view): x for view, x in per_view.items()}
 
 
 def _views_of(ev: Evaluation) -> dict[str, ViewFigures]:

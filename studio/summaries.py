@@ -80,6 +80,7 @@ def calibration_summary(report: ReportLike) -> dict | None:
             "ece_before": ev.ece_before, "ece_after": ev.ece_after,
             "reliability_before": ev.reliability_before or [],
             "reliability_after": ev.reliability_after or [],
+            "reliability_views": ev.reliability_views or {},
             "weights": info.weights or {}, "temperature": info.temperature,
             "floor": info.floor or 0.0,
             "max_answer": highest_answer(info.floor or 0.0, len(report.genres))}

@@ -63,7 +63,8 @@ def train_ensemble(args) -> int:
                    augmented=False, ece_before=nested["ece_before"],
                    ece_after=nested["ece_after"], nll_before=nested["nll_before"],
                    nll_after=nested["nll_after"], reliability_before=nested["reliability_before"],
-                   reliability_after=nested["reliability_after"], members=wanted)
+                   reliability_after=nested["reliability_after"],
+                   reliability_views=nested["reliability_views"], members=wanted)
     ev = Evaluation.from_dict(figures, "the ensemble's evaluation")
     view_figures = ev.views or {}
     for m in wanted:   # the members on the same tracks, for a like-for-like comparison

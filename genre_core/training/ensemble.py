@@ -50,7 +50,8 @@ def cross_validate_ensemble(labels: list[str], oof: dict[str, np.ndarray], y: np
     temperature and verdict threshold on the other artists' out-of-fold predictions, score
     the held-out tracks. Returns the held-out ensemble probabilities, calibration figures
     before and after temperature scaling, and per view (`views`: each track's, e.g. GTZAN and
-    realworld) how the verdict reads: coverage, selective accuracy, top-2 hit rate, ECE."""
+    realworld) how the verdict reads: coverage, selective accuracy, top-2 hit rate, ECE, and
+    its reliability bins."""
     from sklearn.model_selection import GroupKFold, LeaveOneGroupOut
 
     members = list(oof)
@@ -77,4 +78,8 @@ def cross_validate_ensemble(labels: list[str], oof: dict[str, np.ndarray], y: np
             "nll_before": negative_log_likelihood(raw, y),
             "nll_after": negative_log_likelihood(calibrated, y),
             "reliability_before": reliability(raw, y)["bins"],
-            "reliability_after": reliability(calibrated, y)["bins"]}
+            "reliability_after": reliability(calibrated, y)["bins"],
+            # per view after calibration: is a stated 90 % right 9 times in 10 on real
+            # recordings too, not only on the pool GTZAN dominates?
+            "reliability_views": {v: reliability(calibrated[m], y[m])["bins"]
+                                  for v in sorted(set(view_of.tolist())) for m in [view_of == v]}}

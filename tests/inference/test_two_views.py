@@ -211,3 +211,34 @@ def test_evaluate_into_report_keeps_only_unheard_tracks_and_artists(tmp_path):
     for e in held:
         assert {t["track"] for t in e["per_track"]} == {"MT1", "MT2", "MT3"}   # not Marley's
     assert report["data"]["views"]["MT1"] == "mine"
+
+
+def test_the_nested_evaluation_keeps_a_reliability_diagram_per_view():
+    """The pooled diagram is mostly GTZAN; the model card draws one line per view, so an
+    overconfident view shows below the diagonal on its own."""
+    from genre_core.training.ensemble import cross_validate_ensemble
+    from genre_core.views.plots import reliability_diagram
+
+    rng = np.random.default_rng(1)
+    easy, y_easy = _overconfident(300, 0.95, rng)
+    hard, y_hard = _overconfident(200, 0.55, rng)
+    probs, y = np.vstack([easy, hard]), np.concatenate([y_easy, y_hard])
+    views = ["GTZAN"] * 300 + ["realworld"] * 200
+    groups = [f"artist{i % 50}" for i in range(len(y))]
+    res = cross_validate_ensemble(list("abcde"), {"m": probs}, y, groups, n_folds=5,
+                                  views=views)
+    per_view = res["reliability_views"]
+    assert set(per_view) == {"GTZAN", "realworld"}
+    assert sum(b["count"] for b in per_view["GTZAN"]) == 300
+    assert sum(b["count"] for b in per_view["realworld"]) == 200
+
+    def gap(bins):                  # confidence minus accuracy, weighted by tracks
+        return sum(b["count"] * (b["confidence"] - b["accuracy"]) for b in bins) / sum(
+            b["count"] for b in bins)
+    assert gap(per_view["realworld"]) > gap(per_view["GTZAN"]) + 0.1   # the hard view is surer than right
+    fig = reliability_diagram(res["reliability_before"], res["reliability_after"],
+                              {"GTZAN clips": per_view["GTZAN"],
+                               "real recordings": per_view["realworld"]})
+    names = [t.name for t in fig.data]
+    assert names == ["perfectly calibrated", "all, before calibration",
+                     "GTZAN clips, after calibration", "real recordings, after calibration"]
