@@ -9,7 +9,10 @@ of an arithmetic mean, a head on whole-track statistics. The other candidates ar
 (per-network heads, embeddings only, the zero-shot tag map mixed in, the musicnn networks'
 mid-level mean_pool / max_pool beside the shipped columns or alone, as
 studies/musicnn_midlevel_study.py measured them on GTZAN with the earlier head) and the domains (real
-clips counted twice, GTZAN's training features moved to the real recordings' mean, or back).
+clips counted twice, GTZAN's training features moved to the real recordings' mean, or back),
+the head itself (a fixed LDA shrinkage, PCA before the LDA, an RBF support-vector machine) and
+training copies of every clip pitch-shifted and time-stretched (a key and tempo the clip does
+not have: two copies a clip, +-1 to 2 semitones, 0.9-1.1 times the tempo, librosa.effects).
 
 Each candidate is a plain sklearn pipeline, StandardScaler + LinearDiscriminantAnalysis
 (lsqr, Ledoit-Wolf shrinkage, equal genre priors), the same arithmetic as
@@ -21,9 +24,10 @@ leave-one-artist-out. Scored per view: track accuracy / balanced accuracy.
 
 Run: python -m studies.musicnn_pooling_study [--gtzan ROOT] [--real ROOT] [--loao]
      [--offsets FILE.npz] [CANDIDATE ...]
-     [--mid FILE.npz]
+     [--mid FILE.npz] [--copies FILE.npz]
 (the offset candidates extract the later patches once, about 3 min on 2 cores, into FILE.npz;
-the pool candidates the musicnn networks' mid-level pools, about 3 min, into --mid's file)
+the pool candidates the musicnn networks' mid-level pools, about 3 min, into --mid's file; the
+copies candidate its pitch and tempo copies, about 20 min, into --copies' file)
 """
 from __future__ import annotations
 
@@ -42,7 +46,8 @@ CANDIDATES = ("shipped", "geometric mean", "patch + track mean", "track LDA on m
               "real clips twice", "0.85 LDA + 0.15 zero-shot tags", "GTZAN moved to real",
               "real moved to GTZAN", "train on both offsets", "predict on both offsets",
               "both offsets", "+ max_pool", "+ mean_pool", "+ mean and max pool",
-              "mean and max pool alone")
+              "mean and max pool alone", "LDA shrinkage 0.1", "LDA shrinkage 0.5",
+              "PCA 128 + LDA", "RBF SVM", "+ pitch and tempo copies")
 OFFSET_SECONDS = 1.5
 MEAN_POOL = np.r_[0:753, 1506:2259]      # columns of mid_level's arrays
 MAX_POOL = np.r_[753:1506, 2259:3012]
@@ -65,6 +70,28 @@ def per_track_cache(tracks, config, path: Path, compute) -> dict[str, np.ndarray
         return {k.replace("|", "/"): f[k] for k in f.files}
 
 
+def pitch_tempo_copies(tracks, config, path: Path) -> dict[str, np.ndarray]:
+    """{track id: musicnn4 features of two copies of the clip, each pitch-shifted by 1 to 2
+    semitones up or down and time-stretched by 0.9-1.1 (rows of both copies stacked)}. Each
+    clip's draws are seeded by its audio, so a rerun makes the same copies."""
+    import zlib
+
+    import librosa
+
+    from genre_core.features.musicnn.zoo import extract_all
+
+    def copies(y: np.ndarray) -> np.ndarray:
+        rng = np.random.default_rng(zlib.crc32(y.tobytes()))
+        out = []
+        for _ in range(2):
+            z = librosa.effects.pitch_shift(y, sr=config.sample_rate,
+                                            n_steps=float(rng.choice([-2, -1.5, -1, 1, 1.5, 2])))
+            z = librosa.effects.time_stretch(z, rate=float(rng.uniform(0.9, 1.1)))
+            out.append(extract_all(z.astype(np.float32), config.sample_rate))
+        return np.concatenate(out)
+    return per_track_cache(tracks, config, path, copies)
+
+
 def later_patches(tracks, config, path: Path) -> dict[str, np.ndarray]:
     """{track id: musicnn4 features of the patches starting OFFSET_SECONDS later}."""
     from genre_core.features.musicnn.zoo import extract_all
@@ -77,7 +104,8 @@ def later_patches(tracks, config, path: Path) -> dict[str, np.ndarray]:
 class Data:
     """The 308 tracks' musicnn4 patches (the shipped columns), genres, views and artists."""
 
-    def __init__(self, gtzan: str, real: str, offsets: Path | None, mid: Path | None):
+    def __init__(self, gtzan: str, real: str, offsets: Path | None, mid: Path | None,
+                 copies: Path | None = None):
         from genre_core.features.musicnn.zoo import column_layout
         from genre_core.models.musicnn_multi import DEFAULTS, chosen_columns
         from genre_core.models.musicnn_tags import MusicnnTagsModel
@@ -98,6 +126,10 @@ class Data:
         if mid is not None:
             pools = mid_level(tracks, config, mid)
             self.M = [pools[i].astype(np.float64) for i in self.ids]
+        self.C: list[np.ndarray] = []
+        if copies is not None:
+            shifted = pitch_tempo_copies(tracks, config, copies)
+            self.C = [shifted[i][:, cols].astype(np.float64) for i in self.ids]
         layout = column_layout()
         nets = ("MSD_musicnn", "MTT_musicnn", "MSD_vgg", "MTT_vgg")
         self.per_net = [np.r_[layout[f"{n}/taggram"], layout[f"{n}/embedding"]] for n in nets]
@@ -106,15 +138,17 @@ class Data:
         self.shared_genres = sorted(set(self.y[self.view == "realworld"]))
 
 
-def _lda(k: int):
+def _lda(k: int, shrinkage: float | str = "auto"):
     from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
-    return LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto", priors=np.full(k, 1 / k))
+    return LinearDiscriminantAnalysis(solver="lsqr", shrinkage=shrinkage,
+                                      priors=np.full(k, 1 / k))
 
 
-def patch_head(d: Data, tr, te, feat=None, test=None, pool="mean", extra=()) -> dict:
+def patch_head(d: Data, tr, te, feat=None, test=None, pool="mean", extra=(), head=None) -> dict:
     """Fit on the patches of tracks `tr` (plus `extra` (features, genre) pairs); return
-    {k: track probabilities} for `te` (patch logits / PATCH_TEMPERATURE, then pooled)."""
+    {k: track probabilities} for `te` (patch logits / PATCH_TEMPERATURE, then pooled). `head`:
+    another sklearn classifier (or pipeline) than the shipped LDA."""
     from sklearn.preprocessing import StandardScaler
 
     from genre_core.models.musicnn_multi import PATCH_TEMPERATURE
@@ -124,13 +158,27 @@ def patch_head(d: Data, tr, te, feat=None, test=None, pool="mean", extra=()) -> 
     X = np.concatenate([x for x, _ in parts])
     Y = np.concatenate([[c] * len(x) for x, c in parts])
     scaler = StandardScaler().fit(X)
-    head = _lda(len(d.labels)).fit(scaler.transform(X), Y)
+    head = (head or _lda(len(d.labels))).fit(scaler.transform(X), Y)
     out = {}
     for k in te:
         p = softmax(head.decision_function(scaler.transform((test or feat)(k)))
                     / PATCH_TEMPERATURE, axis=1)
         out[k] = softmax(np.log(p).mean(0)) if pool == "geometric" else p.mean(0)
     return out
+
+
+def pca_lda(k: int):
+    from sklearn.decomposition import PCA
+    from sklearn.pipeline import make_pipeline
+
+    return make_pipeline(PCA(128, whiten=True, random_state=0), _lda(k))
+
+
+def rbf_svm(k: int):
+    """Its one-vs-rest decision values go through the same softmax as the LDA's logits."""
+    from sklearn.svm import SVC
+
+    return SVC(C=1.0, kernel="rbf", gamma="scale", class_weight="balanced")
 
 
 def track_head(d: Data, tr, te, stat) -> dict:
@@ -199,6 +247,12 @@ RUN = {
     "+ mean and max pool": lambda d, tr, te: patch_head(
         d, tr, te, feat=lambda k: np.hstack([d.F[k], d.M[k]])),
     "mean and max pool alone": lambda d, tr, te: patch_head(d, tr, te, feat=lambda k: d.M[k]),
+    "LDA shrinkage 0.1": lambda d, tr, te: patch_head(d, tr, te, head=_lda(len(d.labels), 0.1)),
+    "LDA shrinkage 0.5": lambda d, tr, te: patch_head(d, tr, te, head=_lda(len(d.labels), 0.5)),
+    "PCA 128 + LDA": lambda d, tr, te: patch_head(d, tr, te, head=pca_lda(len(d.labels))),
+    "RBF SVM": lambda d, tr, te: patch_head(d, tr, te, head=rbf_svm(len(d.labels))),
+    "+ pitch and tempo copies": lambda d, tr, te: patch_head(
+        d, tr, te, extra=[(d.C[k], d.y[k]) for k in tr]),
 }
 assert tuple(RUN) == CANDIDATES
 
@@ -253,6 +307,7 @@ def main() -> None:
     ap.add_argument("--loao", action="store_true", help="leave-one-artist-out, not 10 folds x 3")
     ap.add_argument("--offsets", default="/tmp/musicnn4_later_patches.npz", type=Path)
     ap.add_argument("--mid", default="/tmp/musicnn_mid_level.npz", type=Path)
+    ap.add_argument("--copies", default="/tmp/musicnn4_pitch_tempo_copies.npz", type=Path)
     ap.add_argument("candidates", nargs="*", metavar="CANDIDATE",
                     help=f"any of: {', '.join(CANDIDATES)} (default: all)")
     args = ap.parse_args()
@@ -265,7 +320,8 @@ def main() -> None:
     wanted = args.candidates or list(CANDIDATES)
     d = Data(args.gtzan, args.real,
              args.offsets if any("offsets" in c for c in wanted) else None,
-             args.mid if any("pool" in c for c in wanted) else None)
+             args.mid if any("pool" in c for c in wanted) else None,
+             args.copies if any("copies" in c for c in wanted) else None)
     print(f"{len(d.ids)} tracks, {len(set(d.g))} artists; "
           + ("leave-one-artist-out" if args.loao else "10 artist folds, group order seeds 1-3"),
           flush=True)
