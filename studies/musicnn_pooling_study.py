@@ -27,7 +27,7 @@ Run: python -m studies.musicnn_pooling_study [--gtzan ROOT] [--real ROOT] [--loa
      [--mid FILE.npz] [--copies FILE.npz]
 (the offset candidates extract the later patches once, about 3 min on 2 cores, into FILE.npz;
 the pool candidates the musicnn networks' mid-level pools, about 3 min, into --mid's file; the
-copies candidate its pitch and tempo copies, about 20 min, into --copies' file)
+copies candidate its pitch and tempo copies, about 14 min, into --copies' file)
 """
 from __future__ import annotations
 
@@ -174,7 +174,7 @@ def pca_lda(k: int):
     return make_pipeline(PCA(128, whiten=True, random_state=0), _lda(k))
 
 
-def rbf_svm(k: int):
+def rbf_svm():
     """Its one-vs-rest decision values go through the same softmax as the LDA's logits."""
     from sklearn.svm import SVC
 
@@ -250,7 +250,7 @@ RUN = {
     "LDA shrinkage 0.1": lambda d, tr, te: patch_head(d, tr, te, head=_lda(len(d.labels), 0.1)),
     "LDA shrinkage 0.5": lambda d, tr, te: patch_head(d, tr, te, head=_lda(len(d.labels), 0.5)),
     "PCA 128 + LDA": lambda d, tr, te: patch_head(d, tr, te, head=pca_lda(len(d.labels))),
-    "RBF SVM": lambda d, tr, te: patch_head(d, tr, te, head=rbf_svm(len(d.labels))),
+    "RBF SVM": lambda d, tr, te: patch_head(d, tr, te, head=rbf_svm()),
     "+ pitch and tempo copies": lambda d, tr, te: patch_head(
         d, tr, te, extra=[(d.C[k], d.y[k]) for k in tr]),
 }
