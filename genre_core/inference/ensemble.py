@@ -224,8 +224,9 @@ class Ensemble:
             w = fit_weights(probs, y)
         z = sum(wi * _log(p) for wi, p in zip(w, probs))
         t = fit_temperature(z, y)
-        floor = fit_floor(_softmax(z / t), y)
-        unsure = fit_unsure_threshold(with_floor(_softmax(z / t), floor), y, views, target)
+        scaled = _softmax(z / t)
+        floor = fit_floor(scaled, y)
+        unsure = fit_unsure_threshold(with_floor(scaled, floor), y, views, target)
         return cls(list(labels), members, [float(v) for v in w], t, unsure_below=unsure,
                    floor=floor)
 

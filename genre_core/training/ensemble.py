@@ -69,9 +69,9 @@ def cross_validate_ensemble(labels: list[str], oof: dict[str, np.ndarray], y: np
         calibrated[te] = ens.predict_proba(held)
         raw[te] = ens.predict_proba(held, calibrated=False)
         threshold[te] = ens.unsure_below
+    in_view = {v: view_of == v for v in sorted(set(view_of.tolist()))}
     # each held-out track judged with the threshold fitted without its artist
-    verdicts = {v: verdict_figures(calibrated[m], y[m], threshold[m])
-                for v in sorted(set(view_of.tolist())) for m in [view_of == v]}
+    verdicts = {v: verdict_figures(calibrated[m], y[m], threshold[m]) for v, m in in_view.items()}
     return {"calibrated": calibrated, "uncalibrated": raw, "verdict": verdicts,
             "ece_before": expected_calibration_error(raw, y),
             "ece_after": expected_calibration_error(calibrated, y),
@@ -82,4 +82,4 @@ def cross_validate_ensemble(labels: list[str], oof: dict[str, np.ndarray], y: np
             # per view after calibration: is a stated 90 % right 9 times in 10 on real
             # recordings too, not only on the pool GTZAN dominates?
             "reliability_views": {v: reliability(calibrated[m], y[m])["bins"]
-                                  for v in sorted(set(view_of.tolist())) for m in [view_of == v]}}
+                                  for v, m in in_view.items()}}
