@@ -6,6 +6,7 @@ sets what the app may read when starting it (GENRE_DATA, GENRE_BUNDLE, GENRE_BUN
 GENRE_LOCAL_MODE; see genre_core/inference/deploy.py and the README's "Deploying safely").
 No icon or font is fetched from another host: page icons are emoji, not Material symbols
 (whose favicon Streamlit loads from a CDN)."""
+import logging
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -50,6 +51,8 @@ except Exception as e:  # noqa: BLE001 - last resort: a message, never a traceba
     if isinstance(e, GenreError):
         st.error(state.md(e))
     else:
+        # the visitor gets one line; the operator's log gets the traceback
+        logging.getLogger("genre_studio").exception("page %s failed", page.url_path)
         st.error(f"Something went wrong on this page ({type(e).__name__}: {state.md(e)}). "
                  "The other pages still work.")
 finally:

@@ -71,7 +71,8 @@ def _wait_idle(page, timeout_ms: int = 120_000) -> None:
                            timeout=timeout_ms, state="attached")
 
 
-def _page_exception(page) -> str | None:
+def page_problem(page) -> str | None:
+    """The first exception or error message on the page (its first 300 characters), or None."""
     loc = page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]')
     if loc.count():
         return loc.first.inner_text()[:300]
@@ -137,7 +138,7 @@ def bench_app(bundle_path: Path, data_root: Path | None, mat: Material, reps: in
                     starts.append(srv["server_start"])
                     renders.append(render)
                     totals.append(time.perf_counter() - t_proc)
-                    err = _page_exception(page)
+                    err = page_problem(page)
                     if err:
                         errors.append(f"Home: {err}")
                     # Listen: upload, then Compare until every model's answer is drawn
@@ -145,7 +146,7 @@ def bench_app(bundle_path: Path, data_root: Path | None, mat: Material, reps: in
                                                            first_answers)
                     uploads.append(shown)
                     predictions.append(answered)
-                    err = _page_exception(page)
+                    err = page_problem(page)
                     if err:
                         errors.append(f"Compare: {err}")
                     # a second, different clip in the warm app: Listen upload -> Compare
@@ -168,7 +169,7 @@ def bench_app(bundle_path: Path, data_root: Path | None, mat: Material, reps: in
                         links.nth(i).click()
                         page.wait_for_timeout(200)
                         _wait_idle(page, 180_000)
-                        err = _page_exception(page)
+                        err = page_problem(page)
                         if err:
                             errors.append(f"{name}: {err}")
                     pages_seen = names

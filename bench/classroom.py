@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from bench.app import streamlit_server
+from bench.app import page_problem, streamlit_server
 from bench.common import CHROMIUM_ARGS, find_chromium, peak_rss_of, stats
 
 # in each page: click on to Compare as soon as Listen shows the uploaded clip, and stamp the
@@ -107,8 +107,9 @@ def run_class(bundle_path: Path, clips: list[Path], timeout_s: float = 300.0) ->
                 time.sleep(0.25)
             for page, clip in zip(pages, clips):
                 page.wait_for_timeout(100)
-                if page.locator('[data-testid="stException"]').count():
-                    errors.append(f"{clip.name}: an exception on the page")
+                problem = page_problem(page)      # an exception, or the app's error message
+                if problem:
+                    errors.append(f"{clip.name}: the page shows {problem!r}")
                 if clip.name not in done:
                     errors.append(f"{clip.name}: no verdict within {timeout_s:.0f} s")
                 elif shown[clip.name].strip() != expected[clip.name]:

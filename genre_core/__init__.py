@@ -4,6 +4,7 @@ Two layers, one folder each, on a small foundation (the rule is checked by the i
 contracts in pyproject.toml):
 
     config, errors, atomic, safe_io   the foundation both layers use
+    threadsafe_ast   ast.parse one thread at a time on Pythons with gh-106905 (installed here)
     inference/   decode, features, a loaded bundle, the serving runtime, Predictor
     models/      the model families (one file each) and their registry
     training/    fitting, cross-validation, splits, augmentation, table candidates
@@ -19,6 +20,11 @@ The public API, imported lazily so `import genre_core` (and `--help`) stays inst
 from __future__ import annotations
 
 import importlib
+
+from genre_core import threadsafe_ast
+
+# before any of our threads parses (numpy's np.load does): see threadsafe_ast's docstring
+threadsafe_ast.install()
 
 _API = {
     "load_audio": "genre_core.inference.audio", "Clip": "genre_core.inference.audio",
