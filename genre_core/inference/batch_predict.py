@@ -55,8 +55,14 @@ class FileResult:
         return f"{self.file}: " + ", ".join(parts) + (f"  [{'; '.join(notes)}]" if notes else "")
 
     def csv_row(self, models: list[str]) -> list:
-        """file, <model>_genre, <model>_probability for each model, out_of_domain, error."""
-        row: list = [self.file]
+        """One row under `csv_header(models)`: the file, Genre Studio's verdict as the line
+        says it ("rock, 87%", "not sure: A or B (...)", "not music it knows ..."; empty for a
+        bundle without an ensemble), the part of a long file heard, each model's genre and
+        probability, out_of_domain, error."""
+        prediction = self.prediction or {}
+        heard = heard_part(prediction)
+        row: list = [self.file, prediction.get("verdict", ""),
+                     heard[0].removeprefix("heard ") if heard else ""]
         for name in models:
             m = (self.prediction or {}).get("models", {}).get(name)
             row += [m["genre"], round(m["probabilities"][m["genre"]], 5)] if m else ["", ""]
@@ -74,7 +80,7 @@ def heard_part(prediction: dict) -> list[str]:
 
 
 def csv_header(models: list[str]) -> list[str]:
-    return (["file"] + [f"{n}_{c}" for n in models for c in ("genre", "probability")]
+    return (["file", "verdict", "heard"] + [f"{n}_{c}" for n in models for c in ("genre", "probability")]
             + ["out_of_domain", "error"])
 
 

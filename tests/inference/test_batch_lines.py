@@ -1,6 +1,7 @@
-"""The one line `predict` prints per file says which part of a long file was heard."""
+"""The one line `predict` prints per file, and its `--csv` row, say Genre Studio's verdict and
+which part of a long file was heard."""
 from genre_core.inference.audio import heard_span
-from genre_core.inference.batch_predict import FileResult, heard_part
+from genre_core.inference.batch_predict import FileResult, csv_header, heard_part
 
 
 def _prediction(duration: float, heard: float, start: float) -> dict:
@@ -27,3 +28,17 @@ def test_heard_span_rounds_to_the_players_clock():
     assert heard_span(180.2, 75.1, 30.0) == "1:15-1:45 of 3:00"
     assert heard_span(3600.0, 1785.0, 30.0) == "29:45-30:15 of 60:00"
     assert heard_span(30.4, 0.0, 30.0) is None        # within half a second: all of it
+
+
+def test_the_csv_row_carries_the_verdict_and_the_part_heard():
+    models = ["ensemble", "cnn"]
+    header = csv_header(models)
+    row = dict(zip(header, FileResult("song.mp3", _prediction(180.2, 30.0, 75.1)).csv_row(models),
+                   strict=True))
+    assert row["verdict"] == "rock, 80%" and row["heard"] == "1:15-1:45 of 3:00"
+    assert row["ensemble_genre"] == "rock" and row["cnn_probability"] == 0.6
+    whole = dict(zip(header, FileResult("clip.wav", _prediction(29.9, 29.9, 0.0)).csv_row(models)))
+    assert whole["heard"] == "" and whole["error"] == ""
+    failed = dict(zip(header, FileResult("bad.wav", error="could not be decoded").csv_row(models)))
+    assert failed["verdict"] == failed["heard"] == failed["cnn_genre"] == ""
+    assert failed["error"] == "could not be decoded"

@@ -184,8 +184,9 @@ def test_cli_predict_folder_to_csv_with_a_process_pool(tone_bundle, tmp_path):
     assert got[0]["mlp_genre"] == "low" and got[2]["cnn_genre"] == "high"
     assert 0.5 < float(got[0]["mlp_probability"]) <= 1 and got[0]["error"] == ""
     assert "could not be decoded" in got[1]["error"] and got[1]["mlp_genre"] == ""
-    assert list(got[0]) == ["file", "mlp_genre", "mlp_probability", "cnn_genre",
-                            "cnn_probability", "out_of_domain", "error"]
+    assert list(got[0]) == ["file", "verdict", "heard", "mlp_genre", "mlp_probability",
+                            "cnn_genre", "cnn_probability", "out_of_domain", "error"]
+    assert got[0]["verdict"] == "" and got[0]["heard"] == ""   # no ensemble; 4 s heard whole
     # pure tones: the answer comes with the steady-signal warning; no answer, no warning
     assert "barely changes over time" in got[0]["out_of_domain"]
     assert "barely changes over time" in got[2]["out_of_domain"]
