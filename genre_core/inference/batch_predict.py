@@ -60,27 +60,30 @@ class FileResult:
         bundle without an ensemble), the part of a long file heard, each model's genre and
         probability, out_of_domain, error."""
         prediction = self.prediction or {}
-        heard = heard_part(prediction)
-        row: list = [self.file, prediction.get("verdict", ""),
-                     heard[0].removeprefix("heard ") if heard else ""]
+        row: list = [self.file, prediction.get("verdict", ""), heard_of(prediction) or ""]
         for name in models:
-            m = (self.prediction or {}).get("models", {}).get(name)
+            m = prediction.get("models", {}).get(name)
             row += [m["genre"], round(m["probabilities"][m["genre"]], 5)] if m else ["", ""]
-        return row + [" ".join((self.prediction or {}).get("out_of_domain", [])),
-                      self.error or ""]
+        return row + [" ".join(prediction.get("out_of_domain", [])), self.error or ""]
+
+
+def heard_of(prediction: dict) -> str | None:
+    """"1:15-1:45 of 3:00" when only part of a long file was analysed, else None."""
+    if "analysed_seconds" not in prediction or "duration" not in prediction:
+        return None
+    return heard_span(prediction["duration"], prediction.get("analysed_from", 0.0),
+                      prediction["analysed_seconds"])
 
 
 def heard_part(prediction: dict) -> list[str]:
     """["heard 1:15-1:45 of 3:00"] when only part of a long file was analysed, else []."""
-    if "analysed_seconds" not in prediction or "duration" not in prediction:
-        return []
-    span = heard_span(prediction["duration"], prediction.get("analysed_from", 0.0),
-                      prediction["analysed_seconds"])
+    span = heard_of(prediction)
     return [f"heard {span}"] if span else []
 
 
 def csv_header(models: list[str]) -> list[str]:
-    return (["file", "verdict", "heard"] + [f"{n}_{c}" for n in models for c in ("genre", "probability")]
+    return (["file", "verdict", "heard"]
+            + [f"{n}_{c}" for n in models for c in ("genre", "probability")]
             + ["out_of_domain", "error"])
 
 
