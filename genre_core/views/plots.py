@@ -272,8 +272,10 @@ def probability_bars(probabilities: Mapping[str, Mapping[str, float]],
         fig.add_trace(go.Bar(x=labels, y=[probabilities[name].get(g, 0.0) for g in labels],
                              name=shown, marker_color=model_colour(name),
                              hovertemplate=f"{shown}<br>%{{x}}: %{{y:.1%}}<extra></extra>"))
+    # one line from the left, so a narrow column neither wraps it nor puts it under the
+    # chart's toolbar (top right)
     fig.update_layout(barmode="group", legend=dict(orientation="h", y=1.02, yanchor="bottom",
-                                                   x=1, xanchor="right"))
+                                                   x=0, xanchor="left", entrywidth=70))
     fig.update_yaxes(range=[0, 1], tickformat=".0%")
     return _legend_below_title(style(fig, title, height, "genre", "probability"), title)
 
@@ -327,11 +329,15 @@ def per_genre_bars(per_genre: Mapping[str, Mapping[str, float]], title: str | No
         fig.add_trace(go.Bar(x=genres, y=[per_genre[g].get(key, 0.0) for g in genres], name=name,
                              marker_color=["#4C78A8", "#F58518", "#54A24B"][k],
                              hovertemplate=f"%{{x}} {name}: %{{y:.2f}}<extra></extra>"))
-    fig.update_layout(barmode="group", legend=dict(orientation="h", y=1.02, yanchor="bottom",
-                                                   x=1, xanchor="right"))
     fig.update_yaxes(range=[0, 1])
     fig.update_xaxes(tickangle=-35)
-    return _legend_below_title(style(fig, title, height, "genre", "score"), title)
+    fig = style(fig, title, height, None, "score")    # the genre names say what x is
+    # the legend at the figure's foot: above the plot, a narrow column (the confusion page's)
+    # wrapped it under the chart's toolbar
+    fig.update_layout(barmode="group", margin=dict(b=120),
+                      legend=dict(orientation="h", yref="container", y=0, yanchor="bottom",
+                                  x=0, xanchor="left"))
+    return fig
 
 
 def learning_curves(histories: Mapping[str, Mapping[str, Sequence[float]]],
