@@ -150,11 +150,7 @@ def ood_notice(prediction, where=None):
     for message in check.messages():
         where.warning(message, icon="🧭")
     if not check.out_of_domain:
-        near = (f" Nearest training track: {check.nearest[0]['track']} "
-                f"({check.nearest[0]['genre']})." if check.nearest else "")
-        score = "" if check.score is None else f" (distance {check.score:.2f}x the limit)"
-        where.caption(plain("In domain: this sounds like the music the models were trained on"
-                         + score + "." + near))
+        where.caption(plain(sup.in_domain_line(check)))
 
 
 # ---------------------------------------------------------------- the playing timeline

@@ -461,6 +461,20 @@ def describe_track(track_id: str, track_index: Mapping[str, tuple[str, str]] | N
     return track_id
 
 
+def in_domain_line(check) -> str:
+    """The caption under an answer the domain check (inference.domain) finds in domain: how
+    far inside the limit, and the nearest training track by artist and title where the
+    bundle's map names them (its id alone means nothing to a visitor)."""
+    score = "" if check.score is None else f" (distance {check.score:.2f}x the limit)"
+    line = "In domain: this sounds like the music the models were trained on" + score + "."
+    if check.nearest:
+        n = check.nearest[0]
+        named = describe_track(n["track"], {n["track"]: (n.get("artist") or "",
+                                                         n.get("title") or "")})
+        line += f" Nearest training track: {named} ({n['genre']})."
+    return line
+
+
 def audio_mime(name: str) -> str:
     """MIME type for the browser's audio player from a file name."""
     suffix = name.lower().rsplit(".", 1)[-1] if "." in name else ""

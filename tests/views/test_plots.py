@@ -158,6 +158,21 @@ def test_per_genre_bars():
 
 # ---------------------------------------------------------------- studio.summaries
 
+
+def test_in_domain_line_names_the_nearest_track_by_artist_and_title():
+    from genre_core.inference.domain import DomainCheck
+
+    near = {"track": "MT0001376988", "genre": "rock", "artist": "Crucifucks",
+            "title": "Lights Over Baghdad", "distance": 0.1}
+    check = DomainCheck(0.0, 0.0, 0.0, novelty=0.36, threshold=1.0, nearest=[near])
+    assert sup.in_domain_line(check) == (
+        "In domain: this sounds like the music the models were trained on (distance 0.36x the "
+        "limit). Nearest training track: MT0001376988: Crucifucks – Lights Over Baghdad (rock).")
+    unnamed = DomainCheck(0.0, 0.0, 0.0, nearest=[{"track": "rock.00012", "genre": "rock"}])
+    assert sup.in_domain_line(unnamed).endswith("Nearest training track: rock.00012 (rock).")
+    assert sup.in_domain_line(DomainCheck(0.0, 0.0, 0.0)) == (
+        "In domain: this sounds like the music the models were trained on.")
+
 def _report():
     def ev(model, split, variant, acc, wrong):
         per_track = [{"track": f"rock.{i:05d}", "genre": "rock",
