@@ -272,10 +272,8 @@ def probability_bars(probabilities: Mapping[str, Mapping[str, float]],
         fig.add_trace(go.Bar(x=labels, y=[probabilities[name].get(g, 0.0) for g in labels],
                              name=shown, marker_color=model_colour(name),
                              hovertemplate=f"{shown}<br>%{{x}}: %{{y:.1%}}<extra></extra>"))
-    # one line from the left, so a narrow column neither wraps it nor puts it under the
-    # chart's toolbar (top right)
     fig.update_layout(barmode="group", legend=dict(orientation="h", y=1.02, yanchor="bottom",
-                                                   x=0, xanchor="left", entrywidth=70))
+                                                   x=1, xanchor="right"))
     fig.update_yaxes(range=[0, 1], tickformat=".0%")
     return _legend_below_title(style(fig, title, height, "genre", "probability"), title)
 
